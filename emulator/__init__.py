@@ -1,0 +1,1 @@
+"""Trigger logic: algorithms, stages, chains, menu, rates and latency."""

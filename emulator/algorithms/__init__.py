@@ -1,0 +1,1 @@
+"""Built-in cut-based algorithms (one per module)."""

@@ -1,0 +1,43 @@
+"""Calorimeter layer-1 region sums: total calibrated region ET and hot-region count."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from emulator.algorithm import BuildContext
+from emulator.params import from_mapping
+from streams.event import EventBatch
+from streams.schema import N_REGION_ETA, N_REGION_PHI
+
+__all__ = ["RegionSums", "RegionSumsConfig"]
+
+
+@dataclass(frozen=True, slots=True)
+class RegionSumsConfig:
+    input: str = "regions_cal"
+    hot_threshold: int = 20  # hardware units (0.5 GeV)
+
+
+class RegionSums:
+    outputs = ("region_ett", "region_nhot")
+
+    def __init__(self, name: str, config: RegionSumsConfig) -> None:
+        self.name = name
+        self.config = config
+
+    @classmethod
+    def build(cls, name: str, params: dict[str, Any], ctx: BuildContext) -> RegionSums:
+        return cls(name, from_mapping(RegionSumsConfig, params, where="params"))
+
+    def latency_cycles(self, clock_mhz: float) -> int:
+        return math.ceil(math.log2(N_REGION_PHI * N_REGION_ETA))  # adder tree depth
+
+    def process(self, batch: EventBatch) -> EventBatch:
+        regions = batch[self.config.input]
+        ett = regions.sum(axis=(1, 2), dtype=np.int32)
+        nhot = (regions >= self.config.hot_threshold).sum(axis=(1, 2), dtype=np.int32).astype(np.uint16)
+        return batch.with_columns(region_ett=ett, region_nhot=nhot)

@@ -1,0 +1,1 @@
+"""Firmware generation: hls4ml projects, testbenches, bit-exactness and budget checks."""

@@ -1,0 +1,1 @@
+"""l1emu package."""
