@@ -121,12 +121,15 @@ class HDF5Source:
     def __len__(self) -> int:
         return self._n
 
-    def batches(self, batch_size: int, *, limit: int | None = None) -> Iterator[EventBatch]:
+    def batches(
+        self, batch_size: int, *, shard: tuple[int, int] = (0, 1), limit: int | None = None
+    ) -> Iterator[EventBatch]:
         total = self._n if limit is None else min(limit, self._n)
+        index, count = shard
         try:
             with h5py.File(self.path, "r") as f:
                 g = f["events"]
-                for first in range(0, total, batch_size):
+                for first in range(index * batch_size, total, count * batch_size):
                     stop = min(first + batch_size, total)
                     cols = {c: np.asarray(g[c][first:stop]) for c in self._columns}
                     yield EventBatch(cols, BatchMeta(stream=self.name, first=first))

@@ -33,6 +33,7 @@ __all__ = [
     "Limits",
     "Message",
     "MessageKind",
+    "check_content",
     "decode",
     "encode_batch",
     "encode_notice",
@@ -92,7 +93,7 @@ def encode_batch(batch: EventBatch, *, sent_t: float | None = None) -> list[Any]
         "trace": [[s.stage, s.worker, s.t_recv, s.proc_s] for s in m.trace],
         "cols": [[k, a.dtype.str, list(a.shape)] for k, a in zip(batch.columns, arrays, strict=True)],
     }
-    return [_header_bytes(header), *(memoryview(a).cast("B") for a in arrays)]
+    return [_header_bytes(header), *(a.reshape(-1).view(np.uint8).data for a in arrays)]
 
 
 def encode_notice(
@@ -256,11 +257,11 @@ def decode(frames: Sequence[Any], *, limits: Limits = DEFAULT_LIMITS) -> Message
     origin_t = float(header.get("origin_t", 0.0) or 0.0)
     meta = BatchMeta(stream=stream, seq=seq, first=first, origin_t=origin_t, trace=_trace(header))
     batch = EventBatch(cols, meta)  # checks base columns (kind "schema")
-    _check_finite(batch)
     return Message("batch", stream, seq, first, n, sent_t, batch=batch)
 
 
-def _check_finite(batch: EventBatch) -> None:
+def check_content(batch: EventBatch) -> None:
+    """Reject a well-formed batch whose event weights or pileup are not finite."""
     for name in ("weight", "pileup"):
         col = batch[name]
         if not np.isfinite(col).all():

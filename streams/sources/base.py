@@ -24,6 +24,10 @@ class Source(Protocol):
         """Number of events the source will deliver."""
         ...
 
-    def batches(self, batch_size: int) -> Iterator[EventBatch]:
-        """Yield the events in batches of at most ``batch_size``."""
+    def batches(self, batch_size: int, *, shard: tuple[int, int] = (0, 1)) -> Iterator[EventBatch]:
+        """Yield the events in batches of at most ``batch_size``.
+
+        ``shard=(i, n)`` yields only batches whose index is ``i`` modulo ``n`` (with
+        their global ``meta.first``), so ``n`` producers split a source between them.
+        """
         ...

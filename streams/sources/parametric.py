@@ -84,9 +84,10 @@ class ParametricSource:
     def __len__(self) -> int:
         return self.config.events
 
-    def batches(self, batch_size: int) -> Iterator[EventBatch]:
+    def batches(self, batch_size: int, *, shard: tuple[int, int] = (0, 1)) -> Iterator[EventBatch]:
         c = self.config
-        for first in range(0, c.events, batch_size):
+        index, count = shard
+        for first in range(index * batch_size, c.events, count * batch_size):
             n = min(batch_size, c.events - first)
             rng = np.random.default_rng([c.seed, first])
             yield generate(rng, n, mu=c.mu, first=first, run=c.run, first_bx=c.first_bx)

@@ -1,0 +1,250 @@
+"""``l1emu replay``: run a whole chain — producers, stage workers, collector.
+
+Workers and producers are real processes (``python -m l1emu node|produce``); the
+collector runs in this process, so the report is assembled here. With
+``in_process=True`` the same stages run in one loop without sockets (the
+reference the streamed replay is compared with).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from emulator.chain import ChainConfig, load_chain
+from emulator.menu import load_menu
+from emulator.report import RateSink, build_report
+from emulator.stage import Stage, build_stage
+from emulator.topology import NodeSpec, Plan, build_plan
+from streams.collector import CollectorConfig, CollectorNode, CollectorResult
+from streams.errors import ConfigError, TransportError
+from streams.event import EventBatch
+from streams.latency import LatencyRecorder
+from streams.metrics import NodeMetrics
+from streams.sources import open_source
+from streams.transport import LinkOptions
+
+__all__ = ["ReplayOptions", "chain_overrides", "collector_config", "link_options", "replay"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayOptions:
+    """What ``l1emu replay`` was asked to do (CLI flags map 1:1 onto fields)."""
+
+    config: str
+    events: int | None = None
+    source: str | None = None
+    workers: int | None = None
+    transport: Literal["ipc", "tcp"] | None = None
+    rate_hz: float = 0.0
+    producers: int = 1
+    mu: float = 60.0
+    seed: int = 1
+    column: str | None = None
+    in_process: bool = False
+    progress: bool = False
+    policy: Literal["block", "drop"] | None = None
+    batch_size: int | None = None
+
+    def node_args(self) -> list[str]:
+        """The flags every child process needs to derive the same plan."""
+        args = ["--config", self.config, "--producers", str(self.producers)]
+        if self.workers is not None:
+            args += ["--workers", str(self.workers)]
+        if self.transport is not None:
+            args += ["--transport", self.transport]
+        if self.policy is not None:
+            args += ["--policy", self.policy]
+        if self.batch_size is not None:
+            args += ["--batch-size", str(self.batch_size)]
+        return args
+
+
+def chain_overrides(
+    raw_path: str, *, workers: int | None, transport: str | None, ipc_dir: str = "",
+    policy: str | None = None, batch_size: int | None = None,
+) -> dict[str, Any]:
+    """Top-level overrides of a chain file for CLI flags (validated by load_chain)."""
+    from emulator.params import load_yaml
+
+    raw = load_yaml(raw_path)
+    if not isinstance(raw, dict):
+        msg = f"{raw_path}: a chain file must be a mapping at top level"
+        raise ConfigError(msg)
+    out: dict[str, Any] = {}
+    stream = dict(raw.get("stream") or {})
+    for key, value in (("transport", transport), ("ipc_dir", ipc_dir or None), ("policy", policy),
+                       ("batch_size", batch_size)):
+        if value is not None:
+            stream[key] = value
+    out["stream"] = stream
+    if workers is not None:
+        out["stages"] = [{**s, "workers": workers} for s in raw.get("stages") or []]
+    return out
+
+
+def link_options(chain: ChainConfig) -> LinkOptions:
+    return LinkOptions(hwm=chain.stream.hwm)
+
+
+def collector_config(chain: ChainConfig, plan: Plan) -> CollectorConfig:
+    c = plan.collector
+    return CollectorConfig(
+        name=c.name, inputs=c.inputs, expected_producers=len(plan.producers),
+        expected_workers=tuple(w.name for w in plan.workers), link=link_options(chain),
+        timeout_s=chain.stream.collect_timeout_s, metrics_host=chain.metrics.host, metrics_port=c.metrics_port,
+    )
+
+
+def replay(opts: ReplayOptions, *, on_progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Run the replay and return its report (see :mod:`emulator.report`)."""
+    with tempfile.TemporaryDirectory(prefix="l1emu-") as tmp:
+        ipc_dir = tmp if (opts.transport or "") != "tcp" else ""
+        chain = load_chain(opts.config, overrides=chain_overrides(
+            opts.config, workers=opts.workers, transport=opts.transport, ipc_dir=ipc_dir,
+            policy=opts.policy, batch_size=opts.batch_size))
+        menu = load_menu(chain.menu_path) if chain.menu_path else None
+        if menu is None:
+            msg = f"{chain.path}: a replay needs a 'menu'"
+            raise ConfigError(msg)
+        source = open_source(opts.source, events=opts.events, mu=opts.mu, seed=opts.seed)
+        run = {"events_requested": len(source), "source": source.name, "transport": chain.stream.transport,
+               "workers": {s.name: s.workers for s in chain.stages}, "producers": opts.producers,
+               "rate_hz": opts.rate_hz, "in_process": opts.in_process}
+        if opts.in_process:
+            return _replay_in_process(chain, menu, source, opts, run)
+        plan = build_plan(chain, producers=opts.producers, ipc_dir=ipc_dir)
+        metrics = NodeMetrics("collector", "collector")
+        sink = RateSink(menu, chain, column=opts.column, metrics=metrics)
+        collector = CollectorNode(collector_config(chain, plan), sink)
+        collector.metrics = metrics
+        with _Processes() as procs:
+            thread = collector.start_thread()
+            for w in plan.workers:
+                procs.start(w, ["node", *opts.node_args(), "--ipc-dir", ipc_dir, "--stage", w.stage,
+                                "--index", str(w.index)])
+            procs.wait_for(collector.ready.is_set, what="workers to connect", timeout_s=120.0)
+            for p in plan.producers:
+                procs.start(p, _producer_args(opts, ipc_dir, p))
+            total = len(source)
+            procs.wait_for(lambda: collector.complete.is_set() or not thread.is_alive(),
+                           what="all events", timeout_s=None,
+                           tick=lambda: on_progress(collector.result.accounted, total) if on_progress else None,
+                           stall_s=chain.stream.collect_timeout_s + 30)
+            procs.stop_in_order(plan)
+            thread.join(timeout=chain.stream.collect_timeout_s + 30)
+        run["wall_s"] = time.time() - (collector.result.t_first_origin or time.time())
+        return build_report(chain=chain, sink=sink, collected=collector.result, run=run)
+
+
+def _producer_args(opts: ReplayOptions, ipc_dir: str, p: NodeSpec) -> list[str]:
+    args = ["produce", *opts.node_args(), "--ipc-dir", ipc_dir, "--index", str(p.index),
+            "--rate", str(opts.rate_hz), "--mu", str(opts.mu), "--seed", str(opts.seed)]
+    if opts.events is not None:
+        args += ["--events", str(opts.events)]
+    if opts.source is not None:
+        args += ["--source", opts.source]
+    return args
+
+
+def _replay_in_process(
+    chain: ChainConfig, menu: Any, source: Any, opts: ReplayOptions, run: dict[str, Any]
+) -> dict[str, Any]:
+    """The same stages in one loop: no sockets, no processes."""
+    stages: list[Stage] = [build_stage(chain, s.name) for s in chain.stages]
+    sink = RateSink(menu, chain, column=opts.column)
+    result = CollectorResult(complete=True)
+    t0 = time.time()
+    result.t_first_origin = t0
+    for batch in source.batches(chain.stream.batch_size):
+        out: EventBatch = batch
+        for st in stages:
+            t = time.perf_counter()
+            out = st.process(out)
+            dt = time.perf_counter() - t
+            result.stage_batch.setdefault(st.name, LatencyRecorder()).add(dt, 1)
+            result.stage_event.setdefault(st.name, LatencyRecorder()).add(dt / max(len(out), 1), len(out))
+        sink.on_batch(out)
+        result.produced += len(out)
+        result.received += len(out)
+        result.batches += 1
+    result.t_last_recv = time.time()
+    return build_report(chain=chain, sink=sink, collected=result, run=run)
+
+
+class _Processes:
+    """Child node processes: started, watched, stopped in stage order, always reaped."""
+
+    def __init__(self) -> None:
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.logs: dict[str, Path] = {}
+        self._dir = tempfile.mkdtemp(prefix="l1emu-logs-")
+
+    def __enter__(self) -> _Processes:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for p in self.procs.values():
+            if p.poll() is None:
+                p.kill()
+        for p in self.procs.values():
+            p.wait(timeout=30)
+
+    def start(self, node: NodeSpec, args: Sequence[str]) -> None:
+        log_path = Path(self._dir) / f"{node.name}.log"
+        self.logs[node.name] = log_path
+        with log_path.open("wb") as fh:
+            self.procs[node.name] = subprocess.Popen(
+                [sys.executable, "-m", "l1emu", *args], stdout=fh, stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+
+    def _check(self) -> None:
+        for name, p in self.procs.items():
+            code = p.poll()
+            if code not in (None, 0):
+                tail = self.logs[name].read_text(errors="replace")[-2000:]
+                msg = f"node {name} exited with code {code}:\n{tail}"
+                raise TransportError(msg)
+
+    def wait_for(
+        self, cond: Callable[[], bool], *, what: str, timeout_s: float | None,
+        tick: Callable[[], None] | None = None, stall_s: float | None = None,
+    ) -> None:
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while not cond():
+            self._check()
+            if tick is not None:
+                tick()
+            if deadline is not None and time.monotonic() > deadline:
+                msg = f"timed out after {timeout_s:.0f} s waiting for {what}"
+                raise TransportError(msg)
+            time.sleep(0.05)  # polling interval of the supervisor loop
+        self._check()
+
+    def stop_in_order(self, plan: Plan) -> None:
+        """SIGTERM producers, then each stage in order, so final heartbeats flow downstream."""
+        layers = [plan.producers, *plan.stages]
+        for layer in layers:
+            for node in layer:
+                p = self.procs.get(node.name)
+                if p is not None and p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+            for node in layer:
+                p = self.procs.get(node.name)
+                if p is not None:
+                    try:
+                        p.wait(timeout=30)
+                    except subprocess.TimeoutExpired:
+                        p.kill()

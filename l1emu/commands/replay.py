@@ -1,0 +1,50 @@
+"""``l1emu replay``: stream events through the whole chain and report rates and latency."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tqdm import tqdm
+
+from emulator.replay import ReplayOptions, replay
+from emulator.report import format_report, write_report
+from l1emu.commands.produce import add_source_args
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("replay", help="replay events through the chain", description=__doc__)
+    p.add_argument("--config", default="configs/default.yaml", help="chain YAML (default: %(default)s)")
+    add_source_args(p)
+    p.add_argument("--workers", type=int, default=None, help="workers per stage (overrides the config)")
+    p.add_argument("--transport", choices=("ipc", "tcp"), default=None, help="link transport")
+    p.add_argument("--producers", type=int, default=1, help="number of producers (fan-in)")
+    p.add_argument("--policy", choices=("block", "drop"), default=None, help="full-link policy")
+    p.add_argument("--batch-size", type=int, default=None, help="events per batch")
+    p.add_argument("--column", default=None, help="prescale column (default: the menu's)")
+    p.add_argument("--in-process", action="store_true", help="run the stages in this process, no sockets")
+    p.add_argument("--report", default=None, help="write the JSON report here")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    opts = ReplayOptions(
+        config=args.config, events=args.events, source=args.source, workers=args.workers,
+        transport=args.transport, rate_hz=args.rate, producers=args.producers, mu=args.mu, seed=args.seed,
+        column=args.column, in_process=args.in_process, policy=args.policy, batch_size=args.batch_size,
+    )
+    show = not args.no_progress and sys.stderr.isatty()
+    with tqdm(total=0, unit="ev", disable=not show, desc="replay") as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        report = replay(opts, on_progress=progress)
+    if args.report:
+        write_report(args.report, report)
+    print(format_report(report))
+    if not report["accounting_ok"]:
+        print("l1emu: error: event accounting does not balance (see 'events' above)", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,103 @@
+"""ZeroMQ plumbing shared by every node: sockets, addresses, polling receive.
+
+Topology rule: a node's *output* PUSH socket binds; the next layer's PULL sockets
+connect to every upstream output. So K workers of a stage share the load of the
+layer before them, and every peer a node talks to is known from the plan.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import zmq
+
+from streams.errors import TransportError
+
+__all__ = [
+    "CurveKeys",
+    "LinkOptions",
+    "bind_address",
+    "make_pull",
+    "make_push",
+    "recv_frames",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CurveKeys:
+    """CURVE keys (Z85 text) of this node, and the server key it trusts/uses."""
+
+    public: bytes
+    secret: bytes
+    server_public: bytes | None = None  # set on clients (connecting side)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkOptions:
+    """Per-socket options: high-water mark in messages, size limit, linger."""
+
+    hwm: int = 8
+    max_message_bytes: int = 1 << 30
+    linger_ms: int = 1000
+    curve: CurveKeys | None = None
+
+
+def bind_address(address: str) -> str:
+    """The address a node binds for ``address`` (``tcp://host:port`` binds that host)."""
+    return address
+
+
+def _apply(sock: zmq.Socket[Any], opts: LinkOptions, *, server: bool) -> None:
+    sock.setsockopt(zmq.LINGER, opts.linger_ms)
+    sock.setsockopt(zmq.MAXMSGSIZE, opts.max_message_bytes)
+    if opts.curve is not None:
+        sock.curve_publickey = opts.curve.public
+        sock.curve_secretkey = opts.curve.secret
+        if server:
+            sock.curve_server = True
+        else:
+            if opts.curve.server_public is None:
+                msg = "a CURVE client needs the server's public key"
+                raise TransportError(msg)
+            sock.curve_serverkey = opts.curve.server_public
+
+
+def make_push(ctx: zmq.Context[Any], address: str, opts: LinkOptions) -> zmq.Socket[Any]:
+    """A PUSH socket bound at ``address`` (the node's output)."""
+    sock = ctx.socket(zmq.PUSH)
+    sock.setsockopt(zmq.SNDHWM, opts.hwm)
+    _apply(sock, opts, server=True)
+    try:
+        sock.bind(bind_address(address))
+    except zmq.ZMQError as exc:
+        sock.close(0)
+        msg = f"cannot bind output {address}: {exc}"
+        raise TransportError(msg) from exc
+    return sock
+
+
+def make_pull(ctx: zmq.Context[Any], addresses: Sequence[str], opts: LinkOptions) -> zmq.Socket[Any]:
+    """A PULL socket connected to every upstream output in ``addresses``."""
+    sock = ctx.socket(zmq.PULL)
+    sock.setsockopt(zmq.RCVHWM, opts.hwm)
+    _apply(sock, opts, server=False)
+    for addr in addresses:
+        try:
+            sock.connect(addr)
+        except zmq.ZMQError as exc:
+            sock.close(0)
+            msg = f"cannot connect input to {addr}: {exc}"
+            raise TransportError(msg) from exc
+    return sock
+
+
+def recv_frames(sock: zmq.Socket[Any], timeout_s: float) -> list[zmq.Frame] | None:
+    """Receive one multipart message without copying, or None after ``timeout_s``."""
+    if sock.poll(int(timeout_s * 1000), zmq.POLLIN) == 0:
+        return None
+    return sock.recv_multipart(copy=False)

@@ -1,0 +1,199 @@
+"""A stage worker: PULL batches from upstream, process, PUSH downstream.
+
+A worker never dies on one bad message: undecodable messages are counted by kind
+(and their events, if they were real, show up as *lost* at the collector); a
+decoded batch whose content is bad or whose processing fails is announced
+downstream as *errored* events with an ``error`` notice. Notices (end-of-stream,
+drops, errors, other nodes' heartbeats) are forwarded unchanged.
+
+>>> import threading
+>>> cfg = WorkerConfig(name="w0", stage="demo", inputs=("inproc://x",), output="inproc://y")
+>>> WorkerNode(cfg, process=lambda b: b).config.stage
+'demo'
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter as Tally
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import zmq
+
+from streams._sender import Sender
+from streams.errors import L1EmuError, WireFormatError
+from streams.event import EventBatch, StageTrace
+from streams.metrics import NodeMetrics
+from streams.transport import LinkOptions, make_pull, make_push, recv_frames
+from streams.wire import DEFAULT_LIMITS, Limits, Message, check_content, decode, encode_notice
+
+__all__ = ["WorkerConfig", "WorkerNode", "WorkerStats"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    """Where a worker reads and writes, and how it behaves."""
+
+    name: str
+    stage: str
+    inputs: tuple[str, ...]
+    output: str
+    link: LinkOptions = field(default_factory=LinkOptions)
+    policy: Literal["block", "drop"] = "block"
+    heartbeat_s: float = 1.0
+    drain_s: float = 0.3  # after stop: exit once the input has been idle this long
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None  # None: no HTTP endpoint; 0: any free port
+    limits: Limits = DEFAULT_LIMITS
+
+
+@dataclass
+class WorkerStats:
+    """Cumulative counters a worker reports in its heartbeats."""
+
+    batches: int = 0
+    events: int = 0
+    errored_events: int = 0
+    dropped_events: int = 0
+    proc_s: float = 0.0
+    bad_messages: Tally[str] = field(default_factory=Tally)
+    errors: Tally[str] = field(default_factory=Tally)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "batches": self.batches, "events": self.events, "errored_events": self.errored_events,
+            "dropped_events": self.dropped_events, "proc_s": self.proc_s,
+            "bad_messages": dict(self.bad_messages), "errors": dict(self.errors),
+        }
+
+
+class WorkerNode:
+    """One worker of one stage; ``run`` blocks, ``start_thread`` runs it in a thread."""
+
+    def __init__(self, config: WorkerConfig, process: Callable[[EventBatch], EventBatch]) -> None:
+        self.config = config
+        self.process = process
+        self.stats = WorkerStats()
+        self.stop_event = threading.Event()
+        self.metrics = NodeMetrics(config.name, config.stage)
+        self.metrics_port: int | None = None
+        self._last_hb = 0.0
+        self._dirty = True
+
+    def start_thread(self) -> threading.Thread:
+        t = threading.Thread(target=self.run, name=self.config.name, daemon=True)
+        t.start()
+        return t
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def run(self) -> WorkerStats:
+        cfg = self.config
+        if cfg.metrics_port is not None:
+            self.metrics_port = self.metrics.serve(cfg.metrics_host, cfg.metrics_port)
+        ctx: zmq.Context[Any] = zmq.Context()
+        pull = push = None
+        try:
+            pull = make_pull(ctx, cfg.inputs, cfg.link)
+            push = make_push(ctx, cfg.output, cfg.link)
+            sender = Sender(push, cfg.policy, self.metrics, cfg.name)
+            while not self.stop_event.is_set() and not self._heartbeat(sender, final=False, wait_s=0.2):
+                pass  # hello: waits until a downstream peer is connected (readiness)
+            self._loop(pull, sender)
+            sender.flush()
+            if not self._heartbeat(sender, final=True, wait_s=5.0):
+                log.warning("%s: final heartbeat not delivered (downstream gone)", cfg.name)
+        finally:
+            for sock in (pull, push):
+                if sock is not None:
+                    sock.close()
+            ctx.term()
+            self.metrics.close()
+        log.info("%s stopped: %s", cfg.name, self.stats.as_dict())
+        return self.stats
+
+    def _loop(self, pull: zmq.Socket[Any], sender: Sender) -> None:
+        idle_since: float | None = None
+        while True:
+            timeout = self.config.drain_s if self.stop_event.is_set() else min(self.config.heartbeat_s, 0.2)
+            frames = recv_frames(pull, timeout)
+            now = time.monotonic()
+            if frames is None:
+                if self.stop_event.is_set():
+                    if idle_since is None:
+                        idle_since = now
+                    if now - idle_since >= self.config.drain_s:
+                        return
+                if self._dirty and now - self._last_hb >= self.config.heartbeat_s:
+                    self._heartbeat(sender, final=False, wait_s=0.0)
+                continue
+            idle_since = None
+            self._handle(frames, sender)
+
+    def _handle(self, frames: list[Any], sender: Sender) -> None:
+        self._dirty = True
+        try:
+            msg = decode(frames, limits=self.config.limits)
+        except WireFormatError as exc:
+            self.stats.bad_messages[exc.kind] += 1
+            self.metrics.bad_messages.labels(node=self.config.name, kind=exc.kind).inc()
+            log.warning("%s: bad message (%s): %s", self.config.name, exc.kind, exc)
+            return
+        if msg.kind != "batch":
+            sender.send_raw(frames)
+            return
+        self._process(msg, sender)
+
+    def _process(self, msg: Message, sender: Sender) -> None:
+        assert msg.batch is not None
+        t_recv = time.time()
+        t0 = time.perf_counter()
+        try:
+            check_content(msg.batch)
+            out = self.process(msg.batch)
+        except Exception as exc:  # a node never dies on one batch
+            if not isinstance(exc, L1EmuError):
+                log.exception("%s: unexpected failure in stage %s", self.config.name, self.config.stage)
+            self._errored(msg, exc, sender)
+            return
+        proc = time.perf_counter() - t0
+        m = self.metrics
+        m.processing.labels(**m.labels()).observe(proc)
+        m.events.labels(**m.labels()).inc(msg.count)
+        m.batches.labels(**m.labels()).inc()
+        self.stats.batches += 1
+        self.stats.events += msg.count
+        self.stats.proc_s += proc
+        trace = (*msg.batch.meta.trace, StageTrace(self.config.stage, self.config.name, t_recv, proc))
+        if not sender.send_batch(out.with_meta(trace=trace)):
+            self.stats.dropped_events += msg.count
+
+    def _errored(self, msg: Message, exc: Exception, sender: Sender) -> None:
+        kind = getattr(exc, "kind", type(exc).__name__)
+        self.stats.errored_events += msg.count
+        self.stats.errors[kind] += 1
+        self.metrics.errored.labels(**self.metrics.labels()).inc(msg.count)
+        log.warning("%s: events %d..%d of %s errored: %s", self.config.name, msg.first,
+                    msg.first + msg.count - 1, msg.stream, exc)
+        sender.send_raw(encode_notice(
+            "error", stream=msg.stream, seq=msg.seq, first=msg.first, count=msg.count,
+            body={"node": self.config.name, "stage": self.config.stage, "kind": kind, "reason": str(exc)},
+        ))
+
+    def _heartbeat(self, sender: Sender, *, final: bool, wait_s: float) -> bool:
+        self.stats.dropped_events = sender.dropped_events
+        body = {"node": self.config.name, "stage": self.config.stage, "final": final,
+                "stats": self.stats.as_dict()}
+        frames = encode_notice("heartbeat", stream=self.config.name, body=body)
+        self._last_hb = time.monotonic()
+        if not sender.send_within(frames, wait_s):
+            return False
+        self._dirty = False
+        return True

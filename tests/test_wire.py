@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+from typing import Any
+
+import msgpack
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from streams.errors import WireFormatError
+from streams.event import BatchMeta, EventBatch, StageTrace
+from streams.wire import Limits, check_content, decode, encode_batch, encode_notice
+
+_DTYPES = st.sampled_from(["bool", "int8", "uint16", "int32", "int64", "uint64", "float32", "float64"])
+
+
+def _header(frames: list[Any]) -> dict[str, Any]:
+    return msgpack.unpackb(bytes(frames[0]), raw=False)
+
+
+def _with_header(frames: list[Any], **changes: Any) -> list[Any]:
+    h = _header(frames)
+    h.update(changes)
+    return [msgpack.packb(h, use_bin_type=True), *frames[1:]]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(0, 40),
+    extra=st.lists(st.tuples(_DTYPES, st.integers(1, 3)), max_size=4),
+    data=st.data(),
+)
+def test_round_trip_preserves_every_column_bit_for_bit(n: int, extra: list[tuple[str, int]], data: Any) -> None:
+    batch = EventBatch.empty(n, meta=BatchMeta(stream="s", seq=3, first=1000, origin_t=1.5,
+                                               trace=(StageTrace("a", "a-0", 2.0, 0.001),)))
+    new = {}
+    for i, (dtype, width) in enumerate(extra):
+        arr = data.draw(hnp.arrays(np.dtype(dtype), (n, width)))
+        new[f"x{i}"] = arr
+    batch = batch.with_columns(**new)
+    msg = decode(encode_batch(batch, sent_t=9.0))
+    assert msg.kind == "batch" and msg.batch is not None
+    assert (msg.stream, msg.seq, msg.first, msg.count, msg.sent_t) == ("s", 3, 1000, n, 9.0)
+    assert msg.batch.meta.trace == batch.meta.trace and msg.batch.meta.origin_t == 1.5
+    assert list(msg.batch.columns) == list(batch.columns)
+    for k, v in batch.columns.items():
+        got = msg.batch[k]
+        assert got.dtype == v.dtype and got.shape == v.shape
+        assert got.tobytes() == np.ascontiguousarray(v).tobytes()
+
+
+@settings(max_examples=300, deadline=None)
+@given(frames=st.lists(st.binary(max_size=200), min_size=0, max_size=5))
+def test_random_bytes_only_ever_raise_wireformaterror(frames: list[bytes]) -> None:
+    with pytest.raises(WireFormatError):
+        decode(frames)
+
+
+@settings(max_examples=200, deadline=None)
+@given(cut=st.integers(0, 10_000), frame=st.integers(0, 60))
+def test_truncated_messages_are_rejected(cut: int, frame: int) -> None:
+    frames = [bytes(f) for f in encode_batch(EventBatch.empty(4))]
+    i = frame % len(frames)
+    if cut >= len(frames[i]):
+        frames = frames[:i]  # drop trailing frames instead
+    else:
+        frames[i] = frames[i][:cut]
+    with pytest.raises(WireFormatError):
+        decode(frames)
+
+
+@pytest.mark.parametrize(
+    ("change", "kind"),
+    [
+        ({"v": 99}, "version"),
+        ({"kind": "party"}, "kind"),
+        ({"n": "many"}, "header"),
+        ({"seq": -1}, "header"),
+    ],
+    ids=["wrong-version", "unknown-kind", "bad-count-type", "negative-seq"],
+)
+def test_bad_headers_name_the_problem(change: dict[str, Any], kind: str) -> None:
+    frames = _with_header(list(encode_batch(EventBatch.empty(2))), **change)
+    with pytest.raises(WireFormatError) as err:
+        decode(frames)
+    assert err.value.kind == kind
+
+
+def test_wrong_dtype_and_shape_length_mismatch() -> None:
+    frames = list(encode_batch(EventBatch.empty(2)))
+    cols = _header(frames)["cols"]
+    bad = [list(c) for c in cols]
+    bad[0][1] = "<c8"  # complex is not allowed
+    with pytest.raises(WireFormatError, match="dtype") as err:
+        decode(_with_header(frames, cols=bad))
+    assert err.value.kind == "dtype"
+    bad = [list(c) for c in cols]
+    bad[0][1] = "<u8"  # run is uint32; claiming uint64 doubles the byte length needed
+    with pytest.raises(WireFormatError) as err:
+        decode(_with_header(frames, cols=bad))
+    assert err.value.kind == "truncated"
+    bad = [list(c) for c in cols]
+    bad[6][2] = [2, 6]  # eg_pt claims 6 objects but carries 12
+    with pytest.raises(WireFormatError) as err:
+        decode(_with_header(frames, cols=bad))
+    assert err.value.kind == "length"
+
+
+def test_base_column_missing_is_a_schema_error() -> None:
+    batch = EventBatch.empty(2)
+    frames = list(encode_batch(batch))
+    h = _header(frames)
+    h["cols"] = h["cols"][1:]
+    with pytest.raises(WireFormatError) as err:
+        decode([msgpack.packb(h), *frames[2:]])
+    assert err.value.kind == "schema"
+
+
+def test_size_limits() -> None:
+    frames = encode_batch(EventBatch.empty(100))
+    with pytest.raises(WireFormatError) as err:
+        decode(frames, limits=Limits(max_events=10))
+    assert err.value.kind == "header"
+    with pytest.raises(WireFormatError) as err:
+        decode(frames, limits=Limits(max_message_bytes=1000))
+    assert err.value.kind == "oversize"
+    with pytest.raises(WireFormatError) as err:
+        decode(frames, limits=Limits(max_header_bytes=16))
+    assert err.value.kind == "oversize"
+
+
+def test_notices_round_trip_and_reject_extra_frames() -> None:
+    frames = encode_notice("eos", stream="p0", seq=7, count=123, body={"events": 123})
+    msg = decode(frames)
+    assert (msg.kind, msg.stream, msg.seq, msg.count, msg.body["events"]) == ("eos", "p0", 7, 123, 123)
+    with pytest.raises(WireFormatError, match="frames"):
+        decode([*frames, b"x"])
+    with pytest.raises(ValueError, match="notice"):
+        encode_notice("batch", stream="x")  # type: ignore[arg-type]
+
+
+def test_check_content_rejects_nan_weight() -> None:
+    b = EventBatch.empty(3)
+    w = b["weight"].copy()
+    w[1] = np.nan
+    with pytest.raises(WireFormatError, match="event 1") as err:
+        check_content(b.with_columns(weight=w))
+    assert err.value.kind == "nan"
