@@ -204,9 +204,8 @@ def build_algorithms(chain: ChainConfig, stage: StageConfig, *, where: str = "")
             msg = f"{where}: algorithms[{j}]: name {name!r} repeats; give each a distinct 'name'"
             raise ConfigError(msg)
         seen.add(name)
-        factory = get_algorithm(spec.type)
         try:
-            algos.append(factory(name, dict(spec.params), ctx))
+            algos.append(get_algorithm(spec.type)(name, dict(spec.params), ctx))
         except ConfigError as exc:
             msg = f"{where}: algorithms[{j}] ({spec.type}): {exc}"
             raise ConfigError(msg) from exc

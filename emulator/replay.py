@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ class ReplayOptions:
     progress: bool = False
     policy: Literal["block", "drop"] | None = None
     batch_size: int | None = None
+    linger_s: float = 0.0  # keep nodes and metrics endpoints up after the last event
+    metrics_port: int | None = None  # base port of the nodes' metrics endpoints
 
     def node_args(self) -> list[str]:
         """The flags every child process needs to derive the same plan."""
@@ -68,12 +71,14 @@ class ReplayOptions:
             args += ["--policy", self.policy]
         if self.batch_size is not None:
             args += ["--batch-size", str(self.batch_size)]
+        if self.metrics_port is not None:
+            args += ["--metrics-port", str(self.metrics_port)]
         return args
 
 
 def chain_overrides(
     raw_path: str, *, workers: int | None, transport: str | None, ipc_dir: str = "",
-    policy: str | None = None, batch_size: int | None = None,
+    policy: str | None = None, batch_size: int | None = None, metrics_port: int | None = None,
 ) -> dict[str, Any]:
     """Top-level overrides of a chain file for CLI flags (validated by load_chain)."""
     from emulator.params import load_yaml
@@ -89,6 +94,8 @@ def chain_overrides(
         if value is not None:
             stream[key] = value
     out["stream"] = stream
+    if metrics_port is not None:
+        out["metrics"] = {**(raw.get("metrics") or {}), "base_port": metrics_port}
     if workers is not None:
         out["stages"] = [{**s, "workers": workers} for s in raw.get("stages") or []]
     return out
@@ -107,13 +114,21 @@ def collector_config(chain: ChainConfig, plan: Plan) -> CollectorConfig:
     )
 
 
-def replay(opts: ReplayOptions, *, on_progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Run the replay and return its report (see :mod:`emulator.report`)."""
+def replay(
+    opts: ReplayOptions, *, on_progress: Callable[[int, int], None] | None = None,
+    stop: threading.Event | None = None,
+) -> dict[str, Any]:
+    """Run the replay and return its report (see :mod:`emulator.report`).
+
+    Setting ``stop`` (e.g. from SIGTERM) stops the producers early; what they sent
+    is still drained through the chain, accounted and reported.
+    """
+    stop = stop or threading.Event()
     with tempfile.TemporaryDirectory(prefix="l1emu-") as tmp:
         ipc_dir = tmp if (opts.transport or "") != "tcp" else ""
         chain = load_chain(opts.config, overrides=chain_overrides(
             opts.config, workers=opts.workers, transport=opts.transport, ipc_dir=ipc_dir,
-            policy=opts.policy, batch_size=opts.batch_size))
+            policy=opts.policy, batch_size=opts.batch_size, metrics_port=opts.metrics_port))
         menu = load_menu(chain.menu_path) if chain.menu_path else None
         if menu is None:
             msg = f"{chain.path}: a replay needs a 'menu'"
@@ -138,10 +153,18 @@ def replay(opts: ReplayOptions, *, on_progress: Callable[[int, int], None] | Non
             for p in plan.producers:
                 procs.start(p, _producer_args(opts, ipc_dir, p))
             total = len(source)
+
+            def tick() -> None:
+                if stop.is_set():
+                    procs.signal(plan.producers, signal.SIGTERM)
+                if on_progress is not None:
+                    on_progress(collector.result.accounted, total)
+
             procs.wait_for(lambda: collector.complete.is_set() or not thread.is_alive(),
-                           what="all events", timeout_s=None,
-                           tick=lambda: on_progress(collector.result.accounted, total) if on_progress else None,
-                           stall_s=chain.stream.collect_timeout_s + 30)
+                           what="all events", timeout_s=None, tick=tick)
+            if opts.linger_s > 0:
+                stop.clear()
+                stop.wait(opts.linger_s)
             procs.stop_in_order(plan)
             thread.join(timeout=chain.stream.collect_timeout_s + 30)
         run["wall_s"] = time.time() - (collector.result.t_first_origin or time.time())
@@ -155,6 +178,8 @@ def _producer_args(opts: ReplayOptions, ipc_dir: str, p: NodeSpec) -> list[str]:
         args += ["--events", str(opts.events)]
     if opts.source is not None:
         args += ["--source", opts.source]
+    if opts.linger_s > 0:
+        args += ["--linger", str(opts.linger_s + 60)]  # ended by stop_in_order
     return args
 
 
@@ -220,7 +245,7 @@ class _Processes:
 
     def wait_for(
         self, cond: Callable[[], bool], *, what: str, timeout_s: float | None,
-        tick: Callable[[], None] | None = None, stall_s: float | None = None,
+        tick: Callable[[], None] | None = None,
     ) -> None:
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         while not cond():
@@ -232,6 +257,12 @@ class _Processes:
                 raise TransportError(msg)
             time.sleep(0.05)  # polling interval of the supervisor loop
         self._check()
+
+    def signal(self, nodes: Sequence[NodeSpec], signum: int) -> None:
+        for node in nodes:
+            p = self.procs.get(node.name)
+            if p is not None and p.poll() is None:
+                p.send_signal(signum)
 
     def stop_in_order(self, plan: Plan) -> None:
         """SIGTERM producers, then each stage in order, so final heartbeats flow downstream."""

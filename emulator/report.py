@@ -107,7 +107,9 @@ def _latency_lines(latency: Mapping[str, Any]) -> list[str]:
 def format_report(report: Mapping[str, Any]) -> str:
     """The human-readable summary printed at the end of a replay."""
     ev = report["events"]
-    lines = [format_rate_table(report, column=str(report["prescale_column"])), ""]
+    lines = [f"menu {report['menu']}, prescale column {report['prescale_column']}",
+             format_rate_table({**report, "events": ev["accepted"] + ev["rejected"],
+                                "accepted": ev["accepted"]}), ""]
     lines.append(
         "events: produced {produced}  accepted {accepted}  rejected {rejected}  errored {errored}  "
         "dropped {dropped}  lost {lost}".format(**ev)
@@ -135,4 +137,3 @@ def seed_counts(report: Mapping[str, Any]) -> dict[str, int]:
     """Per-seed post-prescale counts of a report (handy for comparisons)."""
     return {name: int(s["count"]) for name, s in report["seeds"].items()}
 
-_ = Sequence  # re-exported typing helper for callers

@@ -14,12 +14,12 @@ and metrics ports are ``metrics.base_port + ordinal`` when enabled.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from emulator.chain import ChainConfig
 from streams.errors import ConfigError
 
-__all__ = ["NodeSpec", "Plan", "build_plan"]
+__all__ = ["NodeSpec", "Plan", "build_plan", "scrape_config"]
 
 Role = Literal["producer", "worker", "collector"]
 
@@ -91,3 +91,28 @@ def build_plan(chain: ChainConfig, *, producers: int = 1, ipc_dir: str = "") -> 
         upstream = tuple(w.output for w in layer)
     collector = make("collector", "collector", "", 0, upstream)
     return Plan(prods, tuple(stages), collector)
+
+
+def scrape_config(
+    chain: ChainConfig, plan: Plan, *, interval_s: float = 1.0, hosts: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A Prometheus configuration scraping every node of ``plan`` (metrics must be on).
+
+    ``hosts`` maps node names to the host Prometheus reaches them at (default: the
+    chain's metrics host, or the node's tcp host).
+    """
+    if not chain.metrics.base_port:
+        msg = f"{chain.path}: metrics.base_port is 0, nodes serve no metrics to scrape"
+        raise ConfigError(msg)
+    hosts = hosts or {}
+    targets: dict[str, list[str]] = {}
+    for node in plan.nodes:
+        host = hosts.get(node.name) or chain.stream.tcp.hosts.get(node.name) or chain.metrics.host
+        targets.setdefault(node.role, []).append(f"{host}:{node.metrics_port}")
+    return {
+        "global": {"scrape_interval": f"{interval_s:g}s", "evaluation_interval": f"{interval_s:g}s"},
+        "scrape_configs": [
+            {"job_name": f"l1emu-{role}", "static_configs": [{"targets": t, "labels": {"chain": chain.name}}]}
+            for role, t in targets.items()
+        ],
+    }

@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "produce",
     "node",
     "collect",
+    "scrape-config",
 )
 
 
@@ -32,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module(f"l1emu.commands.{name}").add_parser(sub)
+        importlib.import_module(f"l1emu.commands.{name.replace('-', '_')}").add_parser(sub)
     return parser
 
 

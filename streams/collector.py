@@ -169,7 +169,7 @@ class CollectorNode:
         """After completion: keep reading heartbeats until every worker sent its final one."""
         deadline = time.monotonic() + self.config.final_wait_s
         expected = set(self.config.expected_workers)
-        while not expected <= self._final and time.monotonic() < deadline:
+        while not expected <= self._final and time.monotonic() < deadline and not self.stop_event.is_set():
             frames = recv_frames(pull, 0.1)
             if frames is not None:
                 self._handle(frames)

@@ -41,6 +41,7 @@ class ProducerConfig:
     link: LinkOptions = field(default_factory=LinkOptions)
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = None
+    linger_s: float = 0.0  # keep the metrics endpoint up this long after end-of-stream
 
     def __post_init__(self) -> None:
         if not 0 <= self.index < self.count:
@@ -92,6 +93,9 @@ class ProducerNode:
             sender.send_raw(encode_notice("eos", stream=cfg.name, seq=self.stats.batches,
                                           count=self.stats.events, body=body))
             self.stats.dropped_events = sender.dropped_events
+            if cfg.linger_s > 0:  # for scrapes of the final counters; stop() ends it
+                self.stop_event.clear()
+                self.stop_event.wait(cfg.linger_s)
         finally:
             push.close()
             ctx.term()

@@ -22,12 +22,14 @@ def add_chain_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--producers", type=int, default=1, help="number of producers feeding the chain")
     p.add_argument("--policy", choices=("block", "drop"), default=None, help="full-link policy")
     p.add_argument("--batch-size", type=int, default=None, help="events per batch")
+    p.add_argument("--metrics-port", type=int, default=None,
+                   help="base port of the Prometheus endpoints (node i serves on base + i)")
 
 
 def load_plan(args: argparse.Namespace) -> tuple[ChainConfig, Plan]:
     chain = load_chain(args.config, overrides=chain_overrides(
         args.config, workers=args.workers, transport=args.transport, ipc_dir=args.ipc_dir,
-        policy=args.policy, batch_size=args.batch_size))
+        policy=args.policy, batch_size=args.batch_size, metrics_port=args.metrics_port))
     return chain, build_plan(chain, producers=args.producers, ipc_dir=args.ipc_dir)
 
 

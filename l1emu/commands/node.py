@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from emulator.replay import link_options
-from emulator.stage import build_stage
+from emulator.stage import build_stage, warm_up
 from l1emu.commands._common import add_chain_args, load_plan, on_terminate
 from streams.worker import WorkerConfig, WorkerNode
 
@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
     chain, plan = load_plan(args)
     spec = plan.worker(args.stage, args.index)
     stage = build_stage(chain, args.stage)
+    warm_up(chain, stage)
     cfg = WorkerConfig(
         name=spec.name, stage=spec.stage, inputs=spec.inputs, output=spec.output, link=link_options(chain),
         policy=chain.stream.policy, heartbeat_s=chain.stream.heartbeat_s,

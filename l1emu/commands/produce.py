@@ -23,6 +23,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_chain_args(p)
     add_source_args(p)
     p.add_argument("--index", type=int, default=0, help="producer index (shard) in 0..producers-1")
+    p.add_argument("--linger", type=float, default=0.0, help="keep metrics up this long after the end (s)")
     p.set_defaults(func=run)
 
 
@@ -34,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
         name=spec.name, output=spec.output, index=args.index, count=args.producers,
         batch_size=chain.stream.batch_size, rate_hz=args.rate / args.producers, policy=chain.stream.policy,
         link=link_options(chain), metrics_host=chain.metrics.host, metrics_port=spec.metrics_port,
+        linger_s=args.linger,
     )
     node = ProducerNode(cfg, source)
     on_terminate(node.stop)

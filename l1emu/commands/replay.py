@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 
 from tqdm import tqdm
 
 from emulator.replay import ReplayOptions, replay
 from emulator.report import format_report, write_report
+from l1emu.commands._common import on_terminate
 from l1emu.commands.produce import add_source_args
 
 
@@ -21,10 +23,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--producers", type=int, default=1, help="number of producers (fan-in)")
     p.add_argument("--policy", choices=("block", "drop"), default=None, help="full-link policy")
     p.add_argument("--batch-size", type=int, default=None, help="events per batch")
+    p.add_argument("--metrics-port", type=int, default=None,
+                   help="base port of the Prometheus endpoints (node i serves on base + i)")
     p.add_argument("--column", default=None, help="prescale column (default: the menu's)")
     p.add_argument("--in-process", action="store_true", help="run the stages in this process, no sockets")
     p.add_argument("--report", default=None, help="write the JSON report here")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--linger", type=float, default=0.0,
+                   help="keep nodes and metrics up this long after the last event (SIGTERM ends it)")
     p.set_defaults(func=run)
 
 
@@ -33,14 +39,17 @@ def run(args: argparse.Namespace) -> int:
         config=args.config, events=args.events, source=args.source, workers=args.workers,
         transport=args.transport, rate_hz=args.rate, producers=args.producers, mu=args.mu, seed=args.seed,
         column=args.column, in_process=args.in_process, policy=args.policy, batch_size=args.batch_size,
+        linger_s=args.linger, metrics_port=args.metrics_port,
     )
+    stop = threading.Event()
+    on_terminate(stop.set)
     show = not args.no_progress and sys.stderr.isatty()
     with tqdm(total=0, unit="ev", disable=not show, desc="replay") as bar:
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.update(done - bar.n)
 
-        report = replay(opts, on_progress=progress)
+        report = replay(opts, on_progress=progress, stop=stop)
     if args.report:
         write_report(args.report, report)
     print(format_report(report))

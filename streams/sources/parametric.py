@@ -68,8 +68,11 @@ class ParametricConfig:
     first_bx: int = 1
 
 
+_BLOCK = 512  # events are generated in seeded blocks, so batch size does not change them
+
+
 class ParametricSource:
-    """Seeded parametric events; identical output for identical config and batch size.
+    """Seeded parametric events; the same events whatever the batch size or sharding.
 
     >>> src = ParametricSource(ParametricConfig(events=100, mu=60, seed=3))
     >>> sum(len(b) for b in src.batches(32))
@@ -88,9 +91,16 @@ class ParametricSource:
         c = self.config
         index, count = shard
         for first in range(index * batch_size, c.events, count * batch_size):
-            n = min(batch_size, c.events - first)
-            rng = np.random.default_rng([c.seed, first])
-            yield generate(rng, n, mu=c.mu, first=first, run=c.run, first_bx=c.first_bx)
+            stop = min(first + batch_size, c.events)
+            blocks = [self._block(b) for b in range(first // _BLOCK, (stop - 1) // _BLOCK + 1)]
+            merged = EventBatch.concat(blocks)
+            offset = first - (first // _BLOCK) * _BLOCK
+            yield merged.select(slice(offset, offset + stop - first)).with_meta(first=first)
+
+    def _block(self, block: int) -> EventBatch:
+        c = self.config
+        rng = np.random.default_rng([c.seed, block])
+        return generate(rng, _BLOCK, mu=c.mu, first=block * _BLOCK, run=c.run, first_bx=c.first_bx)
 
 
 def _objects(

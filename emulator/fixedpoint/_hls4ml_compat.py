@@ -1,0 +1,92 @@
+"""The one place that imports TensorFlow, QKeras and hls4ml, and routes hls4ml to Keras 2.
+
+QKeras needs ``TF_USE_LEGACY_KERAS=1`` before TensorFlow is first imported, and hls4ml's
+Keras frontends ``import keras``: with Keras 3 installed they take the Keras-3 path, which
+cannot parse QKeras layers. :func:`keras2_frontend` makes ``keras`` resolve to ``tf_keras``
+only while an hls4ml conversion call runs. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import ModuleType
+from typing import Any
+
+from streams.errors import L1EmuError
+
+__all__ = [
+    "config_from_keras_model",
+    "convert_from_keras_model",
+    "import_hls4ml",
+    "import_qkeras",
+    "import_tensorflow",
+    "keras2_frontend",
+]
+
+_LEGACY = "TF_USE_LEGACY_KERAS"
+
+
+def import_tensorflow() -> ModuleType:
+    """Import TensorFlow with ``tf.keras`` = tf_keras (Keras 2), as QKeras requires."""
+    if "tensorflow" not in sys.modules:
+        os.environ[_LEGACY] = "1"
+    elif os.environ.get(_LEGACY) != "1":
+        msg = (
+            "TensorFlow was imported before TF_USE_LEGACY_KERAS=1 was set; QKeras training will fail. "
+            "Import it through emulator.fixedpoint._hls4ml_compat.import_tensorflow() first"
+        )
+        raise L1EmuError(msg)
+    import tensorflow as tf
+
+    return tf
+
+
+def import_qkeras() -> ModuleType:
+    """Import QKeras (after TensorFlow in legacy-Keras mode)."""
+    import_tensorflow()
+    import qkeras
+
+    return qkeras
+
+
+def import_hls4ml() -> ModuleType:
+    """Import hls4ml (TensorFlow first, so hls4ml sees legacy Keras)."""
+    import_tensorflow()
+    import hls4ml
+
+    return hls4ml
+
+
+@contextmanager
+def keras2_frontend() -> Iterator[None]:
+    """Within the block, ``import keras`` yields ``tf_keras`` (hls4ml's Keras-2 frontend)."""
+    import_tensorflow()
+    import tf_keras
+
+    saved = sys.modules.get("keras")
+    sys.modules["keras"] = tf_keras
+    try:
+        yield
+    finally:
+        if saved is None:
+            sys.modules.pop("keras", None)
+        else:
+            sys.modules["keras"] = saved
+
+
+def config_from_keras_model(model: Any, **kwargs: Any) -> dict[str, Any]:
+    """``hls4ml.utils.config_from_keras_model`` through the Keras-2 frontend."""
+    hls4ml = import_hls4ml()
+    with keras2_frontend():
+        config: dict[str, Any] = hls4ml.utils.config_from_keras_model(model, **kwargs)
+    return config
+
+
+def convert_from_keras_model(model: Any, **kwargs: Any) -> Any:
+    """``hls4ml.converters.convert_from_keras_model`` through the Keras-2 frontend."""
+    hls4ml = import_hls4ml()
+    with keras2_frontend():
+        return hls4ml.converters.convert_from_keras_model(model, **kwargs)

@@ -1,0 +1,36 @@
+"""The trigger menu: seeds in YAML, evaluated in hardware units with integer arithmetic.
+
+>>> from emulator.menu import load_menu
+>>> menu = load_menu("configs/menus/cms2024.yaml")
+>>> "ZeroBias" in menu.seed_names
+True
+"""
+
+from __future__ import annotations
+
+from emulator.menu._model import (
+    AlwaysCondition,
+    Condition,
+    CorrelationConfig,
+    LegConfig,
+    MenuConfig,
+    ObjectCondition,
+    ScoreCondition,
+    SeedConfig,
+    SumCondition,
+)
+from emulator.menu.menu import Menu, load_menu
+
+__all__ = [
+    "AlwaysCondition",
+    "Condition",
+    "CorrelationConfig",
+    "LegConfig",
+    "Menu",
+    "MenuConfig",
+    "ObjectCondition",
+    "ScoreCondition",
+    "SeedConfig",
+    "SumCondition",
+    "load_menu",
+]

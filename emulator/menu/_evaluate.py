@@ -1,0 +1,148 @@
+"""Vectorised evaluation of hardware-unit conditions on an :class:`EventBatch`.
+
+Single-object cuts are numpy comparisons over ``(N, 12)``; conditions with
+several legs or pair cuts go to the numba kernel, only for events where every
+leg has at least one candidate. Results are cached per batch by condition, so
+seeds sharing a leg or a condition pay once.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+import numpy as np
+
+from emulator.errors import StageError
+from emulator.menu._kernels import CUT_FIELDS, NSLOT, any_assignment
+from emulator.menu.hardware import ALL_BITS, HwAlways, HwCondition, HwLeg, HwObjects, HwScore, HwSum
+from emulator.menu.luts import LUTS
+from streams.event import EventBatch
+from streams.schema import COLLECTIONS
+
+__all__ = ["BatchEvaluator"]
+
+COLL_INDEX: Final = {name: i for i, name in enumerate(COLLECTIONS)}
+_SCALE_INDEX: Final = {"calo": 0, "muon": 1}
+
+
+def _stack_luts(field: str) -> np.ndarray:
+    tables = [getattr(LUTS[s], field) for s in _SCALE_INDEX]
+    out = np.zeros((len(tables), max(len(t) for t in tables)), np.int64)
+    for i, t in enumerate(tables):
+        out[i, : len(t)] = t
+        out[i, len(t) :] = t[-1]  # |Δη| beyond the table saturates
+    return out
+
+
+_DETA2: Final = _stack_luts("deta2")
+_DPHI2: Final = _stack_luts("dphi2")
+_COSH: Final = _stack_luts("cosh_deta")
+_COS: Final = _stack_luts("cos_dphi")
+_PHI_BINS: Final = np.array([LUTS[s].phi_bins for s in _SCALE_INDEX], np.int64)
+
+
+def _bit_ok(values: np.ndarray, mask: int) -> np.ndarray:
+    """``mask`` bit ``values`` is set (values above 15 never pass)."""
+    return ((mask >> np.minimum(values.astype(np.int64), 16)) & 1).astype(bool)
+
+
+class BatchEvaluator:
+    """Evaluates hardware conditions on one batch; caches intermediate results."""
+
+    def __init__(self, batch: EventBatch) -> None:
+        self.batch = batch
+        self.n = len(batch)
+        self._legs: dict[HwLeg, np.ndarray] = {}
+        self._conds: dict[HwCondition, np.ndarray] = {}
+        self._stacked: tuple[np.ndarray, ...] | None = None
+
+    def condition(self, cond: HwCondition) -> np.ndarray:
+        """Bool (N,) decision of one condition (cached)."""
+        hit = self._conds.get(cond)
+        if hit is None:
+            hit = self._compute(cond)
+            self._conds[cond] = hit
+        return hit
+
+    def _compute(self, cond: HwCondition) -> np.ndarray:
+        if isinstance(cond, HwObjects):
+            return self._objects(cond)
+        if isinstance(cond, HwSum):
+            et = self.batch[cond.sum].astype(np.int64)
+            return (et >= cond.min) & (et <= cond.max)
+        if isinstance(cond, HwScore):
+            return self._score(cond)
+        assert isinstance(cond, HwAlways)
+        return np.ones(self.n, bool)
+
+    def _score(self, cond: HwScore) -> np.ndarray:
+        if cond.column not in self.batch:
+            msg = f"score column {cond.column!r} is not in the batch (columns: {sorted(self.batch)})"
+            raise StageError(msg)
+        col = self.batch[cond.column]
+        if col.ndim != 1 or col.dtype.kind not in "iuf":
+            msg = f"score column {cond.column!r} must be a numeric (N,) column, got {col.dtype}{col.shape}"
+            raise StageError(msg)
+        if col.dtype.kind == "f":
+            return np.asarray(col >= cond.min)
+        return np.asarray(col.astype(np.int64) >= math.ceil(cond.min))
+
+    def leg(self, leg: HwLeg) -> np.ndarray:
+        """Bool (N, 12) per-object pass mask of one leg (cached; padded slots False)."""
+        hit = self._legs.get(leg)
+        if hit is None:
+            hit = self._leg(leg)
+            self._legs[leg] = hit
+        return hit
+
+    def _leg(self, leg: HwLeg) -> np.ndarray:
+        coll = COLLECTIONS[leg.collection]
+        b = self.batch
+        ok = b[coll.column("pt")].astype(np.int32) >= min(leg.pt_min, 1 << 30)
+        abs_eta = np.abs(b[coll.column("eta")].astype(np.int32))
+        ok &= abs_eta <= min(leg.eta_max, 1 << 30)
+        if leg.eta_min > 0:
+            ok &= abs_eta >= leg.eta_min
+        if leg.qual_mask != ALL_BITS:
+            ok &= _bit_ok(b[coll.column("qual")], leg.qual_mask)
+        if leg.iso_mask != ALL_BITS:
+            ok &= _bit_ok(b[coll.column("iso")], leg.iso_mask)
+        if coll.size < NSLOT:
+            ok = np.concatenate([ok, np.zeros((self.n, NSLOT - coll.size), bool)], axis=1)
+        return np.asarray(ok)
+
+    def _objects(self, cond: HwObjects) -> np.ndarray:
+        masks = [self.leg(leg) for leg in cond.legs]
+        if len(masks) == 1 and not cond.correlations:
+            return np.asarray(masks[0].any(axis=1))
+        candidates = np.logical_and.reduce([m.any(axis=1) for m in masks])
+        events = np.flatnonzero(candidates)
+        out = np.zeros(self.n, bool)
+        if events.size == 0:
+            return out
+        pt, eta, phi, chg = self._stack()
+        leg_coll = np.array([COLL_INDEX[leg.collection] for leg in cond.legs], np.int64)
+        corr_legs = np.array([c.legs for c in cond.correlations], np.int64).reshape(-1, 2)
+        corr_scale = np.array([_SCALE_INDEX[c.scale] for c in cond.correlations], np.int64)
+        corr_cut = np.array(
+            [(*c.deta, *c.dphi, *c.dr2, *c.mass2, c.charge) for c in cond.correlations], np.int64
+        ).reshape(-1, len(CUT_FIELDS))
+        luts = (_DETA2, _DPHI2, _COSH, _COS, _PHI_BINS)
+        any_assignment(events, np.stack(masks, axis=1), leg_coll, pt, eta, phi, chg,
+                       corr_legs, corr_scale, corr_cut, *luts, out)  # fmt: skip
+        return out
+
+    def _stack(self) -> tuple[np.ndarray, ...]:
+        """pT, η, φ (mod bins), charge of all collections as (N, 4, 12) int64 (built once)."""
+        if self._stacked is None:
+            fields = {f: np.zeros((self.n, len(COLLECTIONS), NSLOT), np.int64) for f in ("pt", "eta", "phi")}
+            chg = np.zeros((self.n, len(COLLECTIONS), NSLOT), np.int64)
+            for i, coll in enumerate(COLLECTIONS.values()):
+                for f, arr in fields.items():
+                    arr[:, i, : coll.size] = self.batch[coll.column(f)]
+                fields["phi"][:, i] %= coll.phi_bins
+                if "charge" in coll.fields:
+                    chg[:, i, : coll.size] = self.batch[coll.column("charge")]
+            self._stacked = (fields["pt"], fields["eta"], fields["phi"], chg)
+        return self._stacked

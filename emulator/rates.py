@@ -1,0 +1,202 @@
+"""Prescales and trigger rates, accumulated in global-sequence order.
+
+The collector sees every event and feeds :class:`RateAccumulator` in gid order, so
+prescale counters — and therefore every count — are the same for any number of
+workers and any arrival order. A seed with prescale ``p`` fires on the pass with
+0-based index ``i`` (counted over the whole run) when ``i % p == 0``: the first
+pass fires; ``p == 0`` never fires.
+
+Rate of a seed = Σw(fired) / Σw(all) × n_bunches × f_rev; its error uses √Σw².
+
+>>> import numpy as np
+>>> acc = RateAccumulator(["A", "B"], np.array([1, 2]), n_bunches=1, f_rev_hz=1000.0)
+>>> raw = np.array([[1, 1], [0, 1], [1, 1], [0, 0]], bool)
+>>> fired, l1a = acc.update(raw, np.ones(4), np.full(4, 30.0))
+>>> fired[:, 1].tolist(), l1a.tolist()
+([True, False, True, False], [True, False, True, False])
+>>> acc.result()["seeds"]["A"]["rate_khz"]
+0.5
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from emulator.errors import StageError
+
+__all__ = ["DEFAULT_PILEUP_EDGES", "RateAccumulator", "apply_prescales", "format_rate_table"]
+
+DEFAULT_PILEUP_EDGES: tuple[float, ...] = (0, 20, 40, 50, 60, 70, 80, 100, 140, 200, 1000)
+
+
+def apply_prescales(
+    raw: np.ndarray, prescales: np.ndarray, counters: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Prescaled decisions of ``raw`` (bool N×S) and the updated pass counters (int64 S).
+
+    ``counters`` counts each seed's raw passes before this batch (start at 0); here one
+    pass came before, so the passes are numbers 1…4 and number 3 fires.
+
+    >>> raw = np.array([[1], [1], [1], [1]], bool)
+    >>> fired, c = apply_prescales(raw, np.array([3]), np.array([1]))
+    >>> fired[:, 0].tolist(), c.tolist()
+    ([False, False, True, False], [5])
+    """
+    raw = np.asarray(raw, bool)
+    p = np.asarray(prescales, np.int64)
+    c = np.asarray(counters, np.int64)
+    if raw.ndim != 2 or p.shape != (raw.shape[1],) or c.shape != p.shape:
+        msg = f"shapes do not match: raw {raw.shape}, prescales {p.shape}, counters {c.shape}"
+        raise StageError(msg)
+    index = c + np.cumsum(raw, axis=0, dtype=np.int64) - 1  # 0-based pass index at each pass
+    fired = raw & (p > 0) & (index % np.maximum(p, 1) == 0)
+    return fired, c + raw.sum(axis=0, dtype=np.int64)
+
+
+class RateAccumulator:
+    """Per-seed counts, weighted sums, overlaps and pileup profiles of a run."""
+
+    def __init__(
+        self,
+        seed_names: Sequence[str],
+        prescales: np.ndarray,
+        *,
+        n_bunches: int,
+        f_rev_hz: float,
+        pileup_edges: Sequence[float] = DEFAULT_PILEUP_EDGES,
+    ) -> None:
+        self.seed_names = tuple(seed_names)
+        self.prescales = np.asarray(prescales, np.int64).copy()
+        s = len(self.seed_names)
+        if self.prescales.shape != (s,) or (self.prescales < 0).any():
+            msg = f"need {s} prescales >= 0, got {self.prescales.tolist()}"
+            raise StageError(msg)
+        self.crossing_rate_khz = n_bunches * f_rev_hz / 1000.0
+        self.edges = np.asarray(pileup_edges, np.float64)
+        if self.edges.ndim != 1 or len(self.edges) < 2 or (np.diff(self.edges) <= 0).any():
+            msg = f"pileup_edges must increase, got {list(pileup_edges)}"
+            raise StageError(msg)
+        nb = len(self.edges) - 1
+        self.counters = np.zeros(s, np.int64)
+        self.events = 0
+        self.w = np.zeros(3)  # Σw, Σw², and Σw of accepted events
+        self.w2_accepted = 0.0
+        self.accepted = 0
+        self.count = np.zeros(s, np.int64)
+        self.count_raw = np.zeros(s, np.int64)
+        self.pure = np.zeros(s, np.int64)
+        self.seed_w = np.zeros((4, s))  # Σw, Σw² fired; Σw, Σw² pure
+        self.overlap = np.zeros((s, s), np.int64)
+        self.pu_events = np.zeros(nb, np.int64)
+        self.pu_w = np.zeros(nb)
+        self.pu_accepted_w = np.zeros(nb)
+        self.pu_seed_w = np.zeros((nb, s))
+
+    def update(
+        self, raw: np.ndarray, weight: np.ndarray, pileup: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Account one batch (events in gid order); returns (fired N×S, l1a N)."""
+        n = raw.shape[0]
+        w = np.asarray(weight, np.float64)
+        if w.shape != (n,) or np.shape(pileup) != (n,):
+            msg = f"batch of {n} events: weight {w.shape} and pileup {np.shape(pileup)} must be ({n},)"
+            raise StageError(msg)
+        fired, self.counters = apply_prescales(raw, self.prescales, self.counters)
+        l1a = np.asarray(fired.any(axis=1))
+        pure = fired & (fired.sum(axis=1) == 1)[:, None]
+        self.events += n
+        self.w += (w.sum(), (w * w).sum(), w[l1a].sum())
+        self.w2_accepted += float((w[l1a] ** 2).sum())
+        self.accepted += int(l1a.sum())
+        self.count += fired.sum(axis=0)
+        self.count_raw += np.asarray(raw, bool).sum(axis=0)
+        self.pure += pure.sum(axis=0)
+        self.seed_w += (w @ fired, (w * w) @ fired, w @ pure, (w * w) @ pure)
+        f64 = fired.astype(np.int64)
+        self.overlap += f64.T @ f64
+        self._update_pileup(np.asarray(pileup, np.float64), w, fired, l1a)
+        return fired, l1a
+
+    def _update_pileup(self, pileup: np.ndarray, w: np.ndarray, fired: np.ndarray, l1a: np.ndarray) -> None:
+        nb = len(self.pu_events)
+        b = np.searchsorted(self.edges, pileup, side="right") - 1
+        inside = (b >= 0) & (b < nb)
+        b, w, fired, l1a = b[inside], w[inside], fired[inside], l1a[inside]
+        self.pu_events += np.bincount(b, minlength=nb)
+        self.pu_w += np.bincount(b, weights=w, minlength=nb)
+        self.pu_accepted_w += np.bincount(b, weights=w * l1a, minlength=nb)
+        onehot = np.zeros((len(b), nb))
+        onehot[np.arange(len(b)), b] = w
+        self.pu_seed_w += onehot.T @ fired
+
+    def _rate(self, sum_w: np.ndarray | float, total: float) -> np.ndarray:
+        if total <= 0:
+            return np.zeros(np.shape(sum_w))
+        return np.asarray(sum_w, np.float64) / total * self.crossing_rate_khz
+
+    def result(self) -> dict[str, Any]:
+        """JSON-ready summary (plain Python types), seeds in menu order; rates in kHz."""
+        total = float(self.w[0])
+        rate = self._rate(self.seed_w[0], total)
+        err = self._rate(np.sqrt(self.seed_w[1]), total)
+        pure_rate = self._rate(self.seed_w[2], total)
+        seeds = {
+            name: {
+                "count": int(self.count[i]),
+                "count_raw": int(self.count_raw[i]),
+                "prescale": int(self.prescales[i]),
+                "rate_khz": float(rate[i]),
+                "rate_err_khz": float(err[i]),
+                "pure_count": int(self.pure[i]),
+                "pure_rate_khz": float(pure_rate[i]),
+            }
+            for i, name in enumerate(self.seed_names)
+        }
+        return {
+            "events": self.events,
+            "events_weighted": total,
+            "accepted": self.accepted,
+            "rejected": self.events - self.accepted,
+            "crossing_rate_khz": self.crossing_rate_khz,
+            "total_rate_khz": float(self._rate(self.w[2], total)),
+            "total_rate_err_khz": float(self._rate(np.sqrt(self.w2_accepted), total)),
+            "seeds": seeds,
+            "overlap": {"seeds": list(self.seed_names), "counts": self.overlap.tolist()},
+            "pileup": self._pileup_result(),
+        }
+
+    def _pileup_result(self) -> dict[str, Any]:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = np.where(self.pu_w[:, None] > 0, self.pu_seed_w / self.pu_w[:, None], 0.0)
+            tot = np.where(self.pu_w > 0, self.pu_accepted_w / self.pu_w, 0.0)
+        return {
+            "edges": self.edges.tolist(),
+            "events": self.pu_events.tolist(),
+            "total_rate_khz": (tot * self.crossing_rate_khz).tolist(),
+            "seeds": {
+                n: (frac[:, i] * self.crossing_rate_khz).tolist() for i, n in enumerate(self.seed_names)
+            },
+        }
+
+
+def format_rate_table(result: dict[str, Any]) -> str:
+    """The rate table of :meth:`RateAccumulator.result` as fixed-width text.
+
+    >>> acc = RateAccumulator(["SingleMu22"], np.array([1]), n_bunches=2544, f_rev_hz=11245.613)
+    >>> _ = acc.update(np.array([[True], [False]]), np.ones(2), np.zeros(2))
+    >>> print(format_rate_table(acc.result()).splitlines()[2])
+    SingleMu22                                           1         1   14304.42 ±  14304.42         1
+    """
+    head = f"{'seed':<45} {'prescale':>8} {'count':>9} {'rate [kHz]':>21} {'pure':>9}"
+    lines = [head, "-" * len(head)]
+    for name, s in result["seeds"].items():
+        rate = f"{s['rate_khz']:10.2f} ± {s['rate_err_khz']:9.2f}"
+        lines.append(f"{name:<45} {s['prescale']:>8} {s['count']:>9} {rate:>21} {s['pure_count']:>9}")
+    lines.append("-" * len(head))
+    total = f"{result['total_rate_khz']:10.2f} ± {result['total_rate_err_khz']:9.2f}"
+    label = f"total ({result['events']} events)"
+    lines.append(f"{label:<45} {'':>8} {result['accepted']:>9} {total:>21}")
+    return "\n".join(lines)

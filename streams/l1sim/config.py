@@ -1,0 +1,86 @@
+"""Parameters of the simplified L1 detector emulation (documented in docs/physics.md).
+
+Energies in GeV, thresholds of the object finders in hardware units (0.5 GeV).
+
+>>> c = L1SimConfig()
+>>> c.jet_seed_hw, c.eg_seed_hw
+(8, 4)
+>>> L1SimConfig(jet_seed_hw=0)
+Traceback (most recent call last):
+...
+streams.errors.ConfigError: L1SimConfig.jet_seed_hw = 0: seed thresholds must be >= 1
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+from streams.errors import ConfigError
+
+__all__ = ["L1SimConfig"]
+
+
+@dataclass(frozen=True, slots=True)
+class L1SimConfig:
+    """Detector response (applied once per pool event) and L1 object finding (per crossing)."""
+
+    # -- tracker field: charged particles curl up below pT = 0.15·B·r ------------------
+    b_field_t: float = 3.8
+    # -- calorimeter response: σ/E = a/√E ⊕ c (calibrated towers, response 1) --------------
+    em_stochastic: float = 0.08
+    em_constant: float = 0.015
+    had_stochastic: float = 1.0
+    had_constant: float = 0.05
+    hf_stochastic: float = 1.5
+    hf_constant: float = 0.10
+    had_em_fraction_max: float = 0.5  # a hadron leaves U(0, this) of its energy in ECAL
+    muon_mip_em: float = 0.3  # GeV deposited by a muon in ECAL / HCAL
+    muon_mip_had: float = 1.8
+    # -- muon system -----------------------------------------------------------------------
+    muon_eta_max: float = 2.4
+    muon_p_min: float = 3.0  # GeV, momentum needed to reach the muon stations
+    muon_efficiency: float = 0.95
+    decays_in_flight: bool = True  # π±/K± → μν before the calorimeter
+    muon_res_barrel: float = 0.12  # σ(1/pT)/(1/pT), |η| < 0.83
+    muon_res_overlap: float = 0.18  # 0.83 … 1.24
+    muon_res_endcap: float = 0.22  # 1.24 … 2.4
+    muon_tail_fraction: float = 0.03  # fraction measured with a tail_scale times wider core
+    muon_tail_scale: float = 4.0
+    muon_charge_flip: float = 0.01
+    # -- object finding (hardware units, 0.5 GeV) ----------------------------------------
+    eg_seed_hw: int = 4
+    eg_hoe_max: float = 0.25  # H/E of the 3×3 cluster
+    eg_iso_loose: float = 0.30  # PU-corrected isolation / pT, bit 0 of iso
+    eg_iso_tight: float = 0.15  # bit 1 of iso
+    tau_seed_hw: int = 4
+    tau_iso_loose: float = 0.40
+    tau_iso_tight: float = 0.20
+    tau_calibration: float = 1.10
+    jet_seed_hw: int = 8
+    jet_calibration: float = 1.10
+    jet_pus: bool = True  # chunky-donut pileup subtraction
+    sum_tower_min_hw: int = 1  # towers below this do not enter ETT/ETM/ETMHF
+    ht_jet_min_gev: float = 30.0
+    ht_jet_eta_max: float = 2.4
+
+    def __post_init__(self) -> None:
+        for name in ("eg_seed_hw", "tau_seed_hw", "jet_seed_hw"):
+            if getattr(self, name) < 1:
+                msg = f"L1SimConfig.{name} = {getattr(self, name)}: seed thresholds must be >= 1"
+                raise ConfigError(msg)
+        for name, value in asdict(self).items():
+            if isinstance(value, float) and not value >= 0:
+                msg = f"L1SimConfig.{name} = {value}: must be a non-negative number"
+                raise ConfigError(msg)
+        if self.b_field_t <= 0:
+            msg = f"L1SimConfig.b_field_t = {self.b_field_t}: the field must be positive"
+            raise ConfigError(msg)
+
+    def response_key(self) -> str:
+        """Hash of the fields that change the per-pool-event detector response."""
+        fields = {k: v for k, v in asdict(self).items()
+                  if not k.startswith(("eg_", "tau_", "jet_", "sum_", "ht_", "muon_res", "muon_tail",
+                                       "muon_charge"))}
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]

@@ -1,0 +1,113 @@
+"""Emulate L1 objects for premixed bunch crossings, in uGT hardware units.
+
+A crossing is described by the pool events drawn for it (index, φ rotation in
+towers, η reflection) plus an optional hard-scatter event; :class:`CrossingEmulator`
+turns a batch of such descriptions into the L1 columns of an
+:class:`~streams.event.EventBatch` (everything but run/lumi/event/bx/pileup/weight).
+
+>>> import numpy as np
+>>> from streams.l1sim.response import TowerPool
+>>> z = np.zeros(0, np.float32)
+>>> pool = TowerPool(np.array([0, 1]), np.array([40], np.uint8), np.array([3], np.uint8),
+...                  np.array([30.0], np.float32), np.array([30.0], np.float32),
+...                  np.array([0, 0]), z, z, z, np.zeros(0, np.int8), z)
+>>> emu = CrossingEmulator(pool)
+>>> cols = emu.emulate(draw_counts=np.array([1]), draw_idx=np.array([0]),
+...                    draw_rot=np.array([0]), draw_flip=np.array([False]))
+>>> int(cols["jet_pt"][0, 0]), int(cols["jet_eta"][0, 0]), int(cols["ett"][0])
+(132, 1, 120)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+import numpy as np
+
+from streams.l1sim._kernel import emulate_kernel
+from streams.l1sim.config import L1SimConfig
+from streams.l1sim.geometry import EG_IETA_RANGE, N_PHI, REGION_OF_IETA, TOWER_HW_ETA
+from streams.l1sim.response import TowerPool
+from streams.schema import BASE_COLUMNS, CALO_ETA_LSB, COLLECTIONS, N_REGION_ETA, N_REGION_PHI, PT_LSB
+
+__all__ = ["L1_COLUMNS", "CrossingEmulator"]
+
+_SUM_ORDER: Final = ("ett", "htt", "etm", "etm_phi", "htm", "htm_phi", "etmhf", "etmhf_phi")
+_BOOK: Final = ("run", "lumi", "event", "bx", "pileup", "weight")
+#: The EventBatch columns the emulator fills.
+L1_COLUMNS: Final = tuple(c for c in BASE_COLUMNS if c not in _BOOK)
+
+
+def _trig_lut(bins: int, offset: float) -> tuple[np.ndarray, np.ndarray]:
+    ang = 2 * math.pi * (np.arange(bins) + offset) / bins
+    scale = 1 << 10
+    return (np.round(np.cos(ang) * scale).astype(np.int64), np.round(np.sin(ang) * scale).astype(np.int64))
+
+
+def _geometry() -> tuple[np.ndarray, ...]:
+    cos72, sin72 = _trig_lut(N_PHI, 0.5)  # tower centres
+    cos144, sin144 = _trig_lut(144, 0.0)  # uGT calo φ scale, as emulator.algorithms.jet_sums
+    return (TOWER_HW_ETA.astype(np.int64), REGION_OF_IETA.astype(np.int64), cos72, sin72, cos144, sin144)
+
+
+def _pool_tuple(p: TowerPool) -> tuple[np.ndarray, ...]:
+    return (p.dep_off, p.dep_ieta, p.dep_iphi, p.dep_em, p.dep_had, p.mu_off, p.mu_pt, p.mu_eta,
+            p.mu_phi, p.mu_charge, p.mu_prob)
+
+
+class CrossingEmulator:
+    """L1 objects for crossings built from a pileup pool and an optional hard-scatter pool."""
+
+    def __init__(
+        self, pileup: TowerPool, hard: TowerPool | None = None, *,
+        config: L1SimConfig | None = None, seed: int = 0,
+    ) -> None:
+        self.config = c = config or L1SimConfig()
+        self._pu = _pool_tuple(pileup)
+        self._hs = _pool_tuple(hard if hard is not None else pileup)
+        self.has_hard = hard is not None
+        self._key = np.uint64(seed & 0xFFFFFFFFFFFFFFFF)
+        self._ipar = np.array([
+            c.eg_seed_hw, c.tau_seed_hw, c.jet_seed_hw, c.sum_tower_min_hw,
+            math.ceil(c.ht_jet_min_gev / PT_LSB - 1e-9), math.floor(c.ht_jet_eta_max / CALO_ETA_LSB + 1e-9),
+            EG_IETA_RANGE[0], EG_IETA_RANGE[1], int(c.jet_pus),
+        ], dtype=np.int64)
+        self._fpar = np.array([
+            c.muon_res_barrel, c.muon_res_overlap, c.muon_res_endcap, c.muon_tail_fraction,
+            c.muon_tail_scale, c.muon_charge_flip, c.eg_hoe_max, c.eg_iso_loose, c.eg_iso_tight,
+            c.tau_calibration, c.tau_iso_loose, c.tau_iso_tight, c.jet_calibration,
+        ], dtype=np.float64)
+        self._geo = _geometry()
+
+    def emulate(
+        self, *, draw_counts: np.ndarray, draw_idx: np.ndarray, draw_rot: np.ndarray,
+        draw_flip: np.ndarray, hard_idx: np.ndarray | None = None, first_gid: int = 0,
+    ) -> dict[str, np.ndarray]:
+        """L1 columns for ``len(draw_counts)`` crossings.
+
+        Crossing ``i`` sums pool events ``draw_idx[off[i]:off[i+1]]`` (``off`` = cumsum
+        of ``draw_counts``), each rotated by ``draw_rot`` towers in φ and reflected in η
+        where ``draw_flip``; plus hard-scatter event ``hard_idx[i]`` unless it is −1.
+        ``first_gid`` numbers the crossings for the in-crossing random draws.
+        """
+        n = len(draw_counts)
+        off = np.zeros(n + 1, np.int64)
+        np.cumsum(draw_counts, out=off[1:])
+        hs = np.full(n, -1, np.int64) if hard_idx is None else np.asarray(hard_idx, np.int64)
+        if not self.has_hard and np.any(hs >= 0):
+            msg = "hard-scatter indices given but the emulator has no hard-scatter pool"
+            raise ValueError(msg)
+        cols = {name: np.zeros((n, *BASE_COLUMNS[name].shape), BASE_COLUMNS[name].dtype) for name in L1_COLUMNS}
+        sums = np.zeros((n, len(_SUM_ORDER)), np.int64)
+        regions = np.zeros((n, N_REGION_PHI, N_REGION_ETA), np.uint16)
+        groups = {name: tuple(cols[coll.column(f)] for f in coll.fields) for name, coll in COLLECTIONS.items()}
+        emulate_kernel(
+            self._key, int(first_gid), off, np.asarray(draw_idx, np.int64), np.asarray(draw_rot, np.int64),
+            np.asarray(draw_flip, np.bool_), hs, self._pu, self._hs, self._ipar, self._fpar, self._geo,
+            groups["egamma"], groups["tau"], groups["jet"], groups["muon"], sums, regions,
+        )
+        for k, name in enumerate(_SUM_ORDER):
+            cols[name] = sums[:, k].astype(BASE_COLUMNS[name].dtype)
+        cols["regions"] = regions
+        return cols

@@ -1,0 +1,193 @@
+"""Detector response, applied once per pool event: particles → tower deposits + muon sources.
+
+Each pool event becomes a sparse list of (tower, EM ET, hadronic ET) entries, so a
+premixed crossing is a sum of such lists (see :mod:`streams.l1sim.crossing`), and a
+list of muon *sources* — particles that may give an L1 muon, each with the
+probability that it does (prompt muons: the efficiency; π/K: decay in flight).
+
+>>> import numpy as np
+>>> from streams.l1sim.config import L1SimConfig
+>>> t = compute_towers(
+...     offsets=np.array([0, 2]), pt=np.array([50.0, 20.0], np.float32),
+...     eta=np.array([0.1, -1.0], np.float32), phi=np.array([0.5, 2.0], np.float32),
+...     e=np.array([50.25, 30.9], np.float32), pid=np.array([22, 13], np.int32),
+...     charge=np.array([0, -1], np.int8), config=L1SimConfig(), seed=1)
+>>> len(t), int(t.mu_off[-1])
+(1, 1)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from streams.l1sim.config import L1SimConfig
+from streams.l1sim.geometry import ETA_EDGES, N_ETA, N_PHI
+
+__all__ = ["TowerPool", "compute_towers"]
+
+_PI_MASS, _PI_CTAU_M, _PI_XMIN = 0.13957, 7.804, 0.5731  # x_min = (m_μ/m_π)²
+_K_MASS, _K_CTAU_M, _K_BR, _K_XMIN = 0.49368, 3.711, 0.636, 0.0458
+_NUCLEON_MASS = 0.9383
+_ETA_MAX = float(ETA_EDGES[-1])
+
+
+@dataclass(frozen=True, slots=True)
+class TowerPool:
+    """Per-event sparse tower deposits and muon sources of a pool."""
+
+    dep_off: np.ndarray  # int64 (n + 1,)
+    dep_ieta: np.ndarray  # uint8
+    dep_iphi: np.ndarray  # uint8
+    dep_em: np.ndarray  # float32 ET, GeV
+    dep_had: np.ndarray  # float32 ET, GeV
+    mu_off: np.ndarray  # int64 (n + 1,)
+    mu_pt: np.ndarray  # float32 GeV (muon pT at production)
+    mu_eta: np.ndarray  # float32
+    mu_phi: np.ndarray  # float32, radians
+    mu_charge: np.ndarray  # int8
+    mu_prob: np.ndarray  # float32, probability of an L1 muon
+
+    def __len__(self) -> int:
+        return len(self.dep_off) - 1
+
+
+@numba.njit(cache=True)
+def _r_cal(aeta: float) -> float:
+    """Transverse distance (m) a particle travels in the field before the calorimeter."""
+    if aeta < 1.479:
+        return 1.29
+    if aeta < 3.0:
+        return 3.15 / math.sinh(aeta)
+    return 6.0 / math.sinh(aeta)
+
+
+@numba.njit(cache=True)
+def _smear(energy: float, stoch: float, const: float, g: float) -> float:
+    sigma = math.sqrt(stoch * stoch / max(energy, 1e-3) + const * const)
+    return max(0.0, energy * (1.0 + sigma * g))
+
+
+@numba.njit(cache=True)
+def _kernel(  # noqa: PLR0913
+    offsets: np.ndarray, pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, e: np.ndarray,
+    pid: np.ndarray, charge: np.ndarray, gauss: np.ndarray, unif: np.ndarray,
+    edges: np.ndarray, par: np.ndarray, dis: bool,
+) -> tuple[np.ndarray, ...]:
+    b_curv = 0.15 * par[0]  # GeV/m: pT = 0.3·B·r/2
+    n_ev = len(offsets) - 1
+    n_p = len(pt)
+    d_off = np.zeros(n_ev + 1, np.int64)
+    d_ieta = np.empty(n_p, np.uint8)
+    d_iphi = np.empty(n_p, np.uint8)
+    d_em = np.empty(n_p, np.float32)
+    d_had = np.empty(n_p, np.float32)
+    m_off = np.zeros(n_ev + 1, np.int64)
+    m_pt = np.empty(n_p, np.float32)
+    m_eta = np.empty(n_p, np.float32)
+    m_phi = np.empty(n_p, np.float32)
+    m_q = np.empty(n_p, np.int8)
+    m_prob = np.empty(n_p, np.float32)
+    em_s = np.zeros(N_ETA * N_PHI, np.float64)
+    had_s = np.zeros(N_ETA * N_PHI, np.float64)
+    hit = np.zeros(N_ETA * N_PHI, np.bool_)
+    touched = np.empty(N_ETA * N_PHI, np.int64)
+    nd = 0
+    nm = 0
+    two_pi = 2.0 * math.pi
+    for ev in range(n_ev):
+        nt = 0
+        for i in range(offsets[ev], offsets[ev + 1]):
+            apid = abs(pid[i])
+            aeta = abs(eta[i])
+            if apid == 12 or apid == 14 or apid == 16 or apid > 1000000 or aeta >= _ETA_MAX:
+                continue
+            p = pt[i] * math.cosh(eta[i])
+            rcal = _r_cal(aeta)
+            q = charge[i]
+            phic = phi[i]
+            if q != 0:
+                x = b_curv * rcal / pt[i]
+                if x >= 1.0:
+                    continue  # curls up before the calorimeter
+                phic = phi[i] - q * math.asin(x)
+            if apid == 13 and aeta < par[11] and p > par[12]:
+                m_pt[nm], m_eta[nm], m_phi[nm], m_q[nm], m_prob[nm] = pt[i], eta[i], phi[i], q, par[13]
+                nm += 1
+            if apid == 13:
+                em, had = min(par[9], e[i]), min(par[10], e[i])
+            elif apid == 11 or apid == 22:
+                em, had = _smear(e[i], par[1], par[2], gauss[i]), 0.0
+            else:
+                edep = float(e[i])
+                if 1000 < apid < 10000:  # baryons leave their kinetic energy, anti-baryons annihilate
+                    edep = edep - _NUCLEON_MASS if pid[i] > 0 else edep + _NUCLEON_MASS
+                if aeta >= 3.0:
+                    em, had = 0.0, _smear(max(edep, 0.0), par[5], par[6], gauss[i])
+                else:
+                    tot = _smear(max(edep, 0.0), par[3], par[4], gauss[i])
+                    frac = unif[i, 0] * par[7]
+                    em, had = frac * tot, (1.0 - frac) * tot
+                if dis and (apid == 211 or apid == 321) and aeta < par[11] and p > par[12]:
+                    if apid == 211:
+                        mass, ctau, br, xmin = _PI_MASS, _PI_CTAU_M, 1.0, _PI_XMIN
+                    else:
+                        mass, ctau, br, xmin = _K_MASS, _K_CTAU_M, _K_BR, _K_XMIN
+                    pdec = 1.0 - math.exp(-rcal * math.cosh(eta[i]) * mass / (p * ctau))
+                    xmu = xmin + (1.0 - xmin) * unif[i, 1]
+                    prob = pdec * br * par[13]
+                    if xmu * p > par[12] and prob > 1e-6:
+                        m_pt[nm], m_eta[nm], m_phi[nm], m_q[nm] = xmu * pt[i], eta[i], phi[i], q
+                        m_prob[nm] = prob
+                        nm += 1
+            ie = np.searchsorted(edges, aeta if eta[i] >= 0 else -aeta, side="right") - 1
+            ip = int((phic % two_pi) / two_pi * N_PHI) % N_PHI
+            t = ie * N_PHI + ip
+            ch = math.cosh(eta[i])
+            if not hit[t]:
+                hit[t] = True
+                touched[nt] = t
+                nt += 1
+            em_s[t] += em / ch
+            had_s[t] += had / ch
+        for k in range(nt):
+            t = touched[k]
+            d_ieta[nd] = t // N_PHI
+            d_iphi[nd] = t % N_PHI
+            d_em[nd] = em_s[t]
+            d_had[nd] = had_s[t]
+            nd += 1
+            em_s[t] = 0.0
+            had_s[t] = 0.0
+            hit[t] = False
+        d_off[ev + 1] = nd
+        m_off[ev + 1] = nm
+    return (d_off, d_ieta[:nd].copy(), d_iphi[:nd].copy(), d_em[:nd].copy(), d_had[:nd].copy(),
+            m_off, m_pt[:nm].copy(), m_eta[:nm].copy(), m_phi[:nm].copy(), m_q[:nm].copy(),
+            m_prob[:nm].copy())
+
+
+def _params(c: L1SimConfig) -> np.ndarray:
+    return np.array([
+        c.b_field_t, c.em_stochastic, c.em_constant, c.had_stochastic, c.had_constant,
+        c.hf_stochastic, c.hf_constant, c.had_em_fraction_max, 0.0, c.muon_mip_em, c.muon_mip_had,
+        c.muon_eta_max, c.muon_p_min, c.muon_efficiency,
+    ], dtype=np.float64)
+
+
+def compute_towers(
+    *, offsets: np.ndarray, pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, e: np.ndarray,
+    pid: np.ndarray, charge: np.ndarray, config: L1SimConfig, seed: int,
+) -> TowerPool:
+    """Apply the detector response to every event of a particle pool (seeded, deterministic)."""
+    rng = np.random.default_rng(seed)
+    n = len(pt)
+    out = _kernel(
+        np.asarray(offsets, np.int64), pt, eta, phi, e, np.asarray(pid, np.int32),
+        np.asarray(charge, np.int8), rng.standard_normal(n), rng.random((n, 2)),
+        ETA_EDGES.astype(np.float64), _params(config), config.decays_in_flight,
+    )
+    return TowerPool(*out)

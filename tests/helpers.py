@@ -1,0 +1,63 @@
+"""Helpers for integration tests: run the CLI, free ports, JSON reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG = str(ROOT / "configs" / "default.yaml")
+
+
+def run_cli(*args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m l1emu ARGS`` in a fresh process."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "l1emu", *args], capture_output=True, text=True, timeout=timeout,
+        cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}, check=False,
+    )
+    if check and proc.returncode != 0:
+        msg = f"l1emu {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        raise AssertionError(msg)
+    return proc
+
+
+def free_port_block(n: int) -> int:
+    """A base port with ``n`` consecutive ports free on 127.0.0.1 right now."""
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = s.getsockname()[1]
+        if base + n >= 65535:
+            continue
+        socks = []
+        try:
+            for p in range(base, base + n):
+                t = socket.socket()
+                socks.append(t)
+                t.bind(("127.0.0.1", p))
+            return base
+        except OSError:
+            continue
+        finally:
+            for t in socks:
+                t.close()
+    msg = "no block of free ports found"
+    raise RuntimeError(msg)
+
+
+def load_report(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+def seed_counts(report: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    return {k: (v["count"], v["count_raw"]) for k, v in report["seeds"].items()}
+
+
+def balanced(report: dict[str, Any]) -> bool:
+    e = report["events"]
+    return e["produced"] == e["accepted"] + e["rejected"] + e["errored"] + e["dropped"] and e["lost"] == 0

@@ -1,0 +1,62 @@
+"""End-to-end replays through real node processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import DEFAULT_CONFIG, balanced, free_port_block, load_report, run_cli, seed_counts
+
+pytestmark = pytest.mark.integration
+
+EVENTS = "20000"
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    out = tmp_path_factory.mktemp("ref") / "inproc.json"
+    run_cli("replay", "--config", DEFAULT_CONFIG, "--events", EVENTS, "--in-process", "--report", str(out))
+    return load_report(out)
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--workers", "1"],
+        ["--workers", "3"],
+        ["--workers", "2", "--producers", "2", "--batch-size", "1000"],
+        ["--workers", "2", "--transport", "tcp"],
+    ],
+    ids=["ipc-1worker", "ipc-3workers", "fan-in-2producers", "tcp-2workers"],
+)
+def test_seed_counts_identical_for_any_worker_count(
+    tmp_path: Path, reference: dict[str, object], flags: list[str]
+) -> None:
+    out = tmp_path / "r.json"
+    cfg = DEFAULT_CONFIG
+    if "tcp" in flags:  # tcp ports from a free block, not the config's fixed base
+        base = free_port_block(16)
+        cfg_path = tmp_path / "tcp.yaml"
+        text = Path(DEFAULT_CONFIG).read_text().replace("base_port: 5550", f"base_port: {base}")
+        cfg_path.write_text(text.replace("menu: menus/", f"menu: {Path(DEFAULT_CONFIG).parent}/menus/"))
+        cfg = str(cfg_path)
+    proc = run_cli("replay", "--config", cfg, "--events", EVENTS, "--report", str(out), *flags)
+    report = load_report(out)
+    assert balanced(report), report["events"]
+    assert report["events"]["produced"] == int(EVENTS)
+    assert seed_counts(report) == seed_counts(reference)  # type: ignore[arg-type]
+    assert report["total_rate_khz"] == pytest.approx(reference["total_rate_khz"])
+    assert report["latency_us"]["end_to_end"]["p99"] > 0
+    assert set(report["latency_us"]["stages"]) == {"calo_layer1", "objects", "global_trigger"}
+    assert "accounting: OK" in proc.stdout and "total" in proc.stdout
+
+
+def test_bad_config_fails_with_a_clear_message(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(Path(DEFAULT_CONFIG).read_text().replace("type: jet_sums", "type: jet_summs"))
+    proc = run_cli("replay", "--config", str(bad), "--events", "10", check=False)
+    assert proc.returncode == 2
+    assert "unknown algorithm type 'jet_summs'" in proc.stderr and str(bad) in proc.stderr
+    missing = run_cli("replay", "--config", str(tmp_path / "nope.yaml"), check=False)
+    assert missing.returncode == 2 and "nope.yaml" in missing.stderr
