@@ -110,7 +110,8 @@ def scrape_config(
         host = hosts.get(node.name) or chain.stream.tcp.hosts.get(node.name) or chain.metrics.host
         targets.setdefault(node.role, []).append(f"{host}:{node.metrics_port}")
     return {
-        "global": {"scrape_interval": f"{interval_s:g}s", "evaluation_interval": f"{interval_s:g}s"},
+        "global": {"scrape_interval": f"{round(interval_s * 1000)}ms",
+                   "evaluation_interval": f"{round(interval_s * 1000)}ms"},
         "scrape_configs": [
             {"job_name": f"l1emu-{role}", "static_configs": [{"targets": t, "labels": {"chain": chain.name}}]}
             for role, t in targets.items()

@@ -26,6 +26,16 @@ def run_cli(*args: str, timeout: float = 300, check: bool = True) -> subprocess.
     return proc
 
 
+def write_config(path: Path, **replace: str) -> str:
+    """A copy of the default chain at ``path`` (menu path made absolute), with text replaced."""
+    text = Path(DEFAULT_CONFIG).read_text().replace("menu: menus/", f"menu: {ROOT}/configs/menus/")
+    for old, new in replace.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    path.write_text(text)
+    return str(path)
+
+
 def free_port_block(n: int) -> int:
     """A base port with ``n`` consecutive ports free on 127.0.0.1 right now."""
     for _ in range(200):

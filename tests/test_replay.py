@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import DEFAULT_CONFIG, balanced, free_port_block, load_report, run_cli, seed_counts
+from tests.helpers import (
+    DEFAULT_CONFIG,
+    balanced,
+    free_port_block,
+    load_report,
+    run_cli,
+    seed_counts,
+    write_config,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -37,10 +45,7 @@ def test_seed_counts_identical_for_any_worker_count(
     cfg = DEFAULT_CONFIG
     if "tcp" in flags:  # tcp ports from a free block, not the config's fixed base
         base = free_port_block(16)
-        cfg_path = tmp_path / "tcp.yaml"
-        text = Path(DEFAULT_CONFIG).read_text().replace("base_port: 5550", f"base_port: {base}")
-        cfg_path.write_text(text.replace("menu: menus/", f"menu: {Path(DEFAULT_CONFIG).parent}/menus/"))
-        cfg = str(cfg_path)
+        cfg = write_config(tmp_path / "tcp.yaml", **{"base_port: 5550": f"base_port: {base}"})
     proc = run_cli("replay", "--config", cfg, "--events", EVENTS, "--report", str(out), *flags)
     report = load_report(out)
     assert balanced(report), report["events"]
@@ -53,10 +58,9 @@ def test_seed_counts_identical_for_any_worker_count(
 
 
 def test_bad_config_fails_with_a_clear_message(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(Path(DEFAULT_CONFIG).read_text().replace("type: jet_sums", "type: jet_summs"))
-    proc = run_cli("replay", "--config", str(bad), "--events", "10", check=False)
+    bad = write_config(tmp_path / "bad.yaml", **{"type: jet_sums": "type: jet_summs"})
+    proc = run_cli("replay", "--config", bad, "--events", "10", check=False)
     assert proc.returncode == 2
-    assert "unknown algorithm type 'jet_summs'" in proc.stderr and str(bad) in proc.stderr
+    assert "unknown algorithm type 'jet_summs'" in proc.stderr and bad in proc.stderr
     missing = run_cli("replay", "--config", str(tmp_path / "nope.yaml"), check=False)
     assert missing.returncode == 2 and "nope.yaml" in missing.stderr
