@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from streams.errors import SourceError
+from streams.event import EventBatch
+from streams.hdf5 import HDF5Source, write_batches
+from streams.sources import open_source
+from streams.sources.parametric import ParametricConfig, ParametricSource
+
+
+def test_round_trip_with_provenance_shards_and_limit(tmp_path: Path) -> None:
+    src = ParametricSource(ParametricConfig(events=1000, seed=4))
+    path = tmp_path / "zb.h5"
+    n = write_batches(path, src.batches(256), provenance={"generator": "parametric", "seed": 4})
+    assert n == 1000
+    back = HDF5Source(path)
+    assert len(back) == 1000 and back.provenance == {"generator": "parametric", "seed": 4}
+    ref = EventBatch.concat(list(src.batches(1000)))
+    got = EventBatch.concat(list(back.batches(300)))
+    for k in ref.columns:
+        np.testing.assert_array_equal(got[k], ref[k])
+    assert [b.meta.first for b in back.batches(300, shard=(1, 2))] == [300, 900]
+    assert len(open_source(path, events=250)) == 250
+    assert sum(len(b) for b in open_source(path, events=250).batches(100)) == 250
+
+
+def test_bad_files_name_the_file_and_problem(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="no such file"):
+        HDF5Source(tmp_path / "missing.h5")
+    junk = tmp_path / "junk.h5"
+    junk.write_bytes(b"not hdf5 at all")
+    with pytest.raises(SourceError, match="junk.h5: not a readable l1emu HDF5 file"):
+        HDF5Source(junk)
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as f:
+        f["x"] = np.arange(3)
+    with pytest.raises(SourceError, match="no /events group"):
+        HDF5Source(other)
+    good = tmp_path / "good.h5"
+    write_batches(good, [EventBatch.empty(10)])
+    with h5py.File(good, "a") as f:
+        del f["events/jet_pt"]
+    with pytest.raises(SourceError, match=r"missing columns \['jet_pt'\]"):
+        HDF5Source(good)
+    with pytest.raises(SourceError, match="unknown source type"):
+        open_source(tmp_path / "events.csv")
+
+
+def test_truncated_file_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "big.h5"
+    write_batches(path, ParametricSource(ParametricConfig(events=3000)).batches(1000))
+    data = path.read_bytes()
+    cut = tmp_path / "cut.h5"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(SourceError, match="cut.h5"):
+        src = HDF5Source(cut)
+        for _ in src.batches(1000):
+            pass
