@@ -33,8 +33,11 @@ class Algorithm(Protocol):
     ``latency_cycles`` is the algorithm's firmware latency estimate at a clock.
     """
 
-    name: str
-    outputs: tuple[str, ...]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def outputs(self) -> tuple[str, ...]: ...
 
     def process(self, batch: EventBatch) -> EventBatch: ...
 

@@ -77,7 +77,9 @@ def _coerce(value: Any, typ: Any, where: str) -> Any:
         if len(args) != len(value):
             msg = f"{where}: expected {len(args)} values, got {len(value)}"
             raise ConfigError(msg)
-        return tuple(_coerce(v, a, f"{where}[{i}]") for i, (v, a) in enumerate(zip(args, value, strict=True)))
+        return tuple(
+            _coerce(v, a, f"{where}[{i}]") for i, (v, a) in enumerate(zip(value, args, strict=True))
+        )
     if origin in (dict, Mapping) or typ in (dict, Mapping):
         if not isinstance(value, dict):
             msg = f"{where}: expected a mapping, got {type(value).__name__}"

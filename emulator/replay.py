@@ -24,7 +24,7 @@ from typing import Any, Literal
 from emulator.chain import ChainConfig, load_chain
 from emulator.menu import load_menu
 from emulator.report import RateSink, build_report
-from emulator.stage import Stage, build_stage
+from emulator.stage import Stage, build_stage, warm_up
 from emulator.topology import NodeSpec, Plan, build_plan
 from streams.collector import CollectorConfig, CollectorNode, CollectorResult
 from streams.errors import ConfigError, TransportError
@@ -188,6 +188,8 @@ def _replay_in_process(
 ) -> dict[str, Any]:
     """The same stages in one loop: no sockets, no processes."""
     stages: list[Stage] = [build_stage(chain, s.name) for s in chain.stages]
+    for st in stages:
+        warm_up(chain, st)
     sink = RateSink(menu, chain, column=opts.column)
     result = CollectorResult(complete=True)
     t0 = time.time()

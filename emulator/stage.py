@@ -7,7 +7,10 @@ from dataclasses import dataclass
 
 from emulator.algorithm import Algorithm
 from emulator.chain import ChainConfig, StageConfig, build_algorithms
+import numpy as np
+
 from streams.event import EventBatch
+from streams.sources.parametric import generate
 
 __all__ = ["Stage", "build_stage", "warm_up"]
 
@@ -49,13 +52,13 @@ def build_stage(chain: ChainConfig, name: str) -> Stage:
     return Stage(cfg, build_algorithms(chain, cfg))
 
 
-def warm_up(chain: ChainConfig, stage: Stage, *, events: int = 16) -> None:
+def warm_up(chain: ChainConfig, stage: Stage, *, events: int = 256) -> None:
     """Run ``stage`` once on a small synthetic batch so JIT compilation and lazy
     loading happen before the first real event (and stay out of latency figures).
 
     Earlier stages run first so the batch carries every column the stage reads.
     """
-    batch = EventBatch.empty(events)
+    batch = generate(np.random.default_rng(0), events, mu=60.0)  # objects present: every kernel runs
     for cfg in chain.stages:
         if cfg.name == stage.name:
             break

@@ -31,8 +31,8 @@ __all__ = [
     "PT_LSB",
     "SCHEMA_VERSION",
     "SUMS",
-    "ColumnSpec",
     "Collection",
+    "ColumnSpec",
 ]
 
 SCHEMA_VERSION: Final = 1

@@ -69,7 +69,7 @@ def _apply(sock: zmq.Socket[Any], opts: LinkOptions, *, server: bool) -> None:
 
 def make_push(ctx: zmq.Context[Any], address: str, opts: LinkOptions) -> zmq.Socket[Any]:
     """A PUSH socket bound at ``address`` (the node's output)."""
-    sock = ctx.socket(zmq.PUSH)
+    sock: zmq.Socket[Any] = ctx.socket(zmq.PUSH)
     sock.setsockopt(zmq.SNDHWM, opts.hwm)
     _apply(sock, opts, server=True)
     try:
@@ -83,7 +83,7 @@ def make_push(ctx: zmq.Context[Any], address: str, opts: LinkOptions) -> zmq.Soc
 
 def make_pull(ctx: zmq.Context[Any], addresses: Sequence[str], opts: LinkOptions) -> zmq.Socket[Any]:
     """A PULL socket connected to every upstream output in ``addresses``."""
-    sock = ctx.socket(zmq.PULL)
+    sock: zmq.Socket[Any] = ctx.socket(zmq.PULL)
     sock.setsockopt(zmq.RCVHWM, opts.hwm)
     _apply(sock, opts, server=False)
     for addr in addresses:

@@ -169,7 +169,7 @@ def _check_common(header: Mapping[str, Any], limits: Limits) -> tuple[str, str, 
     first = _field(header, "first", int)
     n = _field(header, "n", int)
     sent_t = float(_field(header, "t", (int, float)))
-    if min(seq, first, n) < 0 or n > limits.max_events and kind == "batch":
+    if min(seq, first, n) < 0 or (n > limits.max_events and kind == "batch"):
         msg = f"header counts out of range (seq={seq}, first={first}, n={n})"
         raise WireFormatError(msg, kind="header")
     return kind, stream, seq, first, n, sent_t

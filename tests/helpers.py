@@ -50,9 +50,10 @@ def free_port_block(n: int) -> int:
                 t = socket.socket()
                 socks.append(t)
                 t.bind(("127.0.0.1", p))
-            return base
         except OSError:
             continue
+        else:
+            return base
         finally:
             for t in socks:
                 t.close()

@@ -40,7 +40,10 @@ def test_region_calibration_scales_offsets_and_saturates() -> None:
     regions[0, 1, 3] = 80  # x2 = 160 -> saturates at 100
     regions[0, 2, 0] = 7
     out = algo.process(EventBatch.empty(1).with_columns(regions=regions))["regions_cal"]
-    assert out[0, 0, 3] == 60 and out[0, 0, 4] == 0 and out[0, 1, 3] == 100 and out[0, 2, 0] == 7
+    assert out[0, 0, 3] == 60
+    assert out[0, 0, 4] == 0
+    assert out[0, 1, 3] == 100
+    assert out[0, 2, 0] == 7
     with pytest.raises(ConfigError, match="14 entries"):
         RegionCalibration.build("rc", {"scale": [256]}, CTX)
 
@@ -71,4 +74,6 @@ def test_jet_sums_htt_and_htm() -> None:
     assert out["htt"][0] == 400
     assert out["htm"][0] == 0
     out = algo.process(_jets([200], [0], [36]))  # one jet at phi = pi/2: HTM points to -pi/2 (bin 108)
-    assert out["htt"][0] == 200 and out["htm"][0] == 200 and out["htm_phi"][0] == 108
+    assert out["htt"][0] == 200
+    assert out["htm"][0] == 200
+    assert out["htm_phi"][0] == 108

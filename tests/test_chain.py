@@ -19,7 +19,8 @@ def test_default_chain_loads_with_three_stages_and_budgets() -> None:
     gt = chain.stage("global_trigger")
     assert gt.budget_cycles == 48  # 100 ns at 480 MHz
     assert chain.lhc.crossing_rate_hz == pytest.approx(2544 * 11245.613)
-    assert chain.menu_path is not None and chain.menu_path.is_file()
+    assert chain.menu_path is not None
+    assert chain.menu_path.is_file()
 
 
 def test_budget_units() -> None:

@@ -15,7 +15,8 @@ def test_empty_batch_has_every_base_column_with_schema_shapes() -> None:
     for spec in BASE_COLUMNS.values():
         assert b[spec.name].shape == (5, *spec.shape)
         assert b[spec.name].dtype == spec.dtype
-    assert b["eg_pt"].shape == (5, 12) and b["mu_charge"].shape == (5, 8)
+    assert b["eg_pt"].shape == (5, 12)
+    assert b["mu_charge"].shape == (5, 8)
     assert b["regions"].shape == (5, 18, 14)
 
 
@@ -32,7 +33,8 @@ def test_missing_or_mistyped_base_column_is_rejected_by_name() -> None:
 def test_with_columns_appends_without_copying_inputs() -> None:
     b = EventBatch.empty(4, meta=BatchMeta(first=100))
     out = b.with_columns(score=np.arange(4, dtype=np.float32))
-    assert "score" in out and "score" not in b
+    assert "score" in out
+    assert "score" not in b
     assert out["jet_pt"] is b["jet_pt"]
     assert out.gid.tolist() == [100, 101, 102, 103]
 
@@ -68,12 +70,14 @@ def test_physical_view_converts_hardware_units() -> None:
     assert jets["phi"][0, 0] == pytest.approx(-np.pi / 2, rel=1e-6)
     assert physical(b, "muon")["eta"][0, 0] == pytest.approx(92 * 0.010875, rel=1e-6)
     et, phi = sum_physical(b, "htt")
-    assert phi is None and et[0] == 0
+    assert phi is None
+    assert et[0] == 0
 
 
 def test_axol1tl_view_layout(zb_batch: EventBatch) -> None:
     x = axol1tl_features(zb_batch)
-    assert x.shape == (len(zb_batch), 57) and x.dtype == np.float32
+    assert x.shape == (len(zb_batch), 57)
+    assert x.dtype == np.float32
     np.testing.assert_array_equal(x[:, 0], zb_batch["etm"])
     np.testing.assert_array_equal(x[:, 1], 0)
     np.testing.assert_array_equal(x[:, 3:15:3], zb_batch["eg_pt"][:, :4])

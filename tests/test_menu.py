@@ -79,11 +79,12 @@ def test_load_errors_are_menu_errors(tmp_path: Path) -> None:
         load_menu(tmp_path / "missing.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("seeds: [unclosed\n")
-    with pytest.raises(MenuError, match="bad.yaml.*invalid YAML"):
+    with pytest.raises(MenuError, match=r"bad\.yaml.*invalid YAML"):
         load_menu(bad)
     wrong = tmp_path / "wrong.yaml"
     wrong.write_text(MENU_YAML.replace("pt_min: 10", "pt_min: ten"))
-    with pytest.raises(MenuError, match=r"wrong.yaml: seeds\[1\] \(SingleEG10\)\.conditions\[0\]\.legs\[0\]\.pt_min"):
+    where = r"wrong\.yaml: seeds\[1\] \(SingleEG10\)\.conditions\[0\]\.legs\[0\]\.pt_min"
+    with pytest.raises(MenuError, match=where):
         load_menu(wrong)
 
 
@@ -91,7 +92,8 @@ def test_hardware_export_is_json_ready(small_menu: Menu) -> None:
     hw = json.loads(json.dumps(small_menu.hardware()))
     assert hw["prescales"] == {"tight": [1, 0, 1], "loose": [1, 5, 1]}
     leg = hw["seeds"][0]["conditions"][0]["legs"][0]
-    assert leg["pt_min"] == 40 and leg["collection"] == "egamma"
+    assert leg["pt_min"] == 40
+    assert leg["collection"] == "egamma"
     assert hw["seeds"][2]["conditions"][0] == {"kind": "sum", "sum": "htt", "min": 200, "max": (1 << 62) - 1}
 
 

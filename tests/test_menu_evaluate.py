@@ -145,15 +145,15 @@ SEEDS = [
     _seed("MuJet_dEta", {"legs": [MU, JET], "correlations": [{"deta_min": 0.5, "deta_max": 1.0}]}),
     _seed("DiJetMass", {"legs": [JET, JET], "correlations": [{"mass_min": 150, "mass_max": 250}]}),
     _seed("EgJetMassDR", {"legs": [{"type": "egamma", "pt_min": 10}, JET],
-                          "correlations": [{"mass_min": 60, "dr_min": 1.0}]}),  # fmt: skip
-    _seed("TriJetTwoCorr", {"legs": [JET, JET, JET],
-                            "correlations": [{"legs": [0, 2], "dr_min": 2.0}, {"legs": [1, 2], "dphi_max": 1.0}]}),
+                          "correlations": [{"mass_min": 60, "dr_min": 1.0}]}),
+    _seed("TriJetTwoCorr", {"legs": [JET, JET, JET], "correlations": [
+        {"legs": [0, 2], "dr_min": 2.0}, {"legs": [1, 2], "dphi_max": 1.0}]}),
     _seed("MuJetAndHTT", {"legs": [MU, JET], "correlations": [{"dr_max": 1.5}]}, {"sum": "htt", "min": 100}),
     _seed("SumWindow", {"sum": "etmhf", "min": 50, "max": 150.5}),
     _seed("Score", {"score": "axo_score", "min": 7.25}),
     _seed("IntScore", {"score": "int_score", "min": 6.5}),
     _seed("Always", {"always": True}),
-]  # fmt: skip
+]
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +168,8 @@ def batch() -> EventBatch:
 
 def test_evaluation_matches_reference_for_every_seed(menu: Menu, batch: EventBatch) -> None:
     got = menu.evaluate(batch)
-    assert got.dtype == bool and got.shape == (len(batch), len(SEEDS))
+    assert got.dtype == bool
+    assert got.shape == (len(batch), len(SEEDS))
     for s, seed in enumerate(menu.hw_seeds):
         want = np.array(
             [all(reference(batch, e, c) for c in seed.conditions) for e in range(len(batch))]
@@ -239,7 +240,8 @@ def test_integer_decisions_agree_with_float_physics(batch: EventBatch) -> None:
     two = (batch["jet_pt"][:, :2] >= 40).all(axis=1) & (batch["jet_pt"][:, 2] == 0)  # exactly two jets
     clear_dr = two & (np.abs(dr - 1.0) > 1e-3)
     clear_m = two & (np.abs(mass - 120) > 0.5)
-    assert clear_dr.sum() > 20 and clear_m.sum() > 20
+    assert clear_dr.sum() > 20
+    assert clear_m.sum() > 20
     assert np.array_equal(got[clear_dr, 0], dr[clear_dr] <= 1.0)
     assert np.array_equal(got[clear_m, 1], mass[clear_m] >= 120)
 
@@ -269,3 +271,19 @@ def test_conditions_are_cached_per_batch(batch: EventBatch) -> None:
     first = ev.condition(cond)
     assert ev.condition(cond) is first
     assert ev.leg(cond.legs[0]) is ev.leg(HwLeg("jet", 10, 0, 100, 0xFFFF, 0xFFFF))
+
+
+def test_kernel_muon_index_matches_collection_order() -> None:
+    from emulator.menu._evaluate import COLL_INDEX
+    from emulator.menu._kernels import MUON, NSLOT
+
+    assert COLL_INDEX["muon"] == MUON
+    assert max(c.size for c in COLLECTIONS.values()) == NSLOT
+
+
+def test_strided_and_empty_batches(menu: Menu, batch: EventBatch) -> None:
+    whole = menu.evaluate(batch)
+    strided = batch.select(slice(None, None, 3))
+    assert not strided["jet_pt"].flags["C_CONTIGUOUS"]
+    assert np.array_equal(menu.evaluate(strided), whole[::3])
+    assert menu.evaluate(batch.select(slice(0, 0))).shape == (0, len(SEEDS))

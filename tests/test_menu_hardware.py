@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from typing import Literal
 
 import pytest
 from hypothesis import given
@@ -52,7 +53,7 @@ def test_eta_max_and_min_equivalence(milli: int, hw: int, muon: bool) -> None:
     """|η| ≤ E ⇔ |hwEta| ≤ floor(E/LSB) and |η| ≥ E ⇔ |hwEta| ≥ ceil(E/LSB), exactly."""
     e = Fraction(milli, 1000)
     lsb = MU_LSB if muon else CALO_LSB
-    kind = "muon" if muon else "egamma"
+    kind: Literal["muon", "egamma"] = "muon" if muon else "egamma"
     hi = compile_leg(LegConfig(kind, eta_max=float(e)))
     lo = compile_leg(LegConfig(kind, eta_min=float(e)))
     assert (abs(hw) <= hi.eta_max) == (abs(hw) * lsb <= e)
@@ -83,9 +84,11 @@ def test_correlation_scale_and_bounds() -> None:
     hw = compile_seed(_seed(mumu)).conditions[0]
     assert isinstance(hw, HwObjects)
     corr = hw.correlations[0]
-    assert corr.scale == "muon" and corr.charge == -1
+    assert corr.scale == "muon"
+    assert corr.charge == -1
     assert corr.dr2 == (0, math.floor(1.44 * 2**DR2_BITS + 1e-9))
-    assert corr.mass2 == (0, NO_MAX) and corr.deta == (0, NO_MAX)
+    assert corr.mass2 == (0, NO_MAX)
+    assert corr.deta == (0, NO_MAX)
 
     mujet = ObjectCondition(
         (LegConfig("muon"), LegConfig("jet")),

@@ -29,8 +29,10 @@ def test_objects_are_pt_ordered_zero_padded_and_in_range() -> None:
         pt = b[f"{prefix}_pt"]
         assert (np.diff(pt.astype(int), axis=1) <= 0).all(), prefix
         empty = pt == 0
-        assert (b[f"{prefix}_eta"][empty] == 0).all() and (b[f"{prefix}_phi"][empty] == 0).all()
-    assert b["jet_phi"].max() < 144 and b["mu_phi"].max() < 576
+        assert (b[f"{prefix}_eta"][empty] == 0).all()
+        assert (b[f"{prefix}_phi"][empty] == 0).all()
+    assert b["jet_phi"].max() < 144
+    assert b["mu_phi"].max() < 576
     assert np.abs(b["mu_eta"]).max() <= round(2.4 / 0.010875)
     assert set(np.unique(b["mu_charge"])) <= {-1, 0, 1}
 

@@ -34,7 +34,7 @@ def test_shards_split_the_sequence_space(zctx: zmq.Context[Any], ipc: Any, index
                          link=LinkOptions(linger_ms=0))
     msgs = _run(zctx, addr, cfg, events=450)
     batches, eos = msgs[:-1], msgs[-1]
-    expected = [f for f in range(0, 450, 100)][index::2]
+    expected = list(range(0, 450, 100))[index::2]
     assert [m.first for m in batches] == expected
     assert all(m.batch is not None and m.batch.meta.origin_t > 0 for m in batches)
     assert eos.count == sum(m.count for m in batches) == eos.body["events"]

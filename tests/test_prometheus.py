@@ -94,7 +94,8 @@ def test_scraped_counters_equal_the_json_report(tmp_path: Path) -> None:
                 p.wait(timeout=30)
     report = load_report(report_path)
     assert report["events"]["produced"] == EVENTS
-    assert len(up) == nodes and all(r["value"][1] == "1" for r in up)
+    assert len(up) == nodes
+    assert all(r["value"][1] == "1" for r in up)
     for name, seed in report["seeds"].items():
         assert scraped_seeds.get(name, 0.0) == seed["count"], name
     assert "accounting: OK" in out

@@ -54,13 +54,16 @@ def test_seed_counts_identical_for_any_worker_count(
     assert report["total_rate_khz"] == pytest.approx(reference["total_rate_khz"])
     assert report["latency_us"]["end_to_end"]["p99"] > 0
     assert set(report["latency_us"]["stages"]) == {"calo_layer1", "objects", "global_trigger"}
-    assert "accounting: OK" in proc.stdout and "total" in proc.stdout
+    assert "accounting: OK" in proc.stdout
+    assert "total" in proc.stdout
 
 
 def test_bad_config_fails_with_a_clear_message(tmp_path: Path) -> None:
     bad = write_config(tmp_path / "bad.yaml", **{"type: jet_sums": "type: jet_summs"})
     proc = run_cli("replay", "--config", bad, "--events", "10", check=False)
     assert proc.returncode == 2
-    assert "unknown algorithm type 'jet_summs'" in proc.stderr and bad in proc.stderr
+    assert "unknown algorithm type 'jet_summs'" in proc.stderr
+    assert bad in proc.stderr
     missing = run_cli("replay", "--config", str(tmp_path / "nope.yaml"), check=False)
-    assert missing.returncode == 2 and "nope.yaml" in missing.stderr
+    assert missing.returncode == 2
+    assert "nope.yaml" in missing.stderr

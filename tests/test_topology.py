@@ -34,7 +34,7 @@ def test_ipc_needs_a_directory_and_scrape_config_needs_metrics(tmp_path: Path) -
         build_plan(chain)  # type: ignore[arg-type]
     plan = build_plan(chain, ipc_dir=str(tmp_path))  # type: ignore[arg-type]
     assert plan.worker("objects", 0).output == f"ipc://{tmp_path}/objects-0"
-    with pytest.raises(ConfigError, match="metrics.base_port is 0"):
+    with pytest.raises(ConfigError, match=r"metrics\.base_port is 0"):
         scrape_config(chain, plan)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="no worker 3"):
         plan.worker("objects", 3)

@@ -41,13 +41,16 @@ def test_round_trip_preserves_every_column_bit_for_bit(n: int, extra: list[tuple
         new[f"x{i}"] = arr
     batch = batch.with_columns(**new)
     msg = decode(encode_batch(batch, sent_t=9.0))
-    assert msg.kind == "batch" and msg.batch is not None
+    assert msg.kind == "batch"
+    assert msg.batch is not None
     assert (msg.stream, msg.seq, msg.first, msg.count, msg.sent_t) == ("s", 3, 1000, n, 9.0)
-    assert msg.batch.meta.trace == batch.meta.trace and msg.batch.meta.origin_t == 1.5
+    assert msg.batch.meta.trace == batch.meta.trace
+    assert msg.batch.meta.origin_t == 1.5
     assert list(msg.batch.columns) == list(batch.columns)
     for k, v in batch.columns.items():
         got = msg.batch[k]
-        assert got.dtype == v.dtype and got.shape == v.shape
+        assert got.dtype == v.dtype
+        assert got.shape == v.shape
         assert got.tobytes() == np.ascontiguousarray(v).tobytes()
 
 

@@ -91,7 +91,8 @@ def test_worker_processes_forwards_and_survives_every_malformed_kind(chain: Any)
     batches, notices = _drain_until_eos(down)
     assert [m.first for m in batches] == [0, 10, 20, 30]  # no valid event lost
     assert all("score" in m.batch for m in batches if m.batch is not None)
-    assert batches[0].batch is not None and batches[0].batch.meta.trace[0].stage == "demo"
+    assert batches[0].batch is not None
+    assert batches[0].batch.meta.trace[0].stage == "demo"
     assert [n.kind for n in notices] == ["eos"]
     counted = node.stats.bad_messages
     assert dict(counted) == dict.fromkeys(bad, 2), counted

@@ -31,7 +31,7 @@ class JetSumsConfig:
 
 
 class JetSums:
-    outputs = ("htt", "htm", "htm_phi")
+    outputs: tuple[str, ...] = ("htt", "htm", "htm_phi")
 
     def __init__(self, name: str, config: JetSumsConfig) -> None:
         self.name = name

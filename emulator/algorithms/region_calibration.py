@@ -35,7 +35,7 @@ class RegionCalibrationConfig:
 
 
 class RegionCalibration:
-    outputs = ("regions_cal",)
+    outputs: tuple[str, ...] = ("regions_cal",)
 
     def __init__(self, name: str, config: RegionCalibrationConfig) -> None:
         self.name = name

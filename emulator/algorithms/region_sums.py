@@ -23,7 +23,7 @@ class RegionSumsConfig:
 
 
 class RegionSums:
-    outputs = ("region_ett", "region_nhot")
+    outputs: tuple[str, ...] = ("region_ett", "region_nhot")
 
     def __init__(self, name: str, config: RegionSumsConfig) -> None:
         self.name = name

@@ -9,7 +9,7 @@ seeds sharing a leg or a condition pay once.
 from __future__ import annotations
 
 import math
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 
@@ -18,7 +18,7 @@ from emulator.menu._kernels import CUT_FIELDS, NSLOT, any_assignment
 from emulator.menu.hardware import ALL_BITS, HwAlways, HwCondition, HwLeg, HwObjects, HwScore, HwSum
 from emulator.menu.luts import LUTS
 from streams.event import EventBatch
-from streams.schema import COLLECTIONS
+from streams.schema import COLLECTIONS, Collection
 
 __all__ = ["BatchEvaluator"]
 
@@ -40,11 +40,13 @@ _DPHI2: Final = _stack_luts("dphi2")
 _COSH: Final = _stack_luts("cosh_deta")
 _COS: Final = _stack_luts("cos_dphi")
 _PHI_BINS: Final = np.array([LUTS[s].phi_bins for s in _SCALE_INDEX], np.int64)
+_COLL_BINS: Final = np.array([c.phi_bins for c in COLLECTIONS.values()], np.int64)
 
 
-def _bit_ok(values: np.ndarray, mask: int) -> np.ndarray:
-    """``mask`` bit ``values`` is set (values above 15 never pass)."""
-    return ((mask >> np.minimum(values.astype(np.int64), 16)) & 1).astype(bool)
+def _any_slot(mask: np.ndarray) -> np.ndarray:
+    """Row-wise ``any`` of a bool (N, 12) mask, as three 32-bit ORs (≈10× numpy's ``any``)."""
+    words = np.ascontiguousarray(mask).view(np.uint32)
+    return np.asarray((words[:, 0] | words[:, 1] | words[:, 2]) != 0)
 
 
 class BatchEvaluator:
@@ -55,7 +57,8 @@ class BatchEvaluator:
         self.n = len(batch)
         self._legs: dict[HwLeg, np.ndarray] = {}
         self._conds: dict[HwCondition, np.ndarray] = {}
-        self._stacked: tuple[np.ndarray, ...] | None = None
+        self._columns: tuple[Any, ...] | None = None
+        self._colls: dict[str, dict[str, np.ndarray]] = {}
 
     def condition(self, cond: HwCondition) -> np.ndarray:
         """Bool (N,) decision of one condition (cached)."""
@@ -97,31 +100,40 @@ class BatchEvaluator:
         return hit
 
     def _leg(self, leg: HwLeg) -> np.ndarray:
-        coll = COLLECTIONS[leg.collection]
-        b = self.batch
-        ok = b[coll.column("pt")].astype(np.int32) >= min(leg.pt_min, 1 << 30)
-        abs_eta = np.abs(b[coll.column("eta")].astype(np.int32))
-        ok &= abs_eta <= min(leg.eta_max, 1 << 30)
+        c = self._collection(leg.collection)
+        ok = c["pt"] >= min(leg.pt_min, 1 << 30)
+        ok &= c["abs_eta"] <= min(leg.eta_max, 1 << 30)
         if leg.eta_min > 0:
-            ok &= abs_eta >= leg.eta_min
+            ok &= c["abs_eta"] >= leg.eta_min
         if leg.qual_mask != ALL_BITS:
-            ok &= _bit_ok(b[coll.column("qual")], leg.qual_mask)
+            ok &= (c["qual_bit"] & leg.qual_mask) != 0
         if leg.iso_mask != ALL_BITS:
-            ok &= _bit_ok(b[coll.column("iso")], leg.iso_mask)
-        if coll.size < NSLOT:
-            ok = np.concatenate([ok, np.zeros((self.n, NSLOT - coll.size), bool)], axis=1)
+            ok &= (c["iso_bit"] & leg.iso_mask) != 0
         return np.asarray(ok)
+
+    def _collection(self, name: str) -> dict[str, np.ndarray]:
+        """int32 (N, 12) pT, |η|, and one-hot bits ``1 << min(v, 16)`` of quality and isolation."""
+        hit = self._colls.get(name)
+        if hit is None:
+            coll = COLLECTIONS[name]
+            raw = {f: self.batch[coll.column(f)] for f in ("pt", "eta", "qual", "iso")}
+            hit = {f: np.zeros((self.n, NSLOT), np.int32) for f in ("pt", "abs_eta", "qual_bit", "iso_bit")}
+            hit["pt"][:, : coll.size] = raw["pt"]
+            hit["abs_eta"][:, : coll.size] = np.abs(raw["eta"].astype(np.int32))
+            for f in ("qual", "iso"):  # values above 15 set bit 16, which no mask has
+                hit[f"{f}_bit"][:, : coll.size] = np.left_shift(1, np.minimum(raw[f], 16).astype(np.int32))
+            self._colls[name] = hit
+        return hit
 
     def _objects(self, cond: HwObjects) -> np.ndarray:
         masks = [self.leg(leg) for leg in cond.legs]
         if len(masks) == 1 and not cond.correlations:
-            return np.asarray(masks[0].any(axis=1))
-        candidates = np.logical_and.reduce([m.any(axis=1) for m in masks])
+            return _any_slot(masks[0])
+        candidates = np.logical_and.reduce([_any_slot(m) for m in masks])
         events = np.flatnonzero(candidates)
         out = np.zeros(self.n, bool)
         if events.size == 0:
             return out
-        pt, eta, phi, chg = self._stack()
         leg_coll = np.array([COLL_INDEX[leg.collection] for leg in cond.legs], np.int64)
         corr_legs = np.array([c.legs for c in cond.correlations], np.int64).reshape(-1, 2)
         corr_scale = np.array([_SCALE_INDEX[c.scale] for c in cond.correlations], np.int64)
@@ -129,20 +141,18 @@ class BatchEvaluator:
             [(*c.deta, *c.dphi, *c.dr2, *c.mass2, c.charge) for c in cond.correlations], np.int64
         ).reshape(-1, len(CUT_FIELDS))
         luts = (_DETA2, _DPHI2, _COSH, _COS, _PHI_BINS)
-        any_assignment(events, np.stack(masks, axis=1), leg_coll, pt, eta, phi, chg,
+        any_assignment(events, tuple(masks), leg_coll, *self._objects_columns(),
                        corr_legs, corr_scale, corr_cut, *luts, out)  # fmt: skip
         return out
 
-    def _stack(self) -> tuple[np.ndarray, ...]:
-        """pT, η, φ (mod bins), charge of all collections as (N, 4, 12) int64 (built once)."""
-        if self._stacked is None:
-            fields = {f: np.zeros((self.n, len(COLLECTIONS), NSLOT), np.int64) for f in ("pt", "eta", "phi")}
-            chg = np.zeros((self.n, len(COLLECTIONS), NSLOT), np.int64)
-            for i, coll in enumerate(COLLECTIONS.values()):
-                for f, arr in fields.items():
-                    arr[:, i, : coll.size] = self.batch[coll.column(f)]
-                fields["phi"][:, i] %= coll.phi_bins
-                if "charge" in coll.fields:
-                    chg[:, i, : coll.size] = self.batch[coll.column("charge")]
-            self._stacked = (fields["pt"], fields["eta"], fields["phi"], chg)
-        return self._stacked
+    def _objects_columns(self) -> tuple[Any, ...]:
+        """((pts, etas, phis), muon charges, φ bins per collection) for the kernel (built once)."""
+        if self._columns is None:
+            def col(coll: Collection, f: str) -> np.ndarray:
+                return np.ascontiguousarray(self.batch[coll.column(f)], dtype=np.int16)
+
+            colls = list(COLLECTIONS.values())
+            obj = tuple(tuple(col(c, f) for c in colls) for f in ("pt", "eta", "phi"))
+            mu_chg = np.ascontiguousarray(self.batch[COLLECTIONS["muon"].column("charge")], dtype=np.int8)
+            self._columns = (obj, mu_chg, _COLL_BINS)
+        return self._columns

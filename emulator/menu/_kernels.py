@@ -1,13 +1,15 @@
 """Numba kernel: does some assignment of distinct objects to legs pass every pair cut?
 
-Inputs are stacked per collection, ``(N, 4, 12)`` int64 (``COLL_INDEX`` order,
-muons zero-padded to 12 slots). Legs are filled in order by depth-first search;
+Object columns come as tuples of the four collections' int16 arrays (``COLLECTIONS``
+order, so a leg's collection index selects its array; muons have 8 slots, their
+leg masks are padded to 12 with False). Legs are filled in order by depth-first search;
 a correlation is checked as soon as its later leg is assigned, so hopeless
 branches are cut early. Legs of the same collection take distinct objects.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 import numba
@@ -25,22 +27,27 @@ CUT_FIELDS: Final = (
 
 
 @numba.njit(cache=True, nogil=True)
-def _coord(eta: np.ndarray, phi: np.ndarray, e: int, c: int, j: int, to_calo: bool) -> tuple[int, int]:
-    x, y = eta[e, c, j], phi[e, c, j]
+def _coord(
+    etas: tuple[np.ndarray, ...], phis: tuple[np.ndarray, ...], bins: np.ndarray, e: int, c: int, j: int,
+    to_calo: bool,
+) -> tuple[int, int]:  # fmt: skip
+    x = np.int64(etas[c][e, j])
+    y = np.int64(phis[c][e, j]) % bins[c]
     if to_calo and c == MUON:
-        return (x + 2) >> 2, y >> 2
-    return x, y
+        return int((x + 2) >> 2), int(y >> 2)
+    return int(x), int(y)
 
 
 @numba.njit(cache=True, nogil=True)
 def _pair_ok(
-    pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, chg: np.ndarray, e: int,
+    obj: tuple[tuple[np.ndarray, ...], ...], mu_chg: np.ndarray, coll_bins: np.ndarray, e: int,
     ca: int, ja: int, cb: int, jb: int, scale: int, cut: np.ndarray,
     deta2: np.ndarray, dphi2: np.ndarray, cosh: np.ndarray, cos: np.ndarray, phi_bins: np.ndarray,
 ) -> bool:  # fmt: skip
+    pts, etas, phis = obj
     to_calo = scale == 0
-    ea, pa = _coord(eta, phi, e, ca, ja, to_calo)
-    eb, pb = _coord(eta, phi, e, cb, jb, to_calo)
+    ea, pa = _coord(etas, phis, coll_bins, e, ca, ja, to_calo)
+    eb, pb = _coord(etas, phis, coll_bins, e, cb, jb, to_calo)
     de = min(abs(ea - eb), deta2.shape[1] - 1)
     bins = phi_bins[scale]
     dp = abs(pa - pb) % bins
@@ -51,17 +58,20 @@ def _pair_ok(
     if dr2 < cut[4] or dr2 > cut[5]:
         return False
     if cut[6] > 0 or cut[7] < (1 << 62) - 1:
-        m2 = pt[e, ca, ja] * pt[e, cb, jb] * (cosh[scale, de] - cos[scale, dp])
+        m2 = np.int64(pts[ca][e, ja]) * np.int64(pts[cb][e, jb]) * (cosh[scale, de] - cos[scale, dp])
         if m2 < cut[6] or m2 > cut[7]:
             return False
-    q = chg[e, ca, ja] * chg[e, cb, jb]
-    return not ((cut[8] < 0 and q >= 0) or (cut[8] > 0 and q <= 0))
+    if cut[8] == 0:
+        return True
+    q = np.int64(mu_chg[e, ja]) * np.int64(mu_chg[e, jb])  # charge cuts are muon-muon only
+    return bool((cut[8] < 0 and q < 0) or (cut[8] > 0 and q > 0))
 
 
 @numba.njit(cache=True, nogil=True)
 def _event_ok(
-    e: int, legpass: np.ndarray, leg_coll: np.ndarray, pt: np.ndarray, eta: np.ndarray, phi: np.ndarray,
-    chg: np.ndarray, corr_legs: np.ndarray, corr_scale: np.ndarray, corr_cut: np.ndarray,
+    e: int, legpass: tuple[np.ndarray, ...], leg_coll: np.ndarray, obj: tuple[tuple[np.ndarray, ...], ...],
+    mu_chg: np.ndarray, coll_bins: np.ndarray,
+    corr_legs: np.ndarray, corr_scale: np.ndarray, corr_cut: np.ndarray,
     deta2: np.ndarray, dphi2: np.ndarray, cosh: np.ndarray, cos: np.ndarray, phi_bins: np.ndarray,
 ) -> bool:  # fmt: skip
     nleg = leg_coll.shape[0]
@@ -73,7 +83,7 @@ def _event_ok(
         if j >= NSLOT:
             d -= 1
             continue
-        if not legpass[e, d, j]:
+        if not legpass[d][e, j]:
             continue
         ok = True
         for k in range(d):
@@ -86,7 +96,7 @@ def _event_ok(
             a, b = corr_legs[c, 0], corr_legs[c, 1]
             if max(a, b) != d:
                 continue
-            ok = _pair_ok(pt, eta, phi, chg, e, leg_coll[a], idx[a], leg_coll[b], idx[b], corr_scale[c],
+            ok = _pair_ok(obj, mu_chg, coll_bins, e, leg_coll[a], idx[a], leg_coll[b], idx[b], corr_scale[c],
                           corr_cut[c], deta2, dphi2, cosh, cos, phi_bins)  # fmt: skip
         if not ok:
             continue
@@ -98,15 +108,24 @@ def _event_ok(
 
 
 @numba.njit(cache=True, nogil=True)
-def any_assignment(
-    events: np.ndarray, legpass: np.ndarray, leg_coll: np.ndarray,
-    pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, chg: np.ndarray,
+def _any_assignment(
+    events: np.ndarray, legpass: tuple[np.ndarray, ...], leg_coll: np.ndarray,
+    obj: tuple[tuple[np.ndarray, ...], ...], mu_chg: np.ndarray, coll_bins: np.ndarray,
     corr_legs: np.ndarray, corr_scale: np.ndarray, corr_cut: np.ndarray,
     deta2: np.ndarray, dphi2: np.ndarray, cosh: np.ndarray, cos: np.ndarray, phi_bins: np.ndarray,
     out: np.ndarray,
 ) -> None:  # fmt: skip
-    """Set ``out[e]`` for each ``e`` in ``events``: some leg assignment passes all cuts."""
+    """Set ``out[e]`` for each ``e`` in ``events``: some leg assignment passes all cuts.
+
+    ``legpass`` holds one bool (N, 12) mask per leg; ``obj`` is ``(pts, etas, phis)``,
+    each a tuple of the collections' int16 (N, size) arrays; ``coll_bins`` the φ bins
+    of each collection.
+    """
     for i in range(events.shape[0]):
         e = events[i]
-        out[e] = _event_ok(e, legpass, leg_coll, pt, eta, phi, chg, corr_legs, corr_scale, corr_cut,
+        out[e] = _event_ok(e, legpass, leg_coll, obj, mu_chg, coll_bins, corr_legs, corr_scale, corr_cut,
                            deta2, dphi2, cosh, cos, phi_bins)  # fmt: skip
+
+
+#: The jitted search, typed for callers (numba's dispatcher type hides the signature).
+any_assignment: Callable[..., None] = _any_assignment

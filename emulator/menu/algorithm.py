@@ -31,7 +31,7 @@ class MenuAlgorithm:
     True
     """
 
-    outputs = ("seeds_raw",)
+    outputs: tuple[str, ...] = ("seeds_raw",)
 
     def __init__(self, name: str, menu: Menu) -> None:
         self.name = name

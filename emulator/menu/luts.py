@@ -158,4 +158,5 @@ def mass2(
     200.0
     """
     t = LUTS[scale]
-    return np.asarray(pt1, np.int64) * np.asarray(pt2, np.int64) * (t.cosh_deta[deta] - t.cos_dphi[dphi])
+    prod = np.asarray(pt1, np.int64) * np.asarray(pt2, np.int64)
+    return np.asarray(prod * (t.cosh_deta[deta] - t.cos_dphi[dphi]))

@@ -10,7 +10,7 @@ pileup interactions of each crossing goes to the ``pileup`` column.
 >>> from streams.l1sim.response import TowerPool
 >>> z = np.zeros(0, np.float32)
 >>> pool = TowerPool(np.array([0, 1]), np.array([40], np.uint8), np.array([3], np.uint8),
-...                  np.array([3.0], np.float32), np.array([3.0], np.float32),
+...                  np.array([48], np.uint16), np.array([48], np.uint16),
 ...                  np.array([0, 0]), z, z, z, np.zeros(0, np.int8), z)
 >>> src = PremixSource(pool, config=PremixConfig(mu=5, events=10, seed=2))
 >>> b = next(src.batches(4))

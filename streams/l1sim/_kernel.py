@@ -12,44 +12,24 @@ import math
 import numba
 import numpy as np
 
-from streams.l1sim._objects import find_eg, find_jets, find_taus, top_n
+from streams.l1sim._objects import MAX_CAND, PAD, find_eg, find_jets, find_taus, top_n
+from streams.l1sim._rng import M2, gauss_hash, uniform_hash
 from streams.l1sim.geometry import N_ETA, N_PHI
 
-__all__ = ["emulate_kernel", "uniform_hash"]
+__all__ = ["DEP_SCALE", "emulate_kernel"]
 
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_GOLD = np.uint64(0x9E3779B97F4A7C15)
-_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+#: Tower deposits are integers in units of 1/DEP_SCALE GeV (see response.py).
+DEP_SCALE = 16
 _TRIG = 1 << 10
 _MU_PHI_BINS, _MU_ETA_LSB = 576, 0.010875
 _QUAL_VALUES = np.array([15, 12, 8, 4], np.uint8)
 _QUAL_CDF = np.array([0.60, 0.85, 0.95, 1.0])
-_MAX_CAND = 512
 _MAX_MU = 64
 
 
 @numba.njit(cache=True)
-def uniform_hash(key: np.uint64, counter: np.uint64) -> float:
-    """A uniform double in [0, 1) from splitmix64 of ``key + counter·golden``."""
-    z = key + (counter + np.uint64(1)) * _GOLD
-    z = (z ^ (z >> _S30)) * _M1
-    z = (z ^ (z >> _S27)) * _M2
-    z = z ^ (z >> _S31)
-    return float(z >> _S11) * (1.0 / 9007199254740992.0)
-
-
-@numba.njit(cache=True)
-def _gauss(key: np.uint64, counter: np.uint64) -> float:
-    u1 = max(uniform_hash(key, counter), 1e-300)
-    u2 = uniform_hash(key, counter + np.uint64(1))
-    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
-
-
-@numba.njit(cache=True)
-def _add_event(
-    em: np.ndarray, had: np.ndarray, pool: tuple, ev: int, rot: int, flip: bool,
-) -> None:
+def _add_event(grid: np.ndarray, pool: tuple, ev: int, rot: int, flip: bool) -> None:
+    """Add pool event ``ev`` (rotated, reflected) to the integer (η, φ, [EM, HAD]) grid."""
     off, ieta, iphi, dem, dhad = pool[0], pool[1], pool[2], pool[3], pool[4]
     for k in range(off[ev], off[ev + 1]):
         ie = ieta[k]
@@ -58,12 +38,12 @@ def _add_event(
         ip = iphi[k] + rot
         if ip >= N_PHI:
             ip -= N_PHI
-        em[ie, ip] += dem[k]
-        had[ie, ip] += dhad[k]
+        grid[ie, ip, 0] += dem[k]
+        grid[ie, ip, 1] += dhad[k]
 
 
 @numba.njit(cache=True)
-def _add_muons(  # noqa: PLR0913
+def _add_muons(
     pool: tuple, ev: int, rot: int, flip: bool, key: np.uint64, ctr: int, fpar: np.ndarray,
     m_pt: np.ndarray, m_eta: np.ndarray, m_phi: np.ndarray, m_q: np.ndarray, m_qual: np.ndarray, nm: int,
 ) -> tuple[int, int]:
@@ -78,7 +58,7 @@ def _add_muons(  # noqa: PLR0913
         res = fpar[0] if aeta < 0.83 else (fpar[1] if aeta < 1.24 else fpar[2])
         if uniform_hash(key, c + np.uint64(1)) < fpar[3]:
             res *= fpar[4]
-        inv = (1.0 + res * _gauss(key, c + np.uint64(2))) / mpt[k]
+        inv = (1.0 + res * gauss_hash(key, c + np.uint64(2))) / mpt[k]
         m_pt[nm] = 1e4 if inv <= 1e-4 else 1.0 / inv
         m_eta[nm] = eta
         m_phi[nm] = mphi[k] + rot * (2.0 * math.pi / N_PHI)
@@ -111,38 +91,73 @@ def _write_calo(out: tuple, row: int, idx: np.ndarray, c_pt: np.ndarray, c_ie: n
 @numba.njit(cache=True)
 def _vector_sum(ex: int, ey: int) -> tuple[int, int]:
     """Magnitude (hw) and calo φ (144 bins) of the negative of a 2^10-scaled vector sum."""
-    mag = int(math.floor(math.hypot(ex, ey) / _TRIG))
+    mag = math.floor(math.hypot(ex, ey) / _TRIG)
     ang = math.atan2(-ey, -ex) % (2.0 * math.pi)
-    return mag, int(math.floor(ang / (2.0 * math.pi) * 144)) % 144
+    return mag, math.floor(ang / (2.0 * math.pi) * 144) % 144
 
 
 @numba.njit(cache=True)
-def _sums(tot: np.ndarray, ipar: np.ndarray, cos72: np.ndarray, sin72: np.ndarray,
-          region_eta: np.ndarray, regions: np.ndarray, sums: np.ndarray, row: int) -> float:
-    """ETT, ETM, ETMHF and region ETs of one crossing; returns ρ (mean soft tower ET, hw)."""
-    ett = 0
-    ex = ey = exh = eyh = 0
+def _quantise(
+    grid: np.ndarray, em: np.ndarray, had: np.ndarray, tot: np.ndarray, S: np.ndarray, ipar: np.ndarray,
+    cos72: np.ndarray, sin72: np.ndarray, region_eta: np.ndarray, regions: np.ndarray, sums: np.ndarray,
+    row: int,
+) -> float:
+    """Floor tower ETs to 0.5 GeV into the padded grids; ETT, ETM, ETMHF, regions; integral image.
+
+    Returns ρ, the mean ET (hw) of central towers with at most 5 GeV.
+    """
+    thr = ipar[3]
     soft = n_soft = 0
-    for ie in range(N_ETA):
-        r = region_eta[ie]
+    col_c = np.zeros(N_PHI, np.int64)  # Σ ET above threshold per φ column, |η| < 3
+    col_f = np.zeros(N_PHI, np.int64)  # the same in HF
+    for ie in range(N_ETA):  # simple inner loops over φ, so that LLVM vectorises them
+        rp = ie + PAD
+        g = grid[ie]
+        e_row = em[rp, PAD : PAD + N_PHI]
+        h_row = had[rp, PAD : PAD + N_PHI]
+        t_row = tot[rp, PAD : PAD + N_PHI]
         for ip in range(N_PHI):
-            t = tot[ie, ip]
-            if r >= 0:
-                if t <= 10:
-                    soft += t
-                    n_soft += 1
-                regions[row, ip // 4, r] = min(regions[row, ip // 4, r] + t, 1023)
-            if t < ipar[3]:
-                continue
-            exh += t * cos72[ip]
-            eyh += t * sin72[ip]
-            if r >= 0:
-                ett += t
-                ex += t * cos72[ip]
-                ey += t * sin72[ip]
+            e_row[ip] = np.int32(g[ip, 0] >> np.uint16(3))  # 1/16 GeV -> 0.5 GeV, floor
+            h_row[ip] = np.int32(g[ip, 1] >> np.uint16(3))
+            t_row[ip] = e_row[ip] + h_row[ip]
+        col = col_c if region_eta[ie] >= 0 else col_f
+        for ip in range(N_PHI):
+            t = t_row[ip]
+            col[ip] += t if t >= thr else 0
+        if region_eta[ie] >= 0:
+            for ip in range(N_PHI):
+                t = t_row[ip]
+                soft += t if t <= 10 else 0
+                n_soft += 1 if t <= 10 else 0
+        for k in range(PAD):  # φ wrap-around padding
+            em[rp, k] = em[rp, N_PHI + k]
+            had[rp, k] = had[rp, N_PHI + k]
+            tot[rp, k] = tot[rp, N_PHI + k]
+            em[rp, N_PHI + PAD + k] = em[rp, PAD + k]
+            had[rp, N_PHI + PAD + k] = had[rp, PAD + k]
+            tot[rp, N_PHI + PAD + k] = tot[rp, PAD + k]
+    for r in range(tot.shape[0]):
+        acc = 0
+        for c in range(tot.shape[1]):
+            acc += tot[r, c]
+            S[r + 1, c + 1] = S[r, c + 1] + acc
+    for ie0 in range(0, N_ETA, 4):
+        r = region_eta[ie0]
+        if r < 0 or region_eta[ie0 + 3] != r:
+            continue
+        for k in range(N_PHI // 4):
+            regions[row, k, r] = min(S[ie0 + PAD + 4, 4 * k + PAD + 4] - S[ie0 + PAD, 4 * k + PAD + 4]
+                                     - S[ie0 + PAD + 4, 4 * k + PAD] + S[ie0 + PAD, 4 * k + PAD], 1023)
+    ett = ex = ey = exh = eyh = 0
+    for ip in range(N_PHI):
+        ett += col_c[ip]
+        ex += col_c[ip] * cos72[ip]
+        ey += col_c[ip] * sin72[ip]
+        exh += col_f[ip] * cos72[ip]
+        eyh += col_f[ip] * sin72[ip]
     sums[row, 0] = ett
     sums[row, 2], sums[row, 3] = _vector_sum(ex, ey)
-    sums[row, 6], sums[row, 7] = _vector_sum(exh, eyh)
+    sums[row, 6], sums[row, 7] = _vector_sum(ex + exh, ey + eyh)
     return soft / max(n_soft, 1)
 
 
@@ -161,53 +176,48 @@ def _jet_sums(jet_pt: np.ndarray, jet_eta: np.ndarray, jet_phi: np.ndarray, ipar
 
 
 @numba.njit(cache=True)
-def emulate_kernel(  # noqa: PLR0913, PLR0915
+def emulate_kernel(
     key0: np.uint64, first_gid: int, draw_off: np.ndarray, draw_idx: np.ndarray, draw_rot: np.ndarray,
     draw_flip: np.ndarray, hs_idx: np.ndarray, pu: tuple, hs: tuple, ipar: np.ndarray, fpar: np.ndarray,
     geo: tuple, eg: tuple, tau: tuple, jet: tuple, mu: tuple, sums: np.ndarray, regions: np.ndarray,
 ) -> None:
     """Fill the output arrays for ``len(hs_idx)`` crossings (see crossing.py for the layout)."""
     hw_eta, region_eta, cos72, sin72, cos144, sin144 = geo
-    em_f = np.zeros((N_ETA, N_PHI), np.float32)
-    had_f = np.zeros((N_ETA, N_PHI), np.float32)
-    em = np.zeros((N_ETA, N_PHI), np.int32)
-    had = np.zeros((N_ETA, N_PHI), np.int32)
-    tot = np.zeros((N_ETA, N_PHI), np.int32)
-    c_pt = np.zeros(_MAX_CAND, np.int64)
-    c_ie = np.zeros(_MAX_CAND, np.int64)
-    c_ip = np.zeros(_MAX_CAND, np.int64)
-    c_iso = np.zeros(_MAX_CAND, np.int64)
+    grid = np.zeros((N_ETA, N_PHI, 2), np.uint16)  # 23 kB: stays in L1 cache
+    shape = (N_ETA + 2 * PAD, N_PHI + 2 * PAD)
+    em = np.zeros(shape, np.int32)
+    had = np.zeros(shape, np.int32)
+    tot = np.zeros(shape, np.int32)
+    S = np.zeros((shape[0] + 1, shape[1] + 1), np.int64)
+    c_pt = np.zeros(MAX_CAND, np.int64)
+    c_ie = np.zeros(MAX_CAND, np.int64)
+    c_ip = np.zeros(MAX_CAND, np.int64)
+    c_iso = np.zeros(MAX_CAND, np.int64)
     m_pt = np.zeros(_MAX_MU, np.float64)
     m_eta = np.zeros(_MAX_MU, np.float64)
     m_phi = np.zeros(_MAX_MU, np.float64)
     m_q = np.zeros(_MAX_MU, np.int8)
     m_qual = np.zeros(_MAX_MU, np.uint8)
     for row in range(len(hs_idx)):
-        em_f[:] = 0.0
-        had_f[:] = 0.0
-        key = key0 ^ (np.uint64(first_gid + row) * _M2)
+        grid[:] = 0
+        key = key0 ^ (np.uint64(first_gid + row) * M2)
         nm, ctr = 0, 0
         for j in range(draw_off[row], draw_off[row + 1]):
-            _add_event(em_f, had_f, pu, draw_idx[j], draw_rot[j], draw_flip[j])
+            _add_event(grid, pu, draw_idx[j], draw_rot[j], draw_flip[j])
             nm, ctr = _add_muons(pu, draw_idx[j], draw_rot[j], draw_flip[j], key, ctr, fpar,
                                  m_pt, m_eta, m_phi, m_q, m_qual, nm)
         if hs_idx[row] >= 0:
-            _add_event(em_f, had_f, hs, hs_idx[row], 0, False)
+            _add_event(grid, hs, hs_idx[row], 0, False)
             nm, ctr = _add_muons(hs, hs_idx[row], 0, False, key, ctr, fpar,
                                  m_pt, m_eta, m_phi, m_q, m_qual, nm)
-        for ie in range(N_ETA):
-            for ip in range(N_PHI):
-                em[ie, ip] = int(em_f[ie, ip] * 2.0)
-                had[ie, ip] = int(had_f[ie, ip] * 2.0)
-                tot[ie, ip] = em[ie, ip] + had[ie, ip]
-        rho = _sums(tot, ipar, cos72, sin72, region_eta, regions, sums, row)
-        n = find_eg(em, had, tot, rho, ipar[6], ipar[7], ipar[0], fpar[6], fpar[7], fpar[8],
+        rho = _quantise(grid, em, had, tot, S, ipar, cos72, sin72, region_eta, regions, sums, row)
+        n = find_eg(em, had, S, rho, ipar[6], ipar[7], ipar[0], fpar[6], fpar[7], fpar[8],
                     c_pt, c_ie, c_ip, c_iso)
         _write_calo(eg, row, top_n(c_pt, n, eg[0].shape[1]), c_pt, c_ie, c_ip, c_iso, hw_eta, 511)
-        n = find_taus(tot, rho, ipar[6], ipar[7], ipar[1], fpar[9], fpar[10], fpar[11],
+        n = find_taus(tot, S, rho, ipar[6], ipar[7], ipar[1], fpar[9], fpar[10], fpar[11],
                       c_pt, c_ie, c_ip, c_iso)
         _write_calo(tau, row, top_n(c_pt, n, tau[0].shape[1]), c_pt, c_ie, c_ip, c_iso, hw_eta, 511)
-        n = find_jets(tot, ipar[2], ipar[8] != 0, fpar[12], c_pt, c_ie, c_ip)
+        n = find_jets(tot, S, ipar[2], ipar[8] != 0, fpar[12], c_pt, c_ie, c_ip)
         c_iso[:n] = 0
         _write_calo(jet, row, top_n(c_pt, n, jet[0].shape[1]), c_pt, c_ie, c_ip, c_iso, hw_eta, 2047)
         for k in range(jet[4].shape[1]):
@@ -225,13 +235,13 @@ def _write_muons(mu: tuple, row: int, m_pt: np.ndarray, m_eta: np.ndarray, m_phi
         j = idx[k]
         if j < 0:
             break
-        hw = int(math.floor(m_pt[j] * 2.0))
+        hw = math.floor(m_pt[j] * 2.0)
         if hw <= 0:
             break
         o_pt[row, k] = min(hw, 511)
-        o_eta[row, k] = int(round(m_eta[j] / _MU_ETA_LSB))
+        o_eta[row, k] = round(m_eta[j] / _MU_ETA_LSB)
         phi = m_phi[j] % (2.0 * math.pi)
-        o_phi[row, k] = int(math.floor(phi / (2.0 * math.pi) * _MU_PHI_BINS)) % _MU_PHI_BINS
+        o_phi[row, k] = math.floor(phi / (2.0 * math.pi) * _MU_PHI_BINS) % _MU_PHI_BINS
         o_iso[row, k] = 0
         o_qual[row, k] = m_qual[j]
         o_q[row, k] = m_q[j]

@@ -33,7 +33,7 @@ def box(S: np.ndarray, ie: int, ip: int, de0: int, de1: int, dp0: int, dp1: int)
     return S[r1, c1] - S[r0, c1] - S[r1, c0] + S[r0, c0]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def is_local_max(g: np.ndarray, ie: int, ip: int, half_eta: int, half_phi: int) -> bool:
     """Padded-grid tower (ie, ip) is the maximum of its window, with the CMS tie-break."""
     r, c = ie + PAD, ip + PAD
@@ -78,7 +78,7 @@ def _iso_bits(iso: float, pt: float, loose: float, tight: float) -> int:
     return bits
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _sum3x3(g: np.ndarray, ie: int, ip: int) -> int:
     r, c = ie + PAD, ip + PAD
     s = 0
@@ -89,7 +89,7 @@ def _sum3x3(g: np.ndarray, ie: int, ip: int) -> int:
 
 
 @numba.njit(cache=True)
-def find_eg(  # noqa: PLR0913
+def find_eg(
     em: np.ndarray, had: np.ndarray, S: np.ndarray, rho: float, ie_lo: int, ie_hi: int,
     seed: int, hoe_max: float, loose: float, tight: float,
     c_pt: np.ndarray, c_ie: np.ndarray, c_ip: np.ndarray, c_iso: np.ndarray,
@@ -112,7 +112,7 @@ def find_eg(  # noqa: PLR0913
 
 
 @numba.njit(cache=True)
-def find_taus(  # noqa: PLR0913
+def find_taus(
     tot: np.ndarray, S: np.ndarray, rho: float, ie_lo: int, ie_hi: int, seed: int, calib: float,
     loose: float, tight: float,
     c_pt: np.ndarray, c_ie: np.ndarray, c_ip: np.ndarray, c_iso: np.ndarray,

@@ -40,14 +40,15 @@ class L1SimConfig:
     muon_mip_had: float = 1.8
     # -- muon system -----------------------------------------------------------------------
     muon_eta_max: float = 2.4
-    muon_p_min: float = 3.0  # GeV, momentum needed to reach the muon stations
+    muon_p_min: float = 5.0  # GeV, momentum needed to cross the iron to the muon stations
+    muon_pt_min: float = 3.5  # GeV, and transverse momentum (barrel curl-up in the return field)
     muon_efficiency: float = 0.95
     decays_in_flight: bool = True  # π±/K± → μν before the calorimeter
     muon_res_barrel: float = 0.12  # σ(1/pT)/(1/pT), |η| < 0.83
     muon_res_overlap: float = 0.18  # 0.83 … 1.24
     muon_res_endcap: float = 0.22  # 1.24 … 2.4
-    muon_tail_fraction: float = 0.03  # fraction measured with a tail_scale times wider core
-    muon_tail_scale: float = 4.0
+    muon_tail_fraction: float = 0.005  # fraction measured with a tail_scale times wider core
+    muon_tail_scale: float = 3.0
     muon_charge_flip: float = 0.01
     # -- object finding (hardware units, 0.5 GeV) ----------------------------------------
     eg_seed_hw: int = 4
@@ -55,11 +56,11 @@ class L1SimConfig:
     eg_iso_loose: float = 0.30  # PU-corrected isolation / pT, bit 0 of iso
     eg_iso_tight: float = 0.15  # bit 1 of iso
     tau_seed_hw: int = 4
-    tau_iso_loose: float = 0.40
-    tau_iso_tight: float = 0.20
-    tau_calibration: float = 1.10
+    tau_iso_loose: float = 0.20
+    tau_iso_tight: float = 0.10
+    tau_calibration: float = 1.0
     jet_seed_hw: int = 8
-    jet_calibration: float = 1.10
+    jet_calibration: float = 1.0
     jet_pus: bool = True  # chunky-donut pileup subtraction
     sum_tower_min_hw: int = 1  # towers below this do not enter ETT/ETM/ETMHF
     ht_jet_min_gev: float = 30.0

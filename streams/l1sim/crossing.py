@@ -9,13 +9,13 @@ turns a batch of such descriptions into the L1 columns of an
 >>> from streams.l1sim.response import TowerPool
 >>> z = np.zeros(0, np.float32)
 >>> pool = TowerPool(np.array([0, 1]), np.array([40], np.uint8), np.array([3], np.uint8),
-...                  np.array([30.0], np.float32), np.array([30.0], np.float32),
+...                  np.array([480], np.uint16), np.array([480], np.uint16),
 ...                  np.array([0, 0]), z, z, z, np.zeros(0, np.int8), z)
 >>> emu = CrossingEmulator(pool)
 >>> cols = emu.emulate(draw_counts=np.array([1]), draw_idx=np.array([0]),
 ...                    draw_rot=np.array([0]), draw_flip=np.array([False]))
 >>> int(cols["jet_pt"][0, 0]), int(cols["jet_eta"][0, 0]), int(cols["ett"][0])
-(132, 1, 120)
+(120, 1, 120)
 """
 
 from __future__ import annotations

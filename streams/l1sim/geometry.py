@@ -11,7 +11,7 @@ region ETs do: 4 × 4 towers each, 7 regions per side in η (28 towers) and 18 i
 HF towers belong to no region (index −1).
 
 >>> N_ETA, N_PHI, int(tower_ieta(0.05)), int(tower_ieta(-4.0))
-(80, 72, 40, 5)
+(80, 72, 40, 6)
 >>> int(TOWER_HW_ETA[40]), int(TOWER_HW_ETA[39])
 (1, -1)
 """
@@ -23,7 +23,7 @@ from typing import Final
 
 import numpy as np
 
-from streams.schema import CALO_ETA_LSB, N_REGION_ETA, N_REGION_PHI
+from streams.schema import CALO_ETA_LSB, N_REGION_PHI
 
 __all__ = [
     "CENTRAL_HALF",
@@ -34,9 +34,9 @@ __all__ = [
     "N_PHI",
     "REGION_OF_IETA",
     "REGION_OF_IPHI",
+    "TOWER_ETA_CENTER",
     "TOWER_HW_ETA",
     "TOWER_HW_PHI",
-    "TOWER_ETA_CENTER",
     "is_central",
     "tower_ieta",
     "tower_iphi",

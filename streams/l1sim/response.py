@@ -24,15 +24,18 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from streams.l1sim._kernel import DEP_SCALE
+from streams.l1sim._rng import uniform_hash
 from streams.l1sim.config import L1SimConfig
 from streams.l1sim.geometry import ETA_EDGES, N_ETA, N_PHI
 
-__all__ = ["TowerPool", "compute_towers"]
+__all__ = ["TowerPool", "compute_towers", "concat_tower_pools"]
 
 _PI_MASS, _PI_CTAU_M, _PI_XMIN = 0.13957, 7.804, 0.5731  # x_min = (m_μ/m_π)²
 _K_MASS, _K_CTAU_M, _K_BR, _K_XMIN = 0.49368, 3.711, 0.636, 0.0458
 _NUCLEON_MASS = 0.9383
 _ETA_MAX = float(ETA_EDGES[-1])
+_DEP_MAX = 32767  # per pool event and tower: the uint16 crossing sum cannot overflow
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +45,8 @@ class TowerPool:
     dep_off: np.ndarray  # int64 (n + 1,)
     dep_ieta: np.ndarray  # uint8
     dep_iphi: np.ndarray  # uint8
-    dep_em: np.ndarray  # float32 ET, GeV
-    dep_had: np.ndarray  # float32 ET, GeV
+    dep_em: np.ndarray  # uint16 ET in units of 1/16 GeV (DEP_SCALE), dithered
+    dep_had: np.ndarray  # uint16 ET in units of 1/16 GeV
     mu_off: np.ndarray  # int64 (n + 1,)
     mu_pt: np.ndarray  # float32 GeV (muon pT at production)
     mu_eta: np.ndarray  # float32
@@ -72,10 +75,16 @@ def _smear(energy: float, stoch: float, const: float, g: float) -> float:
 
 
 @numba.njit(cache=True)
-def _kernel(  # noqa: PLR0913
+def _to_units(et: float, u: float) -> int:
+    """ET (GeV) to 1/16 GeV integers with dithering (unbiased), saturating at 2047.9 GeV."""
+    return min(int(math.floor(et * DEP_SCALE + u)), _DEP_MAX)
+
+
+@numba.njit(cache=True)
+def _kernel(
     offsets: np.ndarray, pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, e: np.ndarray,
     pid: np.ndarray, charge: np.ndarray, gauss: np.ndarray, unif: np.ndarray,
-    edges: np.ndarray, par: np.ndarray, dis: bool,
+    edges: np.ndarray, par: np.ndarray, dis: bool, key: np.uint64,
 ) -> tuple[np.ndarray, ...]:
     b_curv = 0.15 * par[0]  # GeV/m: pT = 0.3·B·r/2
     n_ev = len(offsets) - 1
@@ -83,8 +92,8 @@ def _kernel(  # noqa: PLR0913
     d_off = np.zeros(n_ev + 1, np.int64)
     d_ieta = np.empty(n_p, np.uint8)
     d_iphi = np.empty(n_p, np.uint8)
-    d_em = np.empty(n_p, np.float32)
-    d_had = np.empty(n_p, np.float32)
+    d_em = np.empty(n_p, np.uint16)
+    d_had = np.empty(n_p, np.uint16)
     m_off = np.zeros(n_ev + 1, np.int64)
     m_pt = np.empty(n_p, np.float32)
     m_eta = np.empty(n_p, np.float32)
@@ -114,7 +123,7 @@ def _kernel(  # noqa: PLR0913
                 if x >= 1.0:
                     continue  # curls up before the calorimeter
                 phic = phi[i] - q * math.asin(x)
-            if apid == 13 and aeta < par[11] and p > par[12]:
+            if apid == 13 and aeta < par[11] and p > par[12] and pt[i] > par[8]:
                 m_pt[nm], m_eta[nm], m_phi[nm], m_q[nm], m_prob[nm] = pt[i], eta[i], phi[i], q, par[13]
                 nm += 1
             if apid == 13:
@@ -139,7 +148,7 @@ def _kernel(  # noqa: PLR0913
                     pdec = 1.0 - math.exp(-rcal * math.cosh(eta[i]) * mass / (p * ctau))
                     xmu = xmin + (1.0 - xmin) * unif[i, 1]
                     prob = pdec * br * par[13]
-                    if xmu * p > par[12] and prob > 1e-6:
+                    if xmu * p > par[12] and xmu * pt[i] > par[8] and prob > 1e-6:
                         m_pt[nm], m_eta[nm], m_phi[nm], m_q[nm] = xmu * pt[i], eta[i], phi[i], q
                         m_prob[nm] = prob
                         nm += 1
@@ -157,8 +166,8 @@ def _kernel(  # noqa: PLR0913
             t = touched[k]
             d_ieta[nd] = t // N_PHI
             d_iphi[nd] = t % N_PHI
-            d_em[nd] = em_s[t]
-            d_had[nd] = had_s[t]
+            d_em[nd] = _to_units(em_s[t], uniform_hash(key, np.uint64(2 * nd)))
+            d_had[nd] = _to_units(had_s[t], uniform_hash(key, np.uint64(2 * nd + 1)))
             nd += 1
             em_s[t] = 0.0
             had_s[t] = 0.0
@@ -173,7 +182,7 @@ def _kernel(  # noqa: PLR0913
 def _params(c: L1SimConfig) -> np.ndarray:
     return np.array([
         c.b_field_t, c.em_stochastic, c.em_constant, c.had_stochastic, c.had_constant,
-        c.hf_stochastic, c.hf_constant, c.had_em_fraction_max, 0.0, c.muon_mip_em, c.muon_mip_had,
+        c.hf_stochastic, c.hf_constant, c.had_em_fraction_max, c.muon_pt_min, c.muon_mip_em, c.muon_mip_had,
         c.muon_eta_max, c.muon_p_min, c.muon_efficiency,
     ], dtype=np.float64)
 
@@ -189,5 +198,24 @@ def compute_towers(
         np.asarray(offsets, np.int64), pt, eta, phi, e, np.asarray(pid, np.int32),
         np.asarray(charge, np.int8), rng.standard_normal(n), rng.random((n, 2)),
         ETA_EDGES.astype(np.float64), _params(config), config.decays_in_flight,
+        np.uint64(int(rng.integers(0, 2**63))),
     )
     return TowerPool(*out)
+
+
+def concat_tower_pools(pools: list[TowerPool]) -> TowerPool:
+    """One pool with the events of ``pools`` in order."""
+    if len(pools) == 1:
+        return pools[0]
+
+    def offsets(name: str) -> np.ndarray:
+        parts, base = [np.zeros(1, np.int64)], 0
+        for p in pools:
+            off = getattr(p, name)
+            parts.append(off[1:] + base)
+            base += int(off[-1])
+        return np.concatenate(parts)
+
+    flat = {f: np.concatenate([getattr(p, f) for p in pools])
+            for f in TowerPool.__dataclass_fields__ if f not in ("dep_off", "mu_off")}
+    return TowerPool(dep_off=offsets("dep_off"), mu_off=offsets("mu_off"), **flat)

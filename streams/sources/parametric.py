@@ -10,8 +10,10 @@ true pileup n ~ Poisson(mu)):
 * e/γ:    k ~ Poisson(0.3 + 0.030 n), pT = 3 GeV · u^(-1/3.3),  |η| < 2.5
 * τ:      k ~ Poisson(0.3 + 0.025 n), pT = 8 GeV · u^(-1/3.4),  |η| < 2.1
 * μ:      k ~ Poisson(0.01 + 0.0015 n), pT = 3 GeV · u^(-1/2.9), |η| < 2.4
-* sums:   HTT = Σ jets (pT > 30 GeV, |η| < 2.4); ETM = |Σ jets| ⊕ Gaussian(0.6·√ETT);
-          ETT = Σ regions; ETMHF = ETM with forward jets included.
+* dijets: with probability 1 − exp(−8·10⁻⁴ n) a back-to-back pair, pT = 40 GeV · u^(-1/4.2),
+          sub-leading 0.6–1.0 of the leading, |η| < 3 (the hard-QCD tail HT and multijet seeds see)
+* sums:   HTT = Σ jets (pT > 30 GeV, |η| < 2.4); ETM = 0.5 · |Σ jets with |η| ≤ 3| ⊕ Gaussian(0.45·√ETT);
+          ETT = Σ regions; ETMHF = ETM plus 0.5 · the forward jets.
 * regions: Gamma-distributed pileup ET per 18×14 region plus the deposited objects.
 
 where u ~ U(0, 1]. All outputs are in uGT hardware units.
@@ -54,6 +56,9 @@ _SPECTRA = {
     "tau": _Spectrum(0.3, 0.025, 8.0, 3.4, 2.1),
     "muon": _Spectrum(0.01, 0.0015, 3.0, 2.9, 2.4),
 }
+_MISMEASURED = 0.5  # fraction of jet pT that shows up as missing energy
+_DIJET_PER_PU = 8e-4  # hard dijets per pileup interaction
+_DIJET_PT_MIN, _DIJET_INDEX = 40.0, 4.2
 _PT_MAX_HW = {"jet": 2047, "egamma": 511, "tau": 511, "muon": 511}
 
 
@@ -122,6 +127,25 @@ def _objects(
     return pt, eta, phi
 
 
+def _add_dijets(
+    rng: np.random.Generator, npu: np.ndarray, pt: np.ndarray, eta: np.ndarray, phi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Put a back-to-back dijet (the hard-QCD tail) into a fraction of crossings."""
+    n, size = pt.shape
+    hard = rng.random(n) < -np.expm1(-_DIJET_PER_PU * npu)
+    lead = _DIJET_PT_MIN * (1.0 - rng.random(n)) ** (-1.0 / _DIJET_INDEX)
+    pair_pt = np.stack([lead, lead * rng.uniform(0.6, 1.0, n)], axis=1)
+    pair_eta = rng.uniform(-3.0, 3.0, (n, 2))
+    phi0 = rng.uniform(0.0, 2 * np.pi, n)
+    pair_phi = np.stack([phi0, (phi0 + np.pi + rng.normal(0, 0.15, n)) % (2 * np.pi)], axis=1)
+    pair_pt[~hard] = 0.0
+    all_pt = np.concatenate([pt, pair_pt], axis=1)
+    order = np.argsort(-all_pt, axis=1, kind="stable")[:, :size]
+    take = lambda a: np.take_along_axis(a, order, axis=1)  # noqa: E731
+    return (take(all_pt), take(np.concatenate([eta, pair_eta], axis=1)),
+            take(np.concatenate([phi, pair_phi], axis=1)))
+
+
 def _fill_collection(
     cols: dict[str, np.ndarray], rng: np.random.Generator, name: str,
     pt: np.ndarray, eta: np.ndarray, phi: np.ndarray,
@@ -171,6 +195,8 @@ def generate(
     jet_py = np.zeros(n)
     for name in ("jet", "egamma", "tau", "muon"):
         pt, eta, phi = _objects(rng, npu, name)
+        if name == "jet":
+            pt, eta, phi = _add_dijets(rng, npu, pt, eta, phi)
         _fill_collection(cols, rng, name, pt, eta, phi)
         if name != "muon":
             ieta = np.clip(((eta + 3.0) / 6.0 * N_REGION_ETA).astype(int), 0, N_REGION_ETA - 1)
@@ -178,20 +204,20 @@ def generate(
             rows = np.repeat(np.arange(n), pt.shape[1])
             np.add.at(regions, (rows, iphi.ravel(), ieta.ravel()), pt.ravel())
         if name == "jet":
-            jet_px = (pt * np.cos(phi)).sum(axis=1)
-            jet_py = (pt * np.sin(phi)).sum(axis=1)
             central = (pt > 30.0) & (np.abs(eta) < 2.4)
             cols["htt"] = np.floor((pt * central).sum(axis=1) / PT_LSB).astype(np.int32)
             hx = -(pt * central * np.cos(phi)).sum(axis=1)
             hy = -(pt * central * np.sin(phi)).sum(axis=1)
             cols["htm"], cols["htm_phi"] = _hw_sum(hx, hy)
-            fwd = np.abs(eta) > 3.0
-            fx = -(pt * fwd * np.cos(phi)).sum(axis=1)
-            fy = -(pt * fwd * np.sin(phi)).sum(axis=1)
+            barrel = np.abs(eta) <= 3.0  # ETM: |eta| <= 3; ETMHF adds the forward jets once
+            jet_px = -_MISMEASURED * (pt * barrel * np.cos(phi)).sum(axis=1)
+            jet_py = -_MISMEASURED * (pt * barrel * np.sin(phi)).sum(axis=1)
+            fx = -_MISMEASURED * (pt * ~barrel * np.cos(phi)).sum(axis=1)
+            fy = -_MISMEASURED * (pt * ~barrel * np.sin(phi)).sum(axis=1)
     ett = regions.sum(axis=(1, 2))
-    sigma = 0.6 * np.sqrt(ett)
-    mx = -jet_px + rng.normal(0, 1, n) * sigma
-    my = -jet_py + rng.normal(0, 1, n) * sigma
+    sigma = 0.45 * np.sqrt(ett)
+    mx = jet_px + rng.normal(0, 1, n) * sigma
+    my = jet_py + rng.normal(0, 1, n) * sigma
     cols["etm"], cols["etm_phi"] = _hw_sum(mx, my)
     cols["etmhf"], cols["etmhf_phi"] = _hw_sum(mx + fx, my + fy)
     cols["ett"] = np.minimum(np.floor(ett / PT_LSB), 1 << 20).astype(np.int32)

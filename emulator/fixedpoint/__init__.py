@@ -1,0 +1,31 @@
+"""Bit-exact replay of hls4ml fixed-point networks (io_parallel), vectorised over events.
+
+>>> from emulator.fixedpoint import FixedType, cast_float
+>>> cast_float([0.3, -0.3], FixedType.parse("ap_fixed<6,2,AP_RND,AP_SAT>")).tolist()
+[5, -5]
+"""
+
+from __future__ import annotations
+
+from emulator.fixedpoint.audit import OverflowReport, SiteCount
+from emulator.fixedpoint.cast import CastCount, cast_fixed, cast_float, to_float
+from emulator.fixedpoint.errors import FixedPointError, UnsupportedLayerError
+from emulator.fixedpoint.layers import LayerCost
+from emulator.fixedpoint.model import FixedPointModel
+from emulator.fixedpoint.types import FixedType, Overflow, Rounding
+
+__all__ = [
+    "CastCount",
+    "FixedPointError",
+    "FixedPointModel",
+    "FixedType",
+    "LayerCost",
+    "Overflow",
+    "OverflowReport",
+    "Rounding",
+    "SiteCount",
+    "UnsupportedLayerError",
+    "cast_fixed",
+    "cast_float",
+    "to_float",
+]

@@ -1,0 +1,155 @@
+"""The layer-op contract and its neutral (json + npz) serialisation.
+
+An op maps a feature-major block of int64 mantissas ``(n_features_in, n_events)`` of type
+``in_type`` to ``(n_features_out, n_events)`` of type ``out_type``. Ops are dataclasses:
+fields typed ``np.ndarray`` go to the npz, ``FixedType`` fields to their C++ spelling, the
+rest to json. Fields marked ``derived`` are rebuilt in ``__post_init__``, never stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import typing
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from emulator.fixedpoint.audit import Tally
+from emulator.fixedpoint.cast import CastCount, cast_fixed
+from emulator.fixedpoint.errors import FixedPointError
+from emulator.fixedpoint.types import FixedType
+
+__all__ = ["OPS", "LayerCost", "Op", "derived", "op_from_spec", "register_op"]
+
+OPS: dict[str, type[Op]] = {}
+_LIMIT = 1 << 62  # largest magnitude any intermediate may reach
+
+
+def derived() -> Any:
+    """A dataclass field computed in ``__post_init__`` (not stored, not compared)."""
+    return field(init=False, repr=False, compare=False, metadata={"derived": True})
+
+
+def register_op(cls: type[Op]) -> type[Op]:
+    OPS[cls.kind] = cls
+    return cls
+
+
+@dataclass(frozen=True, slots=True)
+class LayerCost:
+    """What a latency/resource estimator needs to know about one layer."""
+
+    name: str
+    kind: str
+    multiplications: int  # products per event (zero weights excluded)
+    reuse_factor: int = 1
+    table_lookups: int = 0
+
+    @property
+    def multipliers(self) -> int:
+        """DSP-like multipliers in parallel: ``ceil(multiplications / reuse_factor)``."""
+        return math.ceil(self.multiplications / max(self.reuse_factor, 1))
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    """Base of every layer op (see module docstring)."""
+
+    kind: ClassVar[str] = ""
+    name: str
+    in_type: FixedType
+    out_type: FixedType
+    in_shape: tuple[int, ...]
+    out_shape: tuple[int, ...]
+
+    @property
+    def n_in(self) -> int:
+        return math.prod(self.in_shape)
+
+    @property
+    def n_out(self) -> int:
+        return math.prod(self.out_shape)
+
+    def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
+        raise NotImplementedError
+
+    def cost(self) -> LayerCost:
+        return LayerCost(self.name, self.kind, 0)
+
+    def describe(self) -> str:
+        return f"{self.kind}: {self.in_shape} -> {self.out_shape}, out {self.out_type}"
+
+    # -- helpers shared by ops ----------------------------------------------
+    def _cast(self, m: np.ndarray, frac: int, t: FixedType, tally: Tally | None, site: str) -> np.ndarray:
+        """Cast mantissas at ``frac`` fractional bits to ``t``, counting overflows at ``site``."""
+        out, n_ovf = self._cast_n(m, frac, t)
+        if tally is not None:
+            tally.add(self.name, site, t.overflow.value, values=out.size, overflowed=n_ovf)
+        return out
+
+    @staticmethod
+    def _cast_n(m: np.ndarray, frac: int, t: FixedType) -> tuple[np.ndarray, int]:
+        counts: list[CastCount] = []
+        out = cast_fixed(m, frac, t, counts=counts)
+        return out, counts[0].overflowed
+
+    def _check_bits(self, what: str, magnitude: int) -> None:
+        if magnitude > _LIMIT:
+            msg = (
+                f"layer {self.name!r} ({self.kind}): {what} needs {magnitude.bit_length() + 1} bits, "
+                "beyond the 63 an int64 mantissa allows"
+            )
+            raise FixedPointError(msg)
+
+    # -- serialisation --------------------------------------------------------
+    def to_spec(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        spec: dict[str, Any] = {"kind": self.kind}
+        arrays: dict[str, np.ndarray] = {}
+        for f in dataclasses.fields(self):
+            if f.metadata.get("derived"):
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray):
+                arrays[f.name] = value
+            elif isinstance(value, FixedType):
+                spec[f.name] = str(value)
+            elif isinstance(value, tuple):
+                spec[f.name] = list(value)
+            else:
+                spec[f.name] = value
+        return spec, arrays
+
+
+def op_from_spec(spec: dict[str, Any], arrays: dict[str, np.ndarray], *, where: str) -> Op:
+    """Rebuild an op from :meth:`Op.to_spec` output (``where`` names the file and layer)."""
+    kind = spec.get("kind")
+    cls = OPS.get(str(kind))
+    if cls is None:
+        msg = f"{where}: unknown layer kind {kind!r}; known: {sorted(OPS)}"
+        raise FixedPointError(msg)
+    hints = typing.get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.metadata.get("derived"):
+            continue
+        typ = hints[f.name]
+        if typ is np.ndarray:
+            if f.name not in arrays:
+                msg = f"{where}: array {f.name!r} is missing"
+                raise FixedPointError(msg)
+            kwargs[f.name] = arrays[f.name]
+            continue
+        if f.name not in spec:
+            if f.default is not dataclasses.MISSING:
+                continue
+            msg = f"{where}: field {f.name!r} is missing"
+            raise FixedPointError(msg)
+        value = spec[f.name]
+        if typ is FixedType:
+            value = FixedType.parse(value)
+        elif typing.get_origin(typ) is tuple:
+            value = tuple(value)
+        kwargs[f.name] = value
+    return cls(**kwargs)

@@ -1,0 +1,199 @@
+"""Dense and convolution (io_parallel, im2col) layers: ``nnet::dense_latency`` bit for bit.
+
+At build time each layer picks the cheapest exact plan from its types and weights:
+
+* ``blas`` – no product needs quantizing (``s <= 0``) and every sum fits a float64
+  mantissa: one float64 GEMM, then one wrap to ``accum_t``;
+* ``wrap`` – modular int64 accumulation of individually quantized products (numba);
+* ``sat``  – a saturating ``accum_t`` that can overflow: products and ``+=`` saturate in
+  firmware order (numba).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from emulator.fixedpoint._base import LayerCost, Op, derived, register_op
+from emulator.fixedpoint._dense_kernels import count_product_overflow, dense_sat, dense_wrap
+from emulator.fixedpoint.audit import Tally
+from emulator.fixedpoint.types import FixedType, Overflow
+
+__all__ = ["Conv", "Dense", "conv_index"]
+
+_F64_EXACT = 1 << 53
+
+
+@register_op
+@dataclass(frozen=True, eq=False)
+class Dense(Op):
+    """``res = (result_t) Σ (accum_t)(x·w) + (accum_t) b`` (latency strategy, any reuse factor)."""
+
+    kind = "dense"
+    weight: np.ndarray  # (n_in, n_out) mantissas of weight_type
+    bias: np.ndarray  # (n_out,) mantissas of bias_type
+    weight_type: FixedType
+    bias_type: FixedType
+    accum_type: FixedType
+    reuse_factor: int = 1
+    plan: str = derived()
+    _s: int = derived()
+    _w: np.ndarray = derived()
+    _wt64: np.ndarray = derived()
+    _bias_acc: np.ndarray = derived()
+    _prod_ovf: bool = derived()
+    _acc_ovf: bool = derived()
+
+    def __post_init__(self) -> None:
+        w = np.ascontiguousarray(self.weight, dtype=np.int64)
+        a = self.accum_type
+        s = self.in_type.fractional + self.weight_type.fractional - a.fractional
+        if s < 0:
+            self._check_bits("weights aligned to accum_t", int(np.abs(w).max(initial=0)) << -s)
+            w = w << -s
+        scale = Fraction(2) ** -self.bias_type.fractional
+        bias_acc = np.array([a.quantize(int(b) * scale) for b in self.bias], dtype=np.int64)
+        x_hi = max(abs(self.in_type.min_int), self.in_type.max_int)
+        self._check_bits("a product", x_hi * int(np.abs(w).max(initial=0)))
+        p_lo = np.minimum(self.in_type.min_int * w, self.in_type.max_int * w)
+        p_hi = np.maximum(self.in_type.min_int * w, self.in_type.max_int * w)
+        if s > 0:  # rounding moves a quantized product by at most one LSB
+            p_lo, p_hi = (p_lo >> s), (p_hi >> s) + 1
+        prod_ovf = bool((p_lo < a.sat_min_int).any() or (p_hi > a.max_int).any())
+        sum_lo = p_lo.sum(axis=0, dtype=object) + bias_acc.astype(object)
+        sum_hi = p_hi.sum(axis=0, dtype=object) + bias_acc.astype(object)
+        biggest = max([abs(int(v)) for v in (*sum_lo, *sum_hi)], default=0)
+        self._check_bits("an accumulator sum", biggest)
+        acc_ovf = prod_ovf or any(int(v) < a.sat_min_int for v in sum_lo) or any(int(v) > a.max_int for v in sum_hi)
+        if a.overflow is not Overflow.WRAP and acc_ovf:
+            plan = "sat"
+        elif s <= 0 and biggest < _F64_EXACT:
+            plan = "blas"
+        else:
+            plan = "wrap"
+        for name, value in (
+            ("plan", plan),
+            ("_s", max(s, 0)),
+            ("_w", w),
+            ("_wt64", np.ascontiguousarray(w.T, dtype=np.float64)),
+            ("_bias_acc", bias_acc),
+            ("_prod_ovf", prod_ovf),
+            ("_acc_ovf", acc_ovf),
+        ):
+            object.__setattr__(self, name, value)
+
+    def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
+        return self._cast(self._accumulate(x, tally), self.accum_type.fractional, self.out_type, tally, "result")
+
+    def _accumulate(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
+        """``accum_t`` mantissas ``(n_out, n_events)`` from feature-major inputs ``(n_in, n_events)``."""
+        a = self.accum_type
+        q = a.rounding.code
+        if self.plan == "sat":
+            acc = np.empty((self._w.shape[1], x.shape[1]), np.int64)
+            n_prod, n_acc = dense_sat(
+                x, self._w, self._bias_acc, self._s, q, a.sat_min_int, a.max_int, a.width, a.signed,
+                a.overflow.code, acc,
+            )  # fmt: skip
+            if tally is not None:
+                self._tally_accum(tally, x.shape[1], n_prod, n_acc)
+            return acc
+        if self.plan == "blas":
+            acc = (self._wt64 @ x.astype(np.float64)).astype(np.int64)
+            acc += self._bias_acc[:, None]
+        else:
+            acc = np.empty((self._w.shape[1], x.shape[1]), np.int64)
+            dense_wrap(x, self._w, self._bias_acc, self._s, q, acc)
+        if tally is not None:
+            n_prod = 0
+            if self._prod_ovf:
+                n_prod = count_product_overflow(x, self._w, self._s, q, a.sat_min_int, a.max_int)
+            n_acc = int(np.count_nonzero((acc < a.sat_min_int) | (acc > a.max_int)))
+            self._tally_accum(tally, x.shape[1], n_prod, n_acc)
+        if self._acc_ovf:
+            acc = self._cast(acc, a.fractional, a, None, "")
+        return acc
+
+    def _tally_accum(self, tally: Tally, n_events: int, n_prod: int, n_acc: int) -> None:
+        mode = self.accum_type.overflow.value
+        n_in, n_out = self._w.shape
+        tally.add(self.name, "product", mode, values=n_events * n_in * n_out, overflowed=int(n_prod))
+        tally.add(self.name, "accumulate", mode, values=n_events * n_out, overflowed=int(n_acc))
+
+    def cost(self) -> LayerCost:
+        return LayerCost(self.name, self.kind, int(np.count_nonzero(self.weight)), self.reuse_factor)
+
+    def describe(self) -> str:
+        return (
+            f"{self.kind} {self.weight.shape[0]}->{self.weight.shape[1]} [{self.plan}] "
+            f"w {self.weight_type}, b {self.bias_type}, acc {self.accum_type}, out {self.out_type}, "
+            f"RF {self.reuse_factor}"
+        )
+
+
+def conv_index(
+    in_hwc: tuple[int, int, int], kernel: tuple[int, int], stride: tuple[int, int], pads: tuple[int, int, int, int]
+) -> np.ndarray:
+    """hls4ml's im2col: ``(n_pixels, kh·kw·C)`` input indices, ``-1`` where padding is read."""
+    h, w, c = in_hwc
+    kh, kw = kernel
+    sh, sw = stride
+    top, bottom, left, right = pads
+    out_h = (h + top + bottom - kh) // sh + 1
+    out_w = (w + left + right - kw) // sw + 1
+    oh, ow, ih, iw, ic = np.meshgrid(
+        np.arange(out_h), np.arange(out_w), np.arange(kh), np.arange(kw), np.arange(c), indexing="ij"
+    )
+    row = oh * sh + ih - top
+    col = ow * sw + iw - left
+    inside = (row >= 0) & (row < h) & (col >= 0) & (col < w)
+    idx = np.where(inside, (row * w + col) * c + ic, -1)
+    return idx.reshape(out_h * out_w, kh * kw * c).astype(np.int64)
+
+
+@register_op
+@dataclass(frozen=True, eq=False)
+class Conv(Dense):
+    """``conv_1d/2d_latency_cl``: im2col (zeros in padding), then a dense per output pixel.
+
+    ``weight`` is ``(kh·kw·C, n_filt)`` in im2col order; 1D convolutions have height 1.
+    """
+
+    kind = "conv"
+    kernel: tuple[int, int] = (1, 1)
+    stride: tuple[int, int] = (1, 1)
+    pads: tuple[int, int, int, int] = (0, 0, 0, 0)  # top, bottom, left, right
+    _idx: np.ndarray = derived()
+
+    def __post_init__(self) -> None:
+        Dense.__post_init__(self)
+        hwc = _as_hwc(self.in_shape)
+        idx = conv_index(hwc, self.kernel, self.stride, self.pads)
+        object.__setattr__(self, "_idx", np.where(idx < 0, math.prod(hwc), idx))
+
+    def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
+        n_pix, k = self._idx.shape
+        n_ev = x.shape[1]
+        padded = np.concatenate([x, np.zeros((1, n_ev), np.int64)])
+        cols = padded[self._idx.T.reshape(-1)].reshape(k, n_pix * n_ev)
+        acc = self._accumulate(cols, tally)
+        out = self._cast(acc, self.accum_type.fractional, self.out_type, tally, "result")
+        n_filt = out.shape[0]
+        return out.reshape(n_filt, n_pix, n_ev).transpose(1, 0, 2).reshape(n_pix * n_filt, n_ev)
+
+    def cost(self) -> LayerCost:
+        per_pixel = int(np.count_nonzero(self.weight))
+        return LayerCost(self.name, self.kind, per_pixel * self._idx.shape[0], self.reuse_factor)
+
+    def describe(self) -> str:
+        return f"conv {self.kernel} stride {self.stride} pads {self.pads}: " + Dense.describe(self)
+
+
+def _as_hwc(shape: tuple[int, ...]) -> tuple[int, int, int]:
+    if len(shape) == 2:
+        return 1, shape[0], shape[1]
+    h, w, c = shape
+    return h, w, c

@@ -1,0 +1,111 @@
+"""Element-wise layers: linear/ReLU activations, batch normalisation, reshapes.
+
+* ``linear``: ``res = (res_T) x``; ``relu``: ``x > 0 ? (res_T) x : 0`` (QKeras
+  ``quantized_relu`` is this with an ``ap_ufixed<…, AP_RND_CONV, AP_SAT>`` result);
+  ``relu_max`` (ReLU6 …): ``x < 0 ? 0 : x > MAX ? (res_T) MAX : (res_T) x``.
+* batch normalisation (and QKeras' ``ApplyAlpha``): ``res = (res_T)(x·scale + bias)``
+  with an exact product and sum, per feature (or per channel, channels last).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from emulator.fixedpoint._base import LayerCost, Op, derived, register_op
+from emulator.fixedpoint.audit import Tally
+from emulator.fixedpoint.errors import FixedPointError
+from emulator.fixedpoint.types import FixedType
+
+__all__ = ["Activation", "BatchNorm", "Reshape"]
+
+_ACTIVATIONS = ("linear", "relu", "relu_max")
+
+
+@register_op
+@dataclass(frozen=True, eq=False)
+class Activation(Op):
+    """``nnet::linear`` / ``nnet::relu`` / ``nnet::relu_max`` (``max_value`` an integer)."""
+
+    kind = "activation"
+    function: str
+    max_value: int = 0
+
+    def __post_init__(self) -> None:
+        if self.function not in _ACTIVATIONS:
+            msg = f"layer {self.name!r}: activation {self.function!r} is not one of {_ACTIVATIONS}"
+            raise FixedPointError(msg)
+        self._check_bits("the ReLU maximum", abs(self.max_value) << max(self.in_type.fractional, 0))
+
+    def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
+        f_in = self.in_type.fractional
+        if self.function == "linear":
+            return self._cast(x, f_in, self.out_type, tally, "result")
+        y = self._cast(np.where(x > 0, x, 0), f_in, self.out_type, tally, "result")
+        if self.function == "relu_max":
+            cap_in = self.max_value << f_in if f_in >= 0 else self.max_value >> -f_in
+            cap = self.out_type.quantize(self.max_value)
+            y = np.where(x > cap_in, cap, y)
+        return y
+
+    def describe(self) -> str:
+        return f"{self.function}: out {self.out_type}"
+
+
+@register_op
+@dataclass(frozen=True, eq=False)
+class BatchNorm(Op):
+    """``nnet::normalize``: ``(res_T)(x·scale[k] + bias[k])``, ``k = feature % len(scale)``."""
+
+    kind = "batchnorm"
+    scale: np.ndarray  # mantissas of scale_type
+    bias: np.ndarray  # mantissas of bias_type
+    scale_type: FixedType
+    bias_type: FixedType
+    _frac: int = derived()
+    _s: np.ndarray = derived()
+    _b: np.ndarray = derived()
+
+    def __post_init__(self) -> None:
+        f_prod = self.in_type.fractional + self.scale_type.fractional
+        f_bias = self.bias_type.fractional
+        frac = max(f_prod, f_bias)
+        x_hi = max(abs(self.in_type.min_int), self.in_type.max_int)
+        s_max = int(np.abs(self.scale).max(initial=0))
+        b_max = int(np.abs(self.bias).max(initial=0))
+        self._check_bits("x·scale + bias", ((x_hi * s_max) << (frac - f_prod)) + (b_max << (frac - f_bias)))
+        reps = self.n_in // len(self.scale)
+        if reps * len(self.scale) != self.n_in:
+            msg = f"layer {self.name!r}: {len(self.scale)} scales do not divide {self.n_in} features"
+            raise FixedPointError(msg)
+        s = np.tile(np.asarray(self.scale, np.int64) << (frac - f_prod), reps)[:, None]
+        b = np.tile(np.asarray(self.bias, np.int64) << (frac - f_bias), reps)[:, None]
+        object.__setattr__(self, "_frac", frac)
+        object.__setattr__(self, "_s", s)
+        object.__setattr__(self, "_b", b)
+
+    def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
+        return self._cast(x * self._s + self._b, self._frac, self.out_type, tally, "result")
+
+    def cost(self) -> LayerCost:
+        return LayerCost(self.name, self.kind, self.n_in)
+
+    def describe(self) -> str:
+        return f"batchnorm: scale {self.scale_type}, bias {self.bias_type}, out {self.out_type}"
+
+
+@register_op
+@dataclass(frozen=True, eq=False)
+class Reshape(Op):
+    """Flatten / Reshape: a new shape for the same values (io_parallel, channels last)."""
+
+    kind = "reshape"
+
+    def __post_init__(self) -> None:
+        if self.n_in != self.n_out or self.in_type != self.out_type:
+            msg = f"layer {self.name!r}: a reshape must keep size and type ({self.in_type} -> {self.out_type})"
+            raise FixedPointError(msg)
+
+    def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
+        return x

@@ -1,0 +1,129 @@
+"""Pooling (``nnet::pooling1d/2d_cl``, global pooling) and zero padding, io_parallel, channels last.
+
+Max pooling: the window maximum (padding reads the value with only the top bit set),
+cast to ``accum_t`` and then to ``res_T``. Average pooling: ``accum_t y = 0; y += x`` over
+the window (each ``+=`` a cast to ``accum_t``), ``y /= n`` truncating toward zero, where ``n``
+counts the cells inside the image unless ``count_pad``; then ``res_T``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from emulator.fixedpoint._base import Op, derived, register_op
+from emulator.fixedpoint.audit import Tally
+from emulator.fixedpoint.errors import FixedPointError
+from emulator.fixedpoint.types import FixedType
+
+__all__ = ["Pad", "Pool", "pool_index"]
+
+
+def pool_index(
+    in_hwc: tuple[int, int, int], pool: tuple[int, int], stride: tuple[int, int], pads: tuple[int, int, int, int]
+) -> np.ndarray:
+    """``(out_h·out_w·C, ph·pw)`` input indices of every window, ``-1`` in padding."""
+    h, w, c = in_hwc
+    ph, pw = pool
+    sh, sw = stride
+    top, bottom, left, right = pads
+    out_h = (h + top + bottom - ph) // sh + 1
+    out_w = (w + left + right - pw) // sw + 1
+    oh, ow, ic, kh, kw = np.meshgrid(
+        np.arange(out_h), np.arange(out_w), np.arange(c), np.arange(ph), np.arange(pw), indexing="ij"
+    )
+    row = oh * sh + kh - top
+    col = ow * sw + kw - left
+    inside = (row >= 0) & (row < h) & (col >= 0) & (col < w)
+    idx = np.where(inside, (row * w + col) * c + ic, -1)
+    return idx.reshape(out_h * out_w * c, ph * pw).astype(np.int64)
+
+
+@register_op
+@dataclass(frozen=True, eq=False)
+class Pool(Op):
+    """Max or average pooling (1D: height 1; global: one window covering the image)."""
+
+    kind = "pool"
+    op: str  # max | average
+    accum_type: FixedType
+    pool: tuple[int, int]
+    stride: tuple[int, int]
+    pads: tuple[int, int, int, int] = (0, 0, 0, 0)
+    count_pad: bool = False
+    _idx: np.ndarray = derived()
+    _length: np.ndarray = derived()
+
+    def __post_init__(self) -> None:
+        if self.op not in ("max", "average"):
+            msg = f"layer {self.name!r}: pooling op {self.op!r} is not 'max' or 'average'"
+            raise FixedPointError(msg)
+        shape = self.in_shape if len(self.in_shape) == 3 else (1, *self.in_shape)
+        idx = pool_index((shape[0], shape[1], shape[2]), self.pool, self.stride, self.pads)
+        if idx.shape[0] != self.n_out:
+            msg = f"layer {self.name!r}: {idx.shape[0]} pooling windows for {self.n_out} outputs"
+            raise FixedPointError(msg)
+        if self.op == "average":
+            frac = max(self.accum_type.fractional, self.in_type.fractional)
+            widest = max(self.accum_type.width + frac - self.accum_type.fractional,
+                          self.in_type.width + frac - self.in_type.fractional)
+            self._check_bits("an average-pooling sum", 1 << widest)
+        inside = (idx >= 0).sum(axis=1)
+        length = np.full(idx.shape[0], idx.shape[1]) if self.count_pad else inside
+        object.__setattr__(self, "_idx", np.where(idx < 0, self.n_in, idx))
+        object.__setattr__(self, "_length", length.astype(np.int64)[:, None])
+
+    def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
+        t = self.in_type
+        pad = t.min_int if t.signed else 1 << (t.width - 1)
+        fill = pad if self.op == "max" else 0
+        padded = np.concatenate([x, np.full((1, x.shape[1]), fill, np.int64)])
+        win = padded[self._idx]  # (n_out, k, n_events)
+        if self.op == "max":
+            acc = self._cast(win.max(axis=1), t.fractional, self.accum_type, tally, "accumulate")
+        else:
+            acc = self._average(win, tally)
+        return self._cast(acc, self.accum_type.fractional, self.out_type, tally, "result")
+
+    def _average(self, win: np.ndarray, tally: Tally | None) -> np.ndarray:
+        a = self.accum_type
+        f_x = self.in_type.fractional
+        frac = max(a.fractional, f_x)
+        y = np.zeros(win.shape[::2], np.int64)
+        n_ovf = 0
+        for k in range(win.shape[1]):
+            y, n = self._cast_n((y << (frac - a.fractional)) + (win[:, k] << (frac - f_x)), frac, a)
+            n_ovf += n
+        if tally is not None:
+            tally.add(self.name, "accumulate", a.overflow.value, values=y.size, overflowed=n_ovf)
+        return np.sign(y) * (np.abs(y) // self._length)
+
+    def describe(self) -> str:
+        return f"{self.op} pool {self.pool} stride {self.stride}: acc {self.accum_type}, out {self.out_type}"
+
+
+@register_op
+@dataclass(frozen=True, eq=False)
+class Pad(Op):
+    """ZeroPadding1D/2D: copy into a larger image, zeros around (same type)."""
+
+    kind = "pad"
+    pads: tuple[int, int, int, int]  # top, bottom, left, right
+    _idx: np.ndarray = derived()
+
+    def __post_init__(self) -> None:
+        h, w, c = self.in_shape if len(self.in_shape) == 3 else (1, *self.in_shape)
+        top, bottom, left, right = self.pads
+        out_h, out_w = h + top + bottom, w + left + right
+        r, cc, ch = np.meshgrid(np.arange(out_h), np.arange(out_w), np.arange(c), indexing="ij")
+        row, col = r - top, cc - left
+        inside = (row >= 0) & (row < h) & (col >= 0) & (col < w)
+        idx = np.where(inside, (row * w + col) * c + ch, self.n_in).reshape(-1)
+        if idx.size != self.n_out or self.in_type != self.out_type:
+            msg = f"layer {self.name!r}: padding {self.pads} of {self.in_shape} does not give {self.out_shape}"
+            raise FixedPointError(msg)
+        object.__setattr__(self, "_idx", idx.astype(np.int64))
+
+    def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
+        return np.concatenate([x, np.zeros((1, x.shape[1]), np.int64)])[self._idx]

@@ -1,0 +1,29 @@
+"""The layer ops a :class:`~emulator.fixedpoint.FixedPointModel` chains (one per hls4ml layer).
+
+>>> from emulator.fixedpoint.layers import OPS
+>>> sorted(OPS)
+['activation', 'batchnorm', 'conv', 'dense', 'lut', 'pad', 'pool', 'reshape', 'softmax']
+"""
+
+from __future__ import annotations
+
+from emulator.fixedpoint._base import OPS, LayerCost, Op
+from emulator.fixedpoint._dense import Conv, Dense
+from emulator.fixedpoint._elementwise import Activation, BatchNorm, Reshape
+from emulator.fixedpoint._lut import Lut, Softmax
+from emulator.fixedpoint._pool import Pad, Pool
+
+__all__ = [
+    "OPS",
+    "Activation",
+    "BatchNorm",
+    "Conv",
+    "Dense",
+    "LayerCost",
+    "Lut",
+    "Op",
+    "Pad",
+    "Pool",
+    "Reshape",
+    "Softmax",
+]

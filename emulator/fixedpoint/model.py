@@ -1,0 +1,197 @@
+"""``FixedPointModel``: an hls4ml io_parallel network replayed bit for bit in integer numpy/numba.
+
+Build it once from an hls4ml ``ModelGraph`` (needs hls4ml), save it, and replay it anywhere
+with numpy and numba only:
+
+>>> import numpy as np
+>>> from emulator.fixedpoint import FixedPointModel, FixedType
+>>> from emulator.fixedpoint.layers import Activation, Dense
+>>> t_in, t_w, t_acc = FixedType(8, 3), FixedType(6, 2), FixedType(16, 6)
+>>> t_out = FixedType.parse("ap_ufixed<6,3,AP_RND_CONV,AP_SAT>")
+>>> dense = Dense("d1", t_in, t_acc, (2,), (1,), weight=np.array([[8], [-4]]), bias=np.array([1]),
+...               weight_type=t_w, bias_type=t_w, accum_type=t_acc)
+>>> relu = Activation("r1", t_acc, t_out, (1,), (1,), function="relu")
+>>> model = FixedPointModel(t_in, (2,), (dense, relu))
+>>> model.predict(np.array([[1.5, 0.25], [-1.0, 0.0]], np.float32)).tolist()
+[[0.75], [0.0]]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emulator.fixedpoint._base import LayerCost, Op, op_from_spec
+from emulator.fixedpoint.audit import OverflowReport, Tally
+from emulator.fixedpoint.cast import CastCount, cast_float, to_float
+from emulator.fixedpoint.errors import FixedPointError
+from emulator.fixedpoint.types import FixedType
+
+__all__ = ["FixedPointModel"]
+
+FORMAT = "l1emu-fixedpoint"
+VERSION = 1
+_JSON, _NPZ = "model.json", "arrays.npz"
+
+
+@dataclass(frozen=True, eq=False)
+class FixedPointModel:
+    """A chain of fixed-point layers behind an ``input_type`` cast of float inputs."""
+
+    input_type: FixedType
+    input_shape: tuple[int, ...]
+    layers: tuple[Op, ...]
+    name: str = "model"
+    source: dict[str, Any] = field(default_factory=dict)  # provenance (hls4ml version, backend …)
+    block_size: int = 2048  # events per block: keeps intermediates in cache
+
+    def __post_init__(self) -> None:
+        t, shape = self.input_type, self.input_shape
+        for op in self.layers:
+            if op.in_type != t or op.n_in != math.prod(shape):
+                msg = (
+                    f"model {self.name!r}: layer {op.name!r} expects {op.in_type} x {op.in_shape} "
+                    f"but receives {t} x {shape}"
+                )
+                raise FixedPointError(msg)
+            t, shape = op.out_type, op.out_shape
+
+    # -- shape and type -------------------------------------------------------
+    @property
+    def output_type(self) -> FixedType:
+        return self.layers[-1].out_type if self.layers else self.input_type
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return self.layers[-1].out_shape if self.layers else self.input_shape
+
+    @property
+    def n_inputs(self) -> int:
+        return math.prod(self.input_shape)
+
+    @property
+    def n_outputs(self) -> int:
+        return math.prod(self.output_shape)
+
+    # -- inference ------------------------------------------------------------
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """What ``hls_model.predict(X)`` returns: float32 for float32 input, else float64,
+        shape ``(n, n_outputs)``, or ``(n_outputs,)`` for a single event."""
+        x, single = self._prepare(X)
+        y = to_float(self._run(x, None), self.output_type, x.dtype)
+        return y[0] if single else y
+
+    def predict_mantissas(self, X: np.ndarray) -> np.ndarray:
+        """The output as int64 mantissas ``(n, n_outputs)`` of :attr:`output_type`."""
+        x, _ = self._prepare(X)
+        return self._run(x, None)
+
+    def audit(self, X: np.ndarray) -> OverflowReport:
+        """Per layer and cast site, how many values wrapped or saturated on this batch."""
+        x, single = self._prepare(X)
+        tally = Tally()
+        y = to_float(self._run(x, tally), self.output_type, x.dtype)
+        return tally.report(x.shape[0], y[0] if single else y)
+
+    def _prepare(self, X: np.ndarray) -> tuple[np.ndarray, bool]:
+        arr = np.asarray(X)
+        if arr.dtype not in (np.float32, np.float64):
+            if arr.dtype.kind not in "biuf":
+                msg = f"model {self.name!r}: inputs must be numbers, not {arr.dtype}"
+                raise FixedPointError(msg)
+            arr = arr.astype(np.float64)
+        n_in = self.n_inputs
+        if arr.size == n_in:
+            return arr.reshape(1, n_in), True
+        if arr.ndim < 2 or math.prod(arr.shape[1:]) != n_in:
+            msg = f"model {self.name!r}: input of shape {arr.shape} does not hold events of {self.input_shape}"
+            raise FixedPointError(msg)
+        return arr.reshape(arr.shape[0], n_in), False
+
+    def _run(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
+        n = x.shape[0]
+        out = np.empty((n, self.n_outputs), np.int64)
+        for b0 in range(0, n, self.block_size):
+            block = np.ascontiguousarray(x[b0 : b0 + self.block_size].T)
+            counts: list[CastCount] | None = [] if tally is not None else None
+            m = cast_float(block, self.input_type, counts=counts)
+            if tally is not None and counts:
+                c = counts[0]
+                tally.add("input", "input", self.input_type.overflow.value, values=c.values,
+                          overflowed=c.overflowed, nonfinite=c.nonfinite)  # fmt: skip
+            for op in self.layers:
+                m = np.ascontiguousarray(op.forward(m, tally))
+            out[b0 : b0 + self.block_size] = m.T
+        return out
+
+    # -- description ----------------------------------------------------------
+    def costs(self) -> tuple[LayerCost, ...]:
+        """Per layer: multiplications per event, reuse factor, table look-ups (for budgets)."""
+        return tuple(op.cost() for op in self.layers)
+
+    def summary(self) -> str:
+        lines = [f"{self.name}: input {self.input_type} x {self.input_shape}"]
+        lines += [f"  {op.name:<20} {op.describe()}" for op in self.layers]
+        return "\n".join(lines)
+
+    # -- construction and storage ---------------------------------------------
+    @classmethod
+    def from_hls4ml(cls, hls_model: Any) -> FixedPointModel:
+        """Build from an hls4ml ``ModelGraph`` (Vivado/Vitis backend, io_parallel)."""
+        from emulator.fixedpoint._from_hls4ml import build_model
+
+        return build_model(hls_model)
+
+    def save(self, path: str | Path) -> Path:
+        """Write ``path/model.json`` (structure, types) and ``path/arrays.npz`` (integer arrays)."""
+        root = Path(path)
+        root.mkdir(parents=True, exist_ok=True)
+        specs, arrays = [], {}
+        for i, op in enumerate(self.layers):
+            spec, arrs = op.to_spec()
+            specs.append(spec)
+            arrays.update({f"L{i}.{k}": np.asarray(v) for k, v in arrs.items()})
+        doc = {
+            "format": FORMAT,
+            "version": VERSION,
+            "name": self.name,
+            "input_type": str(self.input_type),
+            "input_shape": list(self.input_shape),
+            "source": self.source,
+            "layers": specs,
+        }
+        (root / _JSON).write_text(json.dumps(doc, indent=1) + "\n")
+        np.savez_compressed(root / _NPZ, **arrays)
+        return root
+
+    @classmethod
+    def load(cls, path: str | Path) -> FixedPointModel:
+        """Read a model written by :meth:`save` (no pickle, no TensorFlow, no hls4ml)."""
+        root = Path(path)
+        try:
+            doc = json.loads((root / _JSON).read_text())
+            with np.load(root / _NPZ, allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+        except (OSError, ValueError) as exc:
+            msg = f"{root}: cannot read a fixed-point model ({exc})"
+            raise FixedPointError(msg) from exc
+        if doc.get("format") != FORMAT or doc.get("version") != VERSION:
+            msg = f"{root / _JSON}: not a {FORMAT} v{VERSION} file (format {doc.get('format')!r})"
+            raise FixedPointError(msg)
+        layers = []
+        for i, spec in enumerate(doc["layers"]):
+            prefix = f"L{i}."
+            arrs = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+            layers.append(op_from_spec(spec, arrs, where=f"{root / _JSON}: layers[{i}]"))
+        return cls(
+            FixedType.parse(doc["input_type"]),
+            tuple(doc["input_shape"]),
+            tuple(layers),
+            name=doc.get("name", "model"),
+            source=doc.get("source", {}),
+        )
