@@ -23,6 +23,8 @@ COMMANDS: tuple[str, ...] = (
     "node",
     "collect",
     "scrape-config",
+    "generate",
+    "validate",
 )
 
 

@@ -22,6 +22,7 @@ from streams.schema import BASE_COLUMNS, SCHEMA_VERSION
 __all__ = ["HDF5Source", "HDF5Writer", "write_batches"]
 
 _FORMAT = "eventbatch"
+_READ_EVENTS = 1 << 15  # events per read from the file
 
 
 class HDF5Writer:
@@ -124,15 +125,21 @@ class HDF5Source:
     def batches(
         self, batch_size: int, *, shard: tuple[int, int] = (0, 1), limit: int | None = None
     ) -> Iterator[EventBatch]:
+        """Batches of this shard; reads the file in large blocks (h5py costs per call)."""
         total = self._n if limit is None else min(limit, self._n)
         index, count = shard
+        stride = batch_size * count
+        per_block = max(1, _READ_EVENTS // stride) * stride
         try:
             with h5py.File(self.path, "r") as f:
                 g = f["events"]
-                for first in range(index * batch_size, total, count * batch_size):
-                    stop = min(first + batch_size, total)
-                    cols = {c: np.asarray(g[c][first:stop]) for c in self._columns}
-                    yield EventBatch(cols, BatchMeta(stream=self.name, first=first))
+                for start in range(0, total, per_block):
+                    stop = min(start + per_block, total)
+                    block = {c: np.asarray(g[c][start:stop]) for c in self._columns}
+                    for first in range(start + index * batch_size, stop, stride):
+                        end = min(first + batch_size, stop)
+                        cols = {c: a[first - start : end - start] for c, a in block.items()}
+                        yield EventBatch(cols, BatchMeta(stream=self.name, first=first))
         except OSError as exc:
             msg = f"{self.path}: read failed ({exc}); is the file truncated?"
             raise SourceError(msg) from exc

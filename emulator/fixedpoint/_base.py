@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from emulator.fixedpoint.audit import Tally
-from emulator.fixedpoint.cast import CastCount, cast_fixed
+from emulator.fixedpoint.cast import fixed_cast
 from emulator.fixedpoint.errors import FixedPointError
 from emulator.fixedpoint.types import FixedType
 
@@ -82,18 +82,19 @@ class Op:
         return f"{self.kind}: {self.in_shape} -> {self.out_shape}, out {self.out_type}"
 
     # -- helpers shared by ops ----------------------------------------------
-    def _cast(self, m: np.ndarray, frac: int, t: FixedType, tally: Tally | None, site: str) -> np.ndarray:
-        """Cast mantissas at ``frac`` fractional bits to ``t``, counting overflows at ``site``."""
-        out, n_ovf = self._cast_n(m, frac, t)
+    def _cast(
+        self, m: np.ndarray, frac: int, t: FixedType, tally: Tally | None, site: str, *, check: bool = True
+    ) -> np.ndarray:
+        """Cast mantissas at ``frac`` fractional bits to ``t``, counting overflows at ``site``
+        (``check=False`` when the value range provably fits)."""
+        out, n_ovf = fixed_cast(m, frac, t, check=check)
         if tally is not None:
             tally.add(self.name, site, t.overflow.value, values=out.size, overflowed=n_ovf)
         return out
 
     @staticmethod
     def _cast_n(m: np.ndarray, frac: int, t: FixedType) -> tuple[np.ndarray, int]:
-        counts: list[CastCount] = []
-        out = cast_fixed(m, frac, t, counts=counts)
-        return out, counts[0].overflowed
+        return fixed_cast(m, frac, t)
 
     def _check_bits(self, what: str, magnitude: int) -> None:
         if magnitude > _LIMIT:

@@ -20,6 +20,7 @@ import numpy as np
 from emulator.fixedpoint._base import LayerCost, Op, derived, register_op
 from emulator.fixedpoint._dense_kernels import count_product_overflow, dense_sat, dense_wrap
 from emulator.fixedpoint.audit import Tally
+from emulator.fixedpoint.cast import may_overflow
 from emulator.fixedpoint.types import FixedType, Overflow
 
 __all__ = ["Conv", "Dense", "conv_index"]
@@ -42,10 +43,11 @@ class Dense(Op):
     plan: str = derived()
     _s: int = derived()
     _w: np.ndarray = derived()
-    _wt64: np.ndarray = derived()
+    _w64: np.ndarray = derived()
     _bias_acc: np.ndarray = derived()
     _prod_ovf: bool = derived()
     _acc_ovf: bool = derived()
+    _res_check: bool = derived()
 
     def __post_init__(self) -> None:
         w = np.ascontiguousarray(self.weight, dtype=np.int64)
@@ -68,6 +70,9 @@ class Dense(Op):
         biggest = max([abs(int(v)) for v in (*sum_lo, *sum_hi)], default=0)
         self._check_bits("an accumulator sum", biggest)
         acc_ovf = prod_ovf or any(int(v) < a.sat_min_int for v in sum_lo) or any(int(v) > a.max_int for v in sum_hi)
+        lo = a.sat_min_int if acc_ovf else min(int(v) for v in sum_lo)
+        hi = a.max_int if acc_ovf else max(int(v) for v in sum_hi)
+        res_check = may_overflow(lo, hi, a.fractional, self.out_type)
         if a.overflow is not Overflow.WRAP and acc_ovf:
             plan = "sat"
         elif s <= 0 and biggest < _F64_EXACT:
@@ -78,41 +83,46 @@ class Dense(Op):
             ("plan", plan),
             ("_s", max(s, 0)),
             ("_w", w),
-            ("_wt64", np.ascontiguousarray(w.T, dtype=np.float64)),
+            ("_w64", w.astype(np.float64)),
             ("_bias_acc", bias_acc),
             ("_prod_ovf", prod_ovf),
             ("_acc_ovf", acc_ovf),
+            ("_res_check", res_check),
         ):
             object.__setattr__(self, name, value)
 
     def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
-        return self._cast(self._accumulate(x, tally), self.accum_type.fractional, self.out_type, tally, "result")
+        return self._result(self._accumulate(x, tally), tally)
+
+    def _result(self, acc: np.ndarray, tally: Tally | None) -> np.ndarray:
+        return self._cast(acc, self.accum_type.fractional, self.out_type, tally, "result", check=self._res_check)
 
     def _accumulate(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
-        """``accum_t`` mantissas ``(n_out, n_events)`` from feature-major inputs ``(n_in, n_events)``."""
+        """``accum_t`` mantissas ``(n_events, n_out)`` from inputs ``(n_events, n_in)``."""
         a = self.accum_type
-        q = a.rounding.code
+        q = a.rounding.code if self._s > 0 else 0
+        n_out = self._w.shape[1]
         if self.plan == "sat":
-            acc = np.empty((self._w.shape[1], x.shape[1]), np.int64)
+            acc = np.empty((x.shape[0], n_out), np.int64)
             n_prod, n_acc = dense_sat(
                 x, self._w, self._bias_acc, self._s, q, a.sat_min_int, a.max_int, a.width, a.signed,
                 a.overflow.code, acc,
             )  # fmt: skip
             if tally is not None:
-                self._tally_accum(tally, x.shape[1], n_prod, n_acc)
+                self._tally_accum(tally, x.shape[0], n_prod, n_acc)
             return acc
         if self.plan == "blas":
-            acc = (self._wt64 @ x.astype(np.float64)).astype(np.int64)
-            acc += self._bias_acc[:, None]
+            acc = np.matmul(x.astype(np.float64), self._w64).astype(np.int64)
+            acc += self._bias_acc
         else:
-            acc = np.empty((self._w.shape[1], x.shape[1]), np.int64)
+            acc = np.empty((x.shape[0], n_out), np.int64)
             dense_wrap(x, self._w, self._bias_acc, self._s, q, acc)
         if tally is not None:
             n_prod = 0
             if self._prod_ovf:
                 n_prod = count_product_overflow(x, self._w, self._s, q, a.sat_min_int, a.max_int)
             n_acc = int(np.count_nonzero((acc < a.sat_min_int) | (acc > a.max_int)))
-            self._tally_accum(tally, x.shape[1], n_prod, n_acc)
+            self._tally_accum(tally, x.shape[0], n_prod, n_acc)
         if self._acc_ovf:
             acc = self._cast(acc, a.fractional, a, None, "")
         return acc
@@ -176,13 +186,11 @@ class Conv(Dense):
 
     def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
         n_pix, k = self._idx.shape
-        n_ev = x.shape[1]
-        padded = np.concatenate([x, np.zeros((1, n_ev), np.int64)])
-        cols = padded[self._idx.T.reshape(-1)].reshape(k, n_pix * n_ev)
-        acc = self._accumulate(cols, tally)
-        out = self._cast(acc, self.accum_type.fractional, self.out_type, tally, "result")
-        n_filt = out.shape[0]
-        return out.reshape(n_filt, n_pix, n_ev).transpose(1, 0, 2).reshape(n_pix * n_filt, n_ev)
+        n_ev = x.shape[0]
+        padded = np.concatenate([x, np.zeros((n_ev, 1), np.int64)], axis=1)
+        cols = padded[:, self._idx.reshape(-1)].reshape(n_ev * n_pix, k)
+        out = self._result(self._accumulate(cols, tally), tally)
+        return out.reshape(n_ev, n_pix * out.shape[1])
 
     def cost(self) -> LayerCost:
         per_pixel = int(np.count_nonzero(self.weight))

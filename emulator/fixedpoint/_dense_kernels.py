@@ -1,10 +1,11 @@
-"""Numba kernels of ``nnet::dense_latency`` on feature-major blocks (features × events).
+"""Numba kernels of ``nnet::dense_latency`` on event-major blocks ``(n_events, n_in)``.
 
 Each product ``x·w`` is cast to ``accum_t`` on its own (quantized by ``s = F_x + F_w - F_acc``
-bits with the accumulator's rounding mode), then summed onto the bias. ``dense_wrap`` keeps
+bits with the accumulator's rounding mode), then added to the bias. ``dense_wrap`` keeps
 exact int64 sums (the caller wraps once at the end: modular arithmetic makes that identical
 to wrapping at every ``+=``); ``dense_sat`` saturates every product and every ``+=`` in the
-firmware's order (inputs ``i = 0 … n_in-1``).
+firmware's order (inputs ``i = 0 … n_in-1``). Zero inputs are skipped: their products are 0
+in every mode.
 """
 
 from __future__ import annotations
@@ -19,28 +20,24 @@ __all__ = ["count_product_overflow", "dense_sat", "dense_wrap"]
 
 @nb.njit(cache=True, nogil=True)
 def dense_wrap(x: np.ndarray, w: np.ndarray, bias: np.ndarray, s: int, q: int, out: np.ndarray) -> None:
-    """``out[j] = bias[j] + Σ_i quant(x[i]·w[i, j])`` (exact int64; ``s <= 0``: w pre-shifted)."""
-    n_in, n_ev = x.shape
+    """``out[e, j] = bias[j] + Σ_i quant(x[e, i]·w[i, j])`` in exact int64 (``s > 0``)."""
+    n_ev, n_in = x.shape
     n_out = w.shape[1]
-    for j in range(n_out):
-        acc = out[j]
-        b = bias[j]
-        for e in range(n_ev):
-            acc[e] = b
+    for e in range(n_ev):
+        acc = out[e]
+        for j in range(n_out):
+            acc[j] = bias[j]
         for i in range(n_in):
-            wij = w[i, j]
-            if wij == 0:
+            xi = x[e, i]
+            if xi == 0:
                 continue
-            xi = x[i]
-            if s <= 0:
-                for e in range(n_ev):
-                    acc[e] += xi[e] * wij
-            elif q == TRN:
-                for e in range(n_ev):
-                    acc[e] += (xi[e] * wij) >> s
+            wr = w[i]
+            if q == TRN:
+                for j in range(n_out):
+                    acc[j] += (xi * wr[j]) >> s
             else:
-                for e in range(n_ev):
-                    acc[e] += round_shift(xi[e] * wij, s, q)
+                for j in range(n_out):
+                    acc[j] += round_shift(xi * wr[j], s, q)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -57,51 +54,51 @@ def dense_sat(
     o: int,
     out: np.ndarray,
 ) -> tuple[int, int]:
-    """Saturating accumulation in firmware order; returns (products, outputs) that overflowed."""
-    n_in, n_ev = x.shape
+    """Saturating accumulation in firmware order; returns (products, outputs) that overflowed.
+
+    ``s <= 0`` means the weights are already aligned to ``accum_t`` (no quantization).
+    """
+    n_ev, n_in = x.shape
     n_out = w.shape[1]
     n_prod = 0
     n_acc = 0
-    hit = np.zeros(n_ev, np.bool_)
-    for j in range(n_out):
-        acc = out[j]
-        b = bias[j]
-        for e in range(n_ev):
-            acc[e] = b
-            hit[e] = False
+    hit = np.zeros(n_out, np.bool_)
+    for e in range(n_ev):
+        acc = out[e]
+        for j in range(n_out):
+            acc[j] = bias[j]
+            hit[j] = False
         for i in range(n_in):
-            wij = w[i, j]
-            xi = x[i]
-            for e in range(n_ev):
-                p = xi[e] * wij
+            xi = x[e, i]
+            wr = w[i]
+            for j in range(n_out):
+                p = xi * wr[j]
                 if s > 0:
                     p = round_shift(p, s, q)
                 p, f1 = overflow(p, lo, hi, width, signed, o)
-                a, f2 = overflow(acc[e] + p, lo, hi, width, signed, o)
-                acc[e] = a
+                a, f2 = overflow(acc[j] + p, lo, hi, width, signed, o)
+                acc[j] = a
                 n_prod += f1
                 if f2:
-                    hit[e] = True
-        for e in range(n_ev):
-            if hit[e]:
-                n_acc += 1
+                    hit[j] = True
+        for j in range(n_out):
+            n_acc += hit[j]
     return n_prod, n_acc
 
 
 @nb.njit(cache=True, nogil=True)
 def count_product_overflow(x: np.ndarray, w: np.ndarray, s: int, q: int, lo: int, hi: int) -> int:
     """How many products, cast to ``accum_t`` on their own, fall outside ``[lo, hi]``."""
-    n_in, n_ev = x.shape
+    n_ev, n_in = x.shape
     n_out = w.shape[1]
     n = 0
-    for i in range(n_in):
-        xi = x[i]
-        for j in range(n_out):
-            wij = w[i, j]
-            for e in range(n_ev):
-                p = xi[e] * wij
+    for e in range(n_ev):
+        for i in range(n_in):
+            xi = x[e, i]
+            wr = w[i]
+            for j in range(n_out):
+                p = xi * wr[j]
                 if s > 0:
                     p = round_shift(p, s, q)
-                if p < lo or p > hi:
-                    n += 1
+                n += (p < lo) | (p > hi)
     return n

@@ -15,6 +15,7 @@ import numpy as np
 
 from emulator.fixedpoint._base import LayerCost, Op, derived, register_op
 from emulator.fixedpoint.audit import Tally
+from emulator.fixedpoint.cast import may_overflow
 from emulator.fixedpoint.errors import FixedPointError
 from emulator.fixedpoint.types import FixedType
 
@@ -31,18 +32,22 @@ class Activation(Op):
     kind = "activation"
     function: str
     max_value: int = 0
+    _check: bool = derived()
 
     def __post_init__(self) -> None:
         if self.function not in _ACTIVATIONS:
             msg = f"layer {self.name!r}: activation {self.function!r} is not one of {_ACTIVATIONS}"
             raise FixedPointError(msg)
         self._check_bits("the ReLU maximum", abs(self.max_value) << max(self.in_type.fractional, 0))
+        t = self.in_type
+        lo = t.min_int if self.function == "linear" else 0
+        object.__setattr__(self, "_check", may_overflow(lo, t.max_int, t.fractional, self.out_type))
 
     def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
         f_in = self.in_type.fractional
         if self.function == "linear":
-            return self._cast(x, f_in, self.out_type, tally, "result")
-        y = self._cast(np.where(x > 0, x, 0), f_in, self.out_type, tally, "result")
+            return self._cast(x, f_in, self.out_type, tally, "result", check=self._check)
+        y = self._cast(np.maximum(x, 0), f_in, self.out_type, tally, "result", check=self._check)
         if self.function == "relu_max":
             cap_in = self.max_value << f_in if f_in >= 0 else self.max_value >> -f_in
             cap = self.out_type.quantize(self.max_value)
@@ -66,6 +71,7 @@ class BatchNorm(Op):
     _frac: int = derived()
     _s: np.ndarray = derived()
     _b: np.ndarray = derived()
+    _check: bool = derived()
 
     def __post_init__(self) -> None:
         f_prod = self.in_type.fractional + self.scale_type.fractional
@@ -79,14 +85,16 @@ class BatchNorm(Op):
         if reps * len(self.scale) != self.n_in:
             msg = f"layer {self.name!r}: {len(self.scale)} scales do not divide {self.n_in} features"
             raise FixedPointError(msg)
-        s = np.tile(np.asarray(self.scale, np.int64) << (frac - f_prod), reps)[:, None]
-        b = np.tile(np.asarray(self.bias, np.int64) << (frac - f_bias), reps)[:, None]
+        s = np.tile(np.asarray(self.scale, np.int64) << (frac - f_prod), reps)
+        b = np.tile(np.asarray(self.bias, np.int64) << (frac - f_bias), reps)
+        prods = np.outer([self.in_type.min_int, self.in_type.max_int], s) + b
+        object.__setattr__(self, "_check", may_overflow(int(prods.min()), int(prods.max()), frac, self.out_type))
         object.__setattr__(self, "_frac", frac)
         object.__setattr__(self, "_s", s)
         object.__setattr__(self, "_b", b)
 
     def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
-        return self._cast(x * self._s + self._b, self._frac, self.out_type, tally, "result")
+        return self._cast(x * self._s + self._b, self._frac, self.out_type, tally, "result", check=self._check)
 
     def cost(self) -> LayerCost:
         return LayerCost(self.name, self.kind, self.n_in)

@@ -114,12 +114,12 @@ class Softmax(Op):
 
     def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
         if self.implementation == "argmax":
-            first = np.argmax(x, axis=0)  # first maximum, as the C++'s strict '>'
+            first = np.argmax(x, axis=1)  # the first maximum, as the C++'s strict '>'
             out = np.zeros_like(x)
-            out[first, np.arange(x.shape[1])] = self.out_type.quantize(1)
+            out[np.arange(x.shape[0]), first] = self.out_type.quantize(1)
             return out
         if self.implementation == "stable":
-            d = x.max(axis=0, keepdims=True) - x
+            d = x.max(axis=1, keepdims=True) - x
             norm = self._cast(d, self.in_type.fractional, self.inp_norm_type, tally, "normalise")
             idx = _top_bits(norm, self.inp_norm_type, len(self.exp_table))
         else:
@@ -134,15 +134,15 @@ class Softmax(Op):
 
     def _tree_sum(self, exp: np.ndarray, tally: Tally | None) -> np.ndarray:
         a = self.accum_type
-        slots = list(exp)
+        slots = list(exp.T)
         n_ovf = 0
         for _dst, left, right in self._tree:
             s, n = self._cast_n(slots[left] + slots[right], a.fractional, a)
             slots.append(s)
             n_ovf += n
         if tally is not None:
-            tally.add(self.name, "sum", a.overflow.value, values=len(self._tree) * exp.shape[1], overflowed=n_ovf)
-        return slots[-1][None, :]
+            tally.add(self.name, "sum", a.overflow.value, values=len(self._tree) * exp.shape[0], overflowed=n_ovf)
+        return slots[-1][:, None]
 
     def cost(self) -> LayerCost:
         return LayerCost(self.name, self.kind, self.n_in, table_lookups=self.n_in + 1)

@@ -72,16 +72,16 @@ class Pool(Op):
         inside = (idx >= 0).sum(axis=1)
         length = np.full(idx.shape[0], idx.shape[1]) if self.count_pad else inside
         object.__setattr__(self, "_idx", np.where(idx < 0, self.n_in, idx))
-        object.__setattr__(self, "_length", length.astype(np.int64)[:, None])
+        object.__setattr__(self, "_length", length.astype(np.int64))
 
     def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
         t = self.in_type
         pad = t.min_int if t.signed else 1 << (t.width - 1)
         fill = pad if self.op == "max" else 0
-        padded = np.concatenate([x, np.full((1, x.shape[1]), fill, np.int64)])
-        win = padded[self._idx]  # (n_out, k, n_events)
+        padded = np.concatenate([x, np.full((x.shape[0], 1), fill, np.int64)], axis=1)
+        win = padded[:, self._idx]  # (n_events, n_out, k)
         if self.op == "max":
-            acc = self._cast(win.max(axis=1), t.fractional, self.accum_type, tally, "accumulate")
+            acc = self._cast(win.max(axis=2), t.fractional, self.accum_type, tally, "accumulate")
         else:
             acc = self._average(win, tally)
         return self._cast(acc, self.accum_type.fractional, self.out_type, tally, "result")
@@ -90,10 +90,10 @@ class Pool(Op):
         a = self.accum_type
         f_x = self.in_type.fractional
         frac = max(a.fractional, f_x)
-        y = np.zeros(win.shape[::2], np.int64)
+        y = np.zeros(win.shape[:2], np.int64)
         n_ovf = 0
-        for k in range(win.shape[1]):
-            y, n = self._cast_n((y << (frac - a.fractional)) + (win[:, k] << (frac - f_x)), frac, a)
+        for k in range(win.shape[2]):
+            y, n = self._cast_n((y << (frac - a.fractional)) + (win[:, :, k] << (frac - f_x)), frac, a)
             n_ovf += n
         if tally is not None:
             tally.add(self.name, "accumulate", a.overflow.value, values=y.size, overflowed=n_ovf)
@@ -126,4 +126,4 @@ class Pad(Op):
         object.__setattr__(self, "_idx", idx.astype(np.int64))
 
     def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
-        return np.concatenate([x, np.zeros((1, x.shape[1]), np.int64)])[self._idx]
+        return np.concatenate([x, np.zeros((x.shape[0], 1), np.int64)], axis=1)[:, self._idx]

@@ -117,7 +117,7 @@ class FixedPointModel:
         n = x.shape[0]
         out = np.empty((n, self.n_outputs), np.int64)
         for b0 in range(0, n, self.block_size):
-            block = np.ascontiguousarray(x[b0 : b0 + self.block_size].T)
+            block = x[b0 : b0 + self.block_size]
             counts: list[CastCount] | None = [] if tally is not None else None
             m = cast_float(block, self.input_type, counts=counts)
             if tally is not None and counts:
@@ -126,7 +126,7 @@ class FixedPointModel:
                           overflowed=c.overflowed, nonfinite=c.nonfinite)  # fmt: skip
             for op in self.layers:
                 m = np.ascontiguousarray(op.forward(m, tally))
-            out[b0 : b0 + self.block_size] = m.T
+            out[b0 : b0 + self.block_size] = m
         return out
 
     # -- description ----------------------------------------------------------
