@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from emulator.algorithm import Algorithm
-from emulator.chain import ChainConfig, StageConfig, build_algorithms
 import numpy as np
 
+from emulator.algorithm import Algorithm
+from emulator.chain import ChainConfig, StageConfig, build_algorithms
 from streams.event import EventBatch
 from streams.sources.parametric import generate
 

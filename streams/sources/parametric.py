@@ -141,9 +141,9 @@ def _add_dijets(
     pair_pt[~hard] = 0.0
     all_pt = np.concatenate([pt, pair_pt], axis=1)
     order = np.argsort(-all_pt, axis=1, kind="stable")[:, :size]
-    take = lambda a: np.take_along_axis(a, order, axis=1)  # noqa: E731
-    return (take(all_pt), take(np.concatenate([eta, pair_eta], axis=1)),
-            take(np.concatenate([phi, pair_phi], axis=1)))
+    all_eta = np.concatenate([eta, pair_eta], axis=1)
+    all_phi = np.concatenate([phi, pair_phi], axis=1)
+    return tuple(np.take_along_axis(a, order, axis=1) for a in (all_pt, all_eta, all_phi))  # type: ignore[return-value]
 
 
 def _fill_collection(
