@@ -11,6 +11,7 @@ __all__ = ["register"]
 
 def register(reg: Callable[[str, AlgorithmFactory], None]) -> None:
     """Register every built-in algorithm type with ``reg``."""
+    from emulator.algorithms.delay import Delay
     from emulator.algorithms.jet_calibration import JetCalibration
     from emulator.algorithms.jet_sums import JetSums
     from emulator.algorithms.region_calibration import RegionCalibration
@@ -22,3 +23,4 @@ def register(reg: Callable[[str, AlgorithmFactory], None]) -> None:
     reg("jet_calibration", JetCalibration.build)
     reg("jet_sums", JetSums.build)
     reg("menu", MenuAlgorithm.build)
+    reg("delay", Delay.build)

@@ -9,25 +9,22 @@ reference the streamed replay is compared with).
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from emulator._supervisor import Supervisor
 from emulator.chain import ChainConfig, load_chain
 from emulator.menu import load_menu
 from emulator.report import RateSink, build_report
 from emulator.stage import Stage, build_stage, warm_up
 from emulator.topology import NodeSpec, Plan, build_plan
 from streams.collector import CollectorConfig, CollectorNode, CollectorResult
-from streams.errors import ConfigError, TransportError
+from streams.errors import ConfigError
 from streams.event import EventBatch
 from streams.latency import LatencyRecorder
 from streams.metrics import NodeMetrics
@@ -58,6 +55,9 @@ class ReplayOptions:
     policy: Literal["block", "drop"] | None = None
     batch_size: int | None = None
     linger_s: float = 0.0  # keep nodes and metrics endpoints up after the last event
+    run_dir: str | None = None  # node logs, nodes.json (pids) and progress.json go here
+    max_restarts: int = 3  # dead workers replaced per replay (their in-flight events are lost)
+    collect_timeout_s: float | None = None  # overrides stream.collect_timeout_s
     metrics_port: int | None = None  # base port of the nodes' metrics endpoints
 
     def node_args(self) -> list[str]:
@@ -73,12 +73,15 @@ class ReplayOptions:
             args += ["--batch-size", str(self.batch_size)]
         if self.metrics_port is not None:
             args += ["--metrics-port", str(self.metrics_port)]
+        if self.collect_timeout_s is not None:
+            args += ["--collect-timeout", str(self.collect_timeout_s)]
         return args
 
 
 def chain_overrides(
     raw_path: str, *, workers: int | None, transport: str | None, ipc_dir: str = "",
     policy: str | None = None, batch_size: int | None = None, metrics_port: int | None = None,
+    collect_timeout_s: float | None = None,
 ) -> dict[str, Any]:
     """Top-level overrides of a chain file for CLI flags (validated by load_chain)."""
     from emulator.params import load_yaml
@@ -90,7 +93,7 @@ def chain_overrides(
     out: dict[str, Any] = {}
     stream = dict(raw.get("stream") or {})
     for key, value in (("transport", transport), ("ipc_dir", ipc_dir or None), ("policy", policy),
-                       ("batch_size", batch_size)):
+                       ("batch_size", batch_size), ("collect_timeout_s", collect_timeout_s)):
         if value is not None:
             stream[key] = value
     out["stream"] = stream
@@ -128,7 +131,8 @@ def replay(
         ipc_dir = tmp if (opts.transport or "") != "tcp" else ""
         chain = load_chain(opts.config, overrides=chain_overrides(
             opts.config, workers=opts.workers, transport=opts.transport, ipc_dir=ipc_dir,
-            policy=opts.policy, batch_size=opts.batch_size, metrics_port=opts.metrics_port))
+            policy=opts.policy, batch_size=opts.batch_size, metrics_port=opts.metrics_port,
+            collect_timeout_s=opts.collect_timeout_s))
         menu = load_menu(chain.menu_path) if chain.menu_path else None
         if menu is None:
             msg = f"{chain.path}: a replay needs a 'menu'"
@@ -142,9 +146,10 @@ def replay(
         plan = build_plan(chain, producers=opts.producers, ipc_dir=ipc_dir)
         metrics = NodeMetrics("collector", "collector")
         sink = RateSink(menu, chain, column=opts.column, metrics=metrics)
-        collector = CollectorNode(collector_config(chain, plan), sink)
+        cfg = replace(collector_config(chain, plan), expected_events=len(source))
+        collector = CollectorNode(cfg, sink)
         collector.metrics = metrics
-        with _Processes() as procs:
+        with Supervisor(opts.run_dir, max_restarts=opts.max_restarts) as procs:
             thread = collector.start_thread()
             for w in plan.workers:
                 procs.start(w, ["node", *opts.node_args(), "--ipc-dir", ipc_dir, "--stage", w.stage,
@@ -157,6 +162,7 @@ def replay(
             def tick() -> None:
                 if stop.is_set():
                     procs.signal(plan.producers, signal.SIGTERM)
+                procs.write_progress(collector.result.accounted, total)
                 if on_progress is not None:
                     on_progress(collector.result.accounted, total)
 
@@ -165,8 +171,9 @@ def replay(
             if opts.linger_s > 0:
                 stop.clear()
                 stop.wait(opts.linger_s)
-            procs.stop_in_order(plan)
+            procs.stop_in_order([plan.producers, *plan.stages])
             thread.join(timeout=chain.stream.collect_timeout_s + 30)
+            run["restarts"] = dict(procs.restarts)
         run["wall_s"] = time.time() - (collector.result.t_first_origin or time.time())
         return build_report(chain=chain, sink=sink, collected=collector.result, run=run)
 
@@ -208,76 +215,3 @@ def _replay_in_process(
         result.batches += 1
     result.t_last_recv = time.time()
     return build_report(chain=chain, sink=sink, collected=result, run=run)
-
-
-class _Processes:
-    """Child node processes: started, watched, stopped in stage order, always reaped."""
-
-    def __init__(self) -> None:
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
-        self.logs: dict[str, Path] = {}
-        self._dir = tempfile.mkdtemp(prefix="l1emu-logs-")
-
-    def __enter__(self) -> _Processes:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for p in self.procs.values():
-            if p.poll() is None:
-                p.kill()
-        for p in self.procs.values():
-            p.wait(timeout=30)
-
-    def start(self, node: NodeSpec, args: Sequence[str]) -> None:
-        log_path = Path(self._dir) / f"{node.name}.log"
-        self.logs[node.name] = log_path
-        with log_path.open("wb") as fh:
-            self.procs[node.name] = subprocess.Popen(
-                [sys.executable, "-m", "l1emu", *args], stdout=fh, stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-
-    def _check(self) -> None:
-        for name, p in self.procs.items():
-            code = p.poll()
-            if code not in (None, 0):
-                tail = self.logs[name].read_text(errors="replace")[-2000:]
-                msg = f"node {name} exited with code {code}:\n{tail}"
-                raise TransportError(msg)
-
-    def wait_for(
-        self, cond: Callable[[], bool], *, what: str, timeout_s: float | None,
-        tick: Callable[[], None] | None = None,
-    ) -> None:
-        deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        while not cond():
-            self._check()
-            if tick is not None:
-                tick()
-            if deadline is not None and time.monotonic() > deadline:
-                msg = f"timed out after {timeout_s:.0f} s waiting for {what}"
-                raise TransportError(msg)
-            time.sleep(0.05)  # polling interval of the supervisor loop
-        self._check()
-
-    def signal(self, nodes: Sequence[NodeSpec], signum: int) -> None:
-        for node in nodes:
-            p = self.procs.get(node.name)
-            if p is not None and p.poll() is None:
-                p.send_signal(signum)
-
-    def stop_in_order(self, plan: Plan) -> None:
-        """SIGTERM producers, then each stage in order, so final heartbeats flow downstream."""
-        layers = [plan.producers, *plan.stages]
-        for layer in layers:
-            for node in layer:
-                p = self.procs.get(node.name)
-                if p is not None and p.poll() is None:
-                    p.send_signal(signal.SIGTERM)
-            for node in layer:
-                p = self.procs.get(node.name)
-                if p is not None:
-                    try:
-                        p.wait(timeout=30)
-                    except subprocess.TimeoutExpired:
-                        p.kill()

@@ -83,6 +83,7 @@ def build_report(
         "lhc": {"n_bunches": chain.lhc.n_bunches, "f_rev_hz": chain.lhc.f_rev_hz},
         "events": events,
         "accounting_ok": balanced and collected.complete,
+        "deadtime_fraction": events["dropped"] / events["produced"] if events["produced"] else 0.0,
         "seeds": rates["seeds"],
         "total_rate_khz": rates["total_rate_khz"],
         "total_rate_err_khz": rates["total_rate_err_khz"],
@@ -115,7 +116,8 @@ def format_report(report: Mapping[str, Any]) -> str:
         "dropped {dropped}  lost {lost}".format(**ev)
     )
     lines.append(f"accounting: {'OK' if report['accounting_ok'] else 'MISMATCH'}"
-                 f"   throughput {report['throughput_eps']:,.0f} events/s")
+                 f"   throughput {report['throughput_eps']:,.0f} events/s"
+                 f"   deadtime {100 * report['deadtime_fraction']:.2f} %")
     if report["bad_messages"]:
         lines.append(f"bad messages: {report['bad_messages']}")
     lines.append("latency:")

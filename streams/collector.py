@@ -45,6 +45,7 @@ class CollectorConfig:
     expected_workers: tuple[str, ...] = ()  # names whose hello makes the chain "ready"
     link: LinkOptions = field(default_factory=LinkOptions)
     timeout_s: float = 60.0  # no progress for this long: give up, count the rest as lost
+    expected_events: int | None = None  # if known: produced, should an end-of-stream be lost
     final_wait_s: float = 10.0  # after completion, wait this long for workers' final stats
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = None
@@ -155,7 +156,8 @@ class CollectorNode:
         while not self._is_complete() and not self.stop_event.is_set():
             frames = recv_frames(pull, 0.2)
             if frames is None:
-                if self._eos and time.monotonic() - last_progress > self.config.timeout_s:
+                started = self._eos or self.result.accounted or self._reorder.pending
+                if started and time.monotonic() - last_progress > self.config.timeout_s:
                     log.warning("%s: no progress for %.0f s, giving up", self.config.name, self.config.timeout_s)
                     return
                 continue
@@ -269,6 +271,12 @@ class CollectorNode:
         for e in self._reorder.drain():
             self._release(e)
         r = self.result
+        expected = self.config.expected_events
+        if len(self._eos) < self.config.expected_producers and expected is not None and r.produced < expected:
+            log.warning("%s: %d of %d end-of-stream notices missing; assuming %d events produced",
+                        self.config.name, self.config.expected_producers - len(self._eos),
+                        self.config.expected_producers, expected)
+            r.produced = expected
         r.lost = max(0, r.produced - r.accounted)
         if r.lost:
             log.warning("%s: %d events never arrived (lost)", self.config.name, r.lost)

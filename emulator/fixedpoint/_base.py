@@ -21,7 +21,7 @@ from emulator.fixedpoint.cast import fixed_cast
 from emulator.fixedpoint.errors import FixedPointError
 from emulator.fixedpoint.types import FixedType
 
-__all__ = ["OPS", "LayerCost", "Op", "derived", "op_from_spec", "register_op"]
+__all__ = ["OPS", "LayerCost", "Op", "Run", "Scratch", "derived", "op_from_spec", "register_op"]
 
 OPS: dict[str, type[Op]] = {}
 _LIMIT = 1 << 62  # largest magnitude any intermediate may reach
@@ -35,6 +35,36 @@ def derived() -> Any:
 def register_op(cls: type[Op]) -> type[Op]:
     OPS[cls.kind] = cls
     return cls
+
+
+class Scratch:
+    """Reusable work buffers of one thread, grown on demand.
+
+    Fresh multi-100-kB numpy arrays per block cost page faults (glibc returns them to the
+    kernel on free); reusing buffers across blocks keeps the engine at memory speed.
+    """
+
+    def __init__(self) -> None:
+        self._bufs: dict[tuple[str, str], np.ndarray] = {}
+
+    def get(self, key: tuple[str, str], shape: tuple[int, ...], dtype: type = np.int64) -> np.ndarray:
+        n = math.prod(shape)
+        buf = self._bufs.get(key)
+        if buf is None or buf.size < n or buf.dtype != dtype:
+            buf = np.empty(n, dtype)
+            self._bufs[key] = buf
+        return buf[:n].reshape(shape)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """What one forward pass carries: the overflow tally (audit only) and the scratch space."""
+
+    tally: Tally | None
+    scratch: Scratch
+
+    def buf(self, op: Op, key: str, shape: tuple[int, ...], dtype: type = np.int64) -> np.ndarray:
+        return self.scratch.get((op.name, key), shape, dtype)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +102,8 @@ class Op:
     def n_out(self) -> int:
         return math.prod(self.out_shape)
 
-    def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
+    def forward(self, x: np.ndarray, run: Run) -> np.ndarray:
+        """``(n_events, n_in)`` mantissas of ``in_type`` -> ``(n_events, n_out)`` of ``out_type``."""
         raise NotImplementedError
 
     def cost(self) -> LayerCost:
@@ -83,13 +114,23 @@ class Op:
 
     # -- helpers shared by ops ----------------------------------------------
     def _cast(
-        self, m: np.ndarray, frac: int, t: FixedType, tally: Tally | None, site: str, *, check: bool = True
+        self,
+        m: np.ndarray,
+        frac: int,
+        t: FixedType,
+        run: Run,
+        site: str,
+        *,
+        check: bool = True,
+        relu: bool = False,
     ) -> np.ndarray:
-        """Cast mantissas at ``frac`` fractional bits to ``t``, counting overflows at ``site``
-        (``check=False`` when the value range provably fits)."""
-        out, n_ovf = fixed_cast(m, frac, t, check=check)
-        if tally is not None:
-            tally.add(self.name, site, t.overflow.value, values=out.size, overflowed=n_ovf)
+        """Cast mantissas at ``frac`` fractional bits to ``t`` into this op's ``site`` buffer,
+        counting overflows (``check=False`` when the value range provably fits; ``relu``
+        clips negatives first)."""
+        buf = run.buf(self, site, m.shape)
+        out, n_ovf = fixed_cast(m, frac, t, check=check, relu=relu, out=buf)
+        if run.tally is not None:
+            run.tally.add(self.name, site, t.overflow.value, values=out.size, overflowed=n_ovf)
         return out
 
     @staticmethod

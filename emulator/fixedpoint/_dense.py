@@ -17,15 +17,16 @@ from fractions import Fraction
 
 import numpy as np
 
-from emulator.fixedpoint._base import LayerCost, Op, derived, register_op
-from emulator.fixedpoint._dense_kernels import count_product_overflow, dense_sat, dense_wrap
+from emulator.fixedpoint._base import LayerCost, Op, Run, derived, register_op
+from emulator.fixedpoint._dense_kernels import count_product_overflow, dense_sat, dense_wrap, dense_wrap_narrow
 from emulator.fixedpoint.audit import Tally
-from emulator.fixedpoint.cast import may_overflow
+from emulator.fixedpoint.cast import float_cast, may_overflow
 from emulator.fixedpoint.types import FixedType, Overflow
 
 __all__ = ["Conv", "Dense", "conv_index"]
 
 _F64_EXACT = 1 << 53
+_NARROW = 8  # fewer outputs than this: loop over inputs innermost
 
 
 @register_op
@@ -43,7 +44,9 @@ class Dense(Op):
     plan: str = derived()
     _s: int = derived()
     _w: np.ndarray = derived()
+    _wt: np.ndarray = derived()
     _w64: np.ndarray = derived()
+    _bias_f64: np.ndarray = derived()
     _bias_acc: np.ndarray = derived()
     _prod_ovf: bool = derived()
     _acc_ovf: bool = derived()
@@ -83,7 +86,9 @@ class Dense(Op):
             ("plan", plan),
             ("_s", max(s, 0)),
             ("_w", w),
+            ("_wt", np.ascontiguousarray(w.T)),
             ("_w64", w.astype(np.float64)),
+            ("_bias_f64", bias_acc.astype(np.float64)),
             ("_bias_acc", bias_acc),
             ("_prod_ovf", prod_ovf),
             ("_acc_ovf", acc_ovf),
@@ -91,40 +96,60 @@ class Dense(Op):
         ):
             object.__setattr__(self, name, value)
 
-    def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
-        return self._result(self._accumulate(x, tally), tally)
+    def forward(self, x: np.ndarray, run: Run) -> np.ndarray:
+        return self._result(self._accumulate(x, run), run)
 
-    def _result(self, acc: np.ndarray, tally: Tally | None) -> np.ndarray:
-        return self._cast(acc, self.accum_type.fractional, self.out_type, tally, "result", check=self._res_check)
+    def _result(self, acc: np.ndarray, run: Run) -> np.ndarray:
+        frac = self.accum_type.fractional
+        if acc.dtype == np.float64:
+            out, n_ovf, _ = float_cast(acc, self.out_type, frac=frac, out=run.buf(self, "result", acc.shape))
+            if run.tally is not None:
+                run.tally.add(self.name, "result", self.out_type.overflow.value, values=out.size, overflowed=n_ovf)
+            return out
+        return self._cast(acc, frac, self.out_type, run, "result", check=self._res_check)
 
-    def _accumulate(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
-        """``accum_t`` mantissas ``(n_events, n_out)`` from inputs ``(n_events, n_in)``."""
+    def _accumulate(self, x: np.ndarray, run: Run) -> np.ndarray:
+        """``accum_t`` mantissas ``(n_events, n_out)`` from inputs ``(n_events, n_in)`` (float64
+        when the exact float GEMM needs no wrap)."""
         a = self.accum_type
         q = a.rounding.code if self._s > 0 else 0
-        n_out = self._w.shape[1]
+        n_ev, n_out = x.shape[0], self._w.shape[1]
+        tally = run.tally
         if self.plan == "sat":
-            acc = np.empty((x.shape[0], n_out), np.int64)
+            acc = run.buf(self, "acc", (n_ev, n_out))
             n_prod, n_acc = dense_sat(
                 x, self._w, self._bias_acc, self._s, q, a.sat_min_int, a.max_int, a.width, a.signed,
                 a.overflow.code, acc,
             )  # fmt: skip
             if tally is not None:
-                self._tally_accum(tally, x.shape[0], n_prod, n_acc)
+                self._tally_accum(tally, n_ev, n_prod, n_acc)
             return acc
         if self.plan == "blas":
-            acc = np.matmul(x.astype(np.float64), self._w64).astype(np.int64)
-            acc += self._bias_acc
+            xf = run.buf(self, "x64", x.shape, np.float64)
+            np.copyto(xf, x)
+            acc_f = run.buf(self, "acc64", (n_ev, n_out), np.float64)
+            np.matmul(xf, self._w64, out=acc_f)
+            acc_f += self._bias_f64
+            if not self._acc_ovf:  # exact float64 mantissas, cast straight to result_t
+                if tally is not None:
+                    self._tally_accum(tally, n_ev, 0, 0)
+                return acc_f
+            acc = run.buf(self, "acc", (n_ev, n_out))
+            np.copyto(acc, acc_f, casting="unsafe")
         else:
-            acc = np.empty((x.shape[0], n_out), np.int64)
-            dense_wrap(x, self._w, self._bias_acc, self._s, q, acc)
+            acc = run.buf(self, "acc", (n_ev, n_out))
+            if n_out < _NARROW:
+                dense_wrap_narrow(x, self._wt, self._bias_acc, self._s, q, acc)
+            else:
+                dense_wrap(x, self._w, self._bias_acc, self._s, q, acc)
         if tally is not None:
             n_prod = 0
             if self._prod_ovf:
                 n_prod = count_product_overflow(x, self._w, self._s, q, a.sat_min_int, a.max_int)
             n_acc = int(np.count_nonzero((acc < a.sat_min_int) | (acc > a.max_int)))
-            self._tally_accum(tally, x.shape[0], n_prod, n_acc)
+            self._tally_accum(tally, n_ev, n_prod, n_acc)
         if self._acc_ovf:
-            acc = self._cast(acc, a.fractional, a, None, "")
+            acc = self._cast(acc, a.fractional, a, Run(None, run.scratch), "wrap")
         return acc
 
     def _tally_accum(self, tally: Tally, n_events: int, n_prod: int, n_acc: int) -> None:
@@ -177,19 +202,24 @@ class Conv(Dense):
     stride: tuple[int, int] = (1, 1)
     pads: tuple[int, int, int, int] = (0, 0, 0, 0)  # top, bottom, left, right
     _idx: np.ndarray = derived()
+    _idx_flat: np.ndarray = derived()
 
     def __post_init__(self) -> None:
         Dense.__post_init__(self)
         hwc = _as_hwc(self.in_shape)
-        idx = conv_index(hwc, self.kernel, self.stride, self.pads)
-        object.__setattr__(self, "_idx", np.where(idx < 0, math.prod(hwc), idx))
+        idx = np.where((i := conv_index(hwc, self.kernel, self.stride, self.pads)) < 0, math.prod(hwc), i)
+        object.__setattr__(self, "_idx", idx)
+        object.__setattr__(self, "_idx_flat", idx.reshape(-1))
 
-    def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
+    def forward(self, x: np.ndarray, run: Run) -> np.ndarray:
         n_pix, k = self._idx.shape
-        n_ev = x.shape[0]
-        padded = np.concatenate([x, np.zeros((n_ev, 1), np.int64)], axis=1)
-        cols = padded[:, self._idx.reshape(-1)].reshape(n_ev * n_pix, k)
-        out = self._result(self._accumulate(cols, tally), tally)
+        n_ev, n_in = x.shape
+        padded = run.buf(self, "padded", (n_ev, n_in + 1))
+        padded[:, :n_in] = x
+        padded[:, n_in] = 0
+        cols = run.buf(self, "cols", (n_ev, n_pix * k))
+        np.take(padded, self._idx_flat, axis=1, out=cols)
+        out = self._result(self._accumulate(cols.reshape(n_ev * n_pix, k), run), run)
         return out.reshape(n_ev, n_pix * out.shape[1])
 
     def cost(self) -> LayerCost:

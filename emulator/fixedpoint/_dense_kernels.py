@@ -15,7 +15,7 @@ import numpy as np
 
 from emulator.fixedpoint._kernels import TRN, overflow, round_shift
 
-__all__ = ["count_product_overflow", "dense_sat", "dense_wrap"]
+__all__ = ["count_product_overflow", "dense_sat", "dense_wrap", "dense_wrap_narrow"]
 
 
 @nb.njit(cache=True, nogil=True)
@@ -38,6 +38,25 @@ def dense_wrap(x: np.ndarray, w: np.ndarray, bias: np.ndarray, s: int, q: int, o
             else:
                 for j in range(n_out):
                     acc[j] += round_shift(xi * wr[j], s, q)
+
+
+@nb.njit(cache=True, nogil=True)
+def dense_wrap_narrow(x: np.ndarray, wt: np.ndarray, bias: np.ndarray, s: int, q: int, out: np.ndarray) -> None:
+    """:func:`dense_wrap` for few outputs: ``wt`` is ``(n_out, n_in)``, the loop runs over inputs."""
+    n_ev, n_in = x.shape
+    n_out = wt.shape[0]
+    for e in range(n_ev):
+        xr = x[e]
+        for j in range(n_out):
+            wr = wt[j]
+            acc = bias[j]
+            if q == TRN:
+                for i in range(n_in):
+                    acc += (xr[i] * wr[i]) >> s
+            else:
+                for i in range(n_in):
+                    acc += round_shift(xr[i] * wr[i], s, q)
+            out[e, j] = acc
 
 
 @nb.njit(cache=True, nogil=True)

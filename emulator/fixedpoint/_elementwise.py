@@ -47,7 +47,7 @@ class Activation(Op):
         f_in = self.in_type.fractional
         if self.function == "linear":
             return self._cast(x, f_in, self.out_type, tally, "result", check=self._check)
-        y = self._cast(np.maximum(x, 0), f_in, self.out_type, tally, "result", check=self._check)
+        y = self._cast(x, f_in, self.out_type, tally, "result", check=self._check, relu=True)
         if self.function == "relu_max":
             cap_in = self.max_value << f_in if f_in >= 0 else self.max_value >> -f_in
             cap = self.out_type.quantize(self.max_value)

@@ -1,8 +1,10 @@
-"""Branch-free (SIMD-friendly) cast kernels, one per quantization or overflow mode.
+"""Branch-free (SIMD-friendly) cast kernels: one rounding primitive per mode, one pass per cast.
 
-A cast runs as a rounding pass (or a shift) and, when the value range can leave the type,
-an overflow pass. Splitting by mode keeps every loop free of mode branches, so LLVM
-vectorises it. Valid for ``|v| <= 2^62`` and ``1 <= d <= 62`` (``round_far`` beyond).
+A cast is ``overflow(round(v))`` in a single loop. The rounding primitive is passed as a
+first-class numba function, so every (rounding, source kind) pair compiles to its own
+loop with no mode branches inside; the overflow handling is chosen once per call
+(``mode`` 0: none needed, 1: wrap, 2: saturate). Valid for ``|v| <= 2^62`` and shifts
+``1 <= d <= 62`` (callers handle wider shifts).
 """
 
 from __future__ import annotations
@@ -12,67 +14,170 @@ import math
 import numba as nb
 import numpy as np
 
-__all__ = ["FLOAT_ROUND", "INT_ROUND", "round_far", "saturate", "shl_saturate", "wrap_signed", "wrap_unsigned"]
+__all__ = [
+    "FLOAT_ROUND",
+    "INT_ROUND",
+    "NO_CHECK",
+    "SATURATE",
+    "WRAP",
+    "cast_float_pass",
+    "cast_int_pass",
+    "round_far",
+    "shl_saturate",
+]
 
-_jit = nb.njit(cache=True, nogil=True, fastmath=False)
+NO_CHECK, WRAP, SATURATE = 0, 1, 2
+_inline = nb.njit(inline="always", cache=True)
+_jit = nb.njit(cache=True, nogil=True)
 _EXACT = 2.0**52  # below this y ± 0.5 is exact; above, y is already an integer
 _BIG = 2.0**62
 
 
-# -- right shifts with rounding (1 <= d <= 62) ---------------------------------------------
-@_jit
-def _trn(v: np.ndarray, d: int, out: np.ndarray) -> None:
-    for i in range(v.size):
-        out[i] = v[i] >> d
+# -- rounding of v / 2^d for int64 v (half = 2^(d-1), low = 2^d - 1) ----------------------
+@_inline
+def _i_trn(v: int, d: int, half: int, low: int) -> int:
+    return v >> d
+
+
+@_inline
+def _i_trn_zero(v: int, d: int, half: int, low: int) -> int:
+    return (v >> d) + ((v < 0) & ((v & low) != 0))
+
+
+@_inline
+def _i_rnd(v: int, d: int, half: int, low: int) -> int:
+    return (v + half) >> d
+
+
+@_inline
+def _i_rnd_zero(v: int, d: int, half: int, low: int) -> int:
+    return (v + half - 1 + (v < 0)) >> d
+
+
+@_inline
+def _i_rnd_inf(v: int, d: int, half: int, low: int) -> int:
+    return (v + half - (v < 0)) >> d
+
+
+@_inline
+def _i_rnd_min_inf(v: int, d: int, half: int, low: int) -> int:
+    return (v + half - 1) >> d
+
+
+@_inline
+def _i_rnd_conv(v: int, d: int, half: int, low: int) -> int:
+    return (v + half - 1 + ((v >> d) & 1)) >> d
+
+
+@_inline
+def _i_none(v: int, d: int, half: int, low: int) -> int:
+    return v << d  # d here is a left shift (exact: the caller checked the range)
+
+
+INT_ROUND = (_i_trn, _i_trn_zero, _i_rnd, _i_rnd_zero, _i_rnd_inf, _i_rnd_min_inf, _i_rnd_conv, _i_none)
+
+
+# -- rounding of y = x · 2^F for finite |y| < 2^62 (exact below 2^52, integer above) -------
+@_inline
+def _f_trn(y: float) -> float:
+    return math.floor(y)
+
+
+@_inline
+def _f_trn_zero(y: float) -> float:
+    return math.trunc(y)
+
+
+@_inline
+def _f_rnd(y: float) -> float:
+    return y if abs(y) >= _EXACT else math.floor(y + 0.5)
+
+
+@_inline
+def _f_rnd_zero(y: float) -> float:
+    r = math.ceil(y - 0.5) if y >= 0 else math.floor(y + 0.5)
+    return y if abs(y) >= _EXACT else r
+
+
+@_inline
+def _f_rnd_inf(y: float) -> float:
+    r = math.floor(y + 0.5) if y >= 0 else math.ceil(y - 0.5)
+    return y if abs(y) >= _EXACT else r
+
+
+@_inline
+def _f_rnd_min_inf(y: float) -> float:
+    return y if abs(y) >= _EXACT else math.ceil(y - 0.5)
+
+
+@_inline
+def _f_rnd_conv(y: float) -> float:
+    return np.rint(y)
+
+
+FLOAT_ROUND = (_f_trn, _f_trn_zero, _f_rnd, _f_rnd_zero, _f_rnd_inf, _f_rnd_min_inf, _f_rnd_conv)
+
+
+# -- one pass: optional ReLU, rounding, overflow ------------------------------------------
+@_inline
+def _finish(r: int, mode: int, lo: int, hi: int, sh: int, mask: int, zero: bool) -> tuple[int, int]:
+    if mode == WRAP:
+        y = ((r << sh) >> sh) & mask
+    else:
+        y = min(max(r, lo), hi)
+        if zero and y != r:
+            y = 0
+    return y, y != r
 
 
 @_jit
-def _trn_zero(v: np.ndarray, d: int, out: np.ndarray) -> None:
-    mask = (np.int64(1) << d) - 1
+def cast_int_pass(
+    rnd, v, d, out, relu, mode, lo, hi, sh, mask, zero  # type: ignore[no-untyped-def]
+) -> int:
+    """``out = overflow(round(relu ? max(v, 0) : v))``; returns the number of overflowed values.
+
+    WRAP: ``((r << sh) >> sh) & mask`` (signed: ``sh = 64 - W``, ``mask = -1``; unsigned:
+    ``sh = 0``, ``mask = 2^W - 1``). Saturation: clamp to ``[lo, hi]``, or 0 when ``zero``.
+    """
+    half = np.int64(1) << max(d - 1, 0)
+    low = (np.int64(1) << d) - 1
+    n = 0
+    if mode == NO_CHECK:
+        for i in range(v.size):
+            x = max(v[i], 0) if relu else v[i]
+            out[i] = rnd(x, d, half, low)
+        return 0
     for i in range(v.size):
-        x = v[i]
-        out[i] = (x >> d) + ((x < 0) & ((x & mask) != 0))
+        x = max(v[i], 0) if relu else v[i]
+        y, bad = _finish(rnd(x, d, half, low), mode, lo, hi, sh, mask, zero)
+        out[i] = y
+        n += bad
+    return n
 
 
 @_jit
-def _rnd(v: np.ndarray, d: int, out: np.ndarray) -> None:
-    half = np.int64(1) << (d - 1)
-    for i in range(v.size):
-        out[i] = (v[i] + half) >> d
-
-
-@_jit
-def _rnd_zero(v: np.ndarray, d: int, out: np.ndarray) -> None:
-    half = np.int64(1) << (d - 1)
-    for i in range(v.size):
-        x = v[i]
-        out[i] = (x + half - 1 + (x < 0)) >> d
-
-
-@_jit
-def _rnd_inf(v: np.ndarray, d: int, out: np.ndarray) -> None:
-    half = np.int64(1) << (d - 1)
-    for i in range(v.size):
-        x = v[i]
-        out[i] = (x + half - (x < 0)) >> d
-
-
-@_jit
-def _rnd_min_inf(v: np.ndarray, d: int, out: np.ndarray) -> None:
-    half = np.int64(1) << (d - 1)
-    for i in range(v.size):
-        out[i] = (v[i] + half - 1) >> d
-
-
-@_jit
-def _rnd_conv(v: np.ndarray, d: int, out: np.ndarray) -> None:
-    half = np.int64(1) << (d - 1)
-    for i in range(v.size):
-        x = v[i]
-        out[i] = (x + half - 1 + ((x >> d) & 1)) >> d
-
-
-INT_ROUND = (_trn, _trn_zero, _rnd, _rnd_zero, _rnd_inf, _rnd_min_inf, _rnd_conv)
+def cast_float_pass(
+    rnd, x, scale, out, mode, lo, hi, sh, mask, zero  # type: ignore[no-untyped-def]
+) -> tuple[int, int]:
+    """``out = overflow(round(x · scale))`` for finite ``|x · scale| < 2^62``; returns
+    (overflowed, n_bad) where the n_bad others (NaN, ±inf, huge) are left at 0 for the caller."""
+    n = 0
+    n_bad = 0
+    for i in range(x.size):
+        xi = np.float64(x[i])
+        y = xi * scale
+        if y == 0.0:
+            y = xi  # the scaling underflowed: round the tiny value itself
+        ok = abs(y) < _BIG
+        n_bad += not ok
+        r = np.int64(rnd(y if ok else 0.0))
+        if mode == NO_CHECK:
+            out[i] = r
+        else:
+            yy, bad = _finish(r, mode, lo, hi, sh, mask, zero)
+            out[i] = yy
+            n += bad
+    return n, n_bad
 
 
 @_jit
@@ -82,54 +187,14 @@ def round_far(v: np.ndarray, trn: bool, out: np.ndarray) -> None:
         out[i] = -1 if (trn and v[i] < 0) else 0
 
 
-# -- overflow (in place allowed: out may be v) ---------------------------------------------
 @_jit
-def wrap_signed(v: np.ndarray, width: int, out: np.ndarray) -> int:
-    sh = 64 - width
-    n = 0
-    for i in range(v.size):
-        x = v[i]
-        y = (x << sh) >> sh
-        n += y != x
-        out[i] = y
-    return n
-
-
-@_jit
-def wrap_unsigned(v: np.ndarray, width: int, out: np.ndarray) -> int:
-    mask = (np.int64(1) << width) - 1
-    n = 0
-    for i in range(v.size):
-        x = v[i]
-        y = x & mask
-        n += y != x
-        out[i] = y
-    return n
-
-
-@_jit
-def saturate(v: np.ndarray, lo: int, hi: int, zero: bool, out: np.ndarray) -> int:
-    """Clamp to ``[lo, hi]`` (SAT, SAT_SYM), or replace out-of-range values by 0 (SAT_ZERO)."""
-    n = 0
-    for i in range(v.size):
-        x = v[i]
-        bad = (x < lo) | (x > hi)
-        n += bad
-        if zero:
-            out[i] = 0 if bad else x
-        else:
-            out[i] = min(max(x, lo), hi)
-    return n
-
-
-@_jit
-def shl_saturate(v: np.ndarray, k: int, lo: int, hi: int, zero: bool, out: np.ndarray) -> int:
-    """``v · 2^k`` saturated without overflowing int64 (clamp first, then shift)."""
+def shl_saturate(v: np.ndarray, k: int, lo: int, hi: int, zero: bool, relu: bool, out: np.ndarray) -> int:
+    """``v · 2^k`` (``k <= 63``) saturated without overflowing int64: clamp first, then shift."""
     hi_k = hi >> k
     lo_k = -((-lo) >> k)
     n = 0
     for i in range(v.size):
-        x = v[i]
+        x = max(v[i], 0) if relu else v[i]
         bad = (x < lo_k) | (x > hi_k)
         n += bad
         y = min(max(x, lo_k), hi_k) << k
@@ -137,91 +202,3 @@ def shl_saturate(v: np.ndarray, k: int, lo: int, hi: int, zero: bool, out: np.nd
             y = 0 if zero else (hi if x > 0 else lo)
         out[i] = y
     return n
-
-
-# -- float -> mantissa, finite |x · 2^F| < 2^62 (others flagged for the scalar path) -------
-@nb.njit(inline="always", cache=True)
-def _scaled(xi: float, scale: float) -> tuple[float, bool]:
-    """``x · 2^F`` (the tiny ``x`` itself when that underflows to 0), and whether it is small."""
-    y = xi * scale
-    if y == 0.0:
-        y = xi
-    ok = abs(y) < _BIG
-    return (y if ok else 0.0), ok
-
-
-@_jit
-def _f_trn(x: np.ndarray, scale: float, out: np.ndarray) -> int:
-    n_bad = 0
-    for i in range(x.size):
-        y, ok = _scaled(np.float64(x[i]), scale)
-        n_bad += not ok
-        out[i] = np.int64(math.floor(y))
-    return n_bad
-
-
-@_jit
-def _f_trn_zero(x: np.ndarray, scale: float, out: np.ndarray) -> int:
-    n_bad = 0
-    for i in range(x.size):
-        y, ok = _scaled(np.float64(x[i]), scale)
-        n_bad += not ok
-        out[i] = np.int64(math.trunc(y))
-    return n_bad
-
-
-@_jit
-def _f_rnd(x: np.ndarray, scale: float, out: np.ndarray) -> int:
-    n_bad = 0
-    for i in range(x.size):
-        y, ok = _scaled(np.float64(x[i]), scale)
-        n_bad += not ok
-        r = math.floor(y + 0.5)
-        out[i] = np.int64(y if abs(y) >= _EXACT else r)
-    return n_bad
-
-
-@_jit
-def _f_rnd_zero(x: np.ndarray, scale: float, out: np.ndarray) -> int:
-    n_bad = 0
-    for i in range(x.size):
-        y, ok = _scaled(np.float64(x[i]), scale)
-        n_bad += not ok
-        r = math.ceil(y - 0.5) if y >= 0 else math.floor(y + 0.5)
-        out[i] = np.int64(y if abs(y) >= _EXACT else r)
-    return n_bad
-
-
-@_jit
-def _f_rnd_inf(x: np.ndarray, scale: float, out: np.ndarray) -> int:
-    n_bad = 0
-    for i in range(x.size):
-        y, ok = _scaled(np.float64(x[i]), scale)
-        n_bad += not ok
-        r = math.floor(y + 0.5) if y >= 0 else math.ceil(y - 0.5)
-        out[i] = np.int64(y if abs(y) >= _EXACT else r)
-    return n_bad
-
-
-@_jit
-def _f_rnd_min_inf(x: np.ndarray, scale: float, out: np.ndarray) -> int:
-    n_bad = 0
-    for i in range(x.size):
-        y, ok = _scaled(np.float64(x[i]), scale)
-        n_bad += not ok
-        r = math.ceil(y - 0.5)
-        out[i] = np.int64(y if abs(y) >= _EXACT else r)
-    return n_bad
-
-
-@_jit
-def _f_rnd_conv(x: np.ndarray, scale: float, out: np.ndarray) -> int:
-    n_bad = 0
-    for i in range(x.size):
-        y, ok = _scaled(np.float64(x[i]), scale)
-        n_bad += not ok
-        out[i] = np.int64(np.rint(y))
-    return n_bad
-
-
-FLOAT_ROUND = (_f_trn, _f_trn_zero, _f_rnd, _f_rnd_zero, _f_rnd_inf, _f_rnd_min_inf, _f_rnd_conv)

@@ -21,19 +21,30 @@ from emulator.fixedpoint._kernels import cast_float_kernel
 from emulator.fixedpoint._vkernels import (
     FLOAT_ROUND,
     INT_ROUND,
+    NO_CHECK,
+    SATURATE,
+    WRAP,
+    cast_float_pass,
+    cast_int_pass,
     round_far,
-    saturate,
     shl_saturate,
-    wrap_signed,
-    wrap_unsigned,
 )
 from emulator.fixedpoint.types import FixedType, Overflow, Rounding
 
-__all__ = ["CastCount", "cast_fixed", "cast_float", "fixed_cast", "may_overflow", "to_float"]
+__all__ = [
+    "CastCount",
+    "cast_fixed",
+    "cast_float",
+    "fixed_cast",
+    "float_cast",
+    "may_overflow",
+    "to_float",
+]
 
 _DOUBLE_EXACT_BITS = 53
 _BIG = 2.0**62
 _MAX_SHIFT = 62
+_SHIFT_LEFT = 7  # index of the exact left shift in INT_ROUND
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,36 +66,77 @@ def may_overflow(lo: int, hi: int, frac: int, t: FixedType) -> bool:
     return lo < t.sat_min_int or hi > t.max_int
 
 
-def _overflow(r: np.ndarray, t: FixedType, out: np.ndarray) -> int:
+def _overflow_args(t: FixedType, check: bool) -> tuple[int, int, int, int, int, bool]:
+    if not check:
+        return NO_CHECK, 0, 0, 0, -1, False
     if t.overflow is Overflow.WRAP:
-        return int(wrap_signed(r, t.width, out) if t.signed else wrap_unsigned(r, t.width, out))
-    return int(saturate(r, t.sat_min_int, t.max_int, t.overflow is Overflow.SAT_ZERO, out))
+        sh, mask = (64 - t.width, -1) if t.signed else (0, (1 << t.width) - 1)
+        return WRAP, 0, 0, sh, mask, False
+    return SATURATE, t.sat_min_int, t.max_int, 0, -1, t.overflow is Overflow.SAT_ZERO
 
 
-def fixed_cast(m: np.ndarray, frac: int, t: FixedType, *, check: bool = True) -> tuple[np.ndarray, int]:
-    """``(mantissas, n_overflowed)`` of ``t(m · 2^-frac)``; ``check=False`` skips the overflow
-    pass (only when :func:`may_overflow` said it cannot happen). May return ``m`` itself."""
+def fixed_cast(
+    m: np.ndarray,
+    frac: int,
+    t: FixedType,
+    *,
+    check: bool = True,
+    relu: bool = False,
+    out: np.ndarray | None = None,
+) -> tuple[np.ndarray, int]:
+    """``(mantissas, n_overflowed)`` of ``t(v)``, ``v = m · 2^-frac`` (``max(v, 0)`` with ``relu``).
+
+    ``check=False`` skips overflow handling: only when :func:`may_overflow` said it cannot
+    happen. The result may be ``m`` itself (an identity cast); ``out`` (int64, C-contiguous,
+    ``m``'s size) receives it otherwise.
+    """
+    shape = np.shape(m)
     flat = np.ascontiguousarray(m, dtype=np.int64).reshape(-1)
     d = frac - t.fractional
-    if d > 0:
-        r = np.empty_like(flat)
-        if d <= _MAX_SHIFT:
-            INT_ROUND[t.rounding.code](flat, d, r)
-        else:
-            round_far(flat, t.rounding is Rounding.TRN, r)
-    elif d < 0 and check and t.overflow is not Overflow.WRAP:
-        r = np.empty_like(flat)
-        n = shl_saturate(flat, min(-d, 63), t.sat_min_int, t.max_int, t.overflow is Overflow.SAT_ZERO, r)
-        return r.reshape(np.shape(m)), int(n)
-    elif d < 0:
-        r = flat << -d if -d < 64 else np.zeros_like(flat)
+    if d == 0 and not check and not relu:
+        return flat.reshape(shape), 0
+    out = np.empty_like(flat) if out is None else out.reshape(-1)
+    mode, lo, hi, sh, mask, zero = _overflow_args(t, check)
+    if d > _MAX_SHIFT:
+        round_far(np.maximum(flat, 0) if relu else flat, t.rounding is Rounding.TRN, out)
+        n = cast_int_pass(INT_ROUND[_SHIFT_LEFT], out, 0, out, False, mode, lo, hi, sh, mask, zero)
+    elif d > 0:
+        n = cast_int_pass(INT_ROUND[t.rounding.code], flat, d, out, relu, mode, lo, hi, sh, mask, zero)
+    elif mode == SATURATE:
+        n = shl_saturate(flat, min(-d, 63), lo, hi, zero, relu, out)
+    elif -d >= 64:  # WRAP keeps the low W bits: all zero
+        out[:] = 0
+        n = int(np.count_nonzero(np.maximum(flat, 0) if relu else flat))
     else:
-        r = flat
-    if not check:
-        return r.reshape(np.shape(m)), 0
-    out = r if r is not flat else np.empty_like(flat)
-    n_ovf = _overflow(r, t, out)
-    return out.reshape(np.shape(m)), n_ovf
+        n = cast_int_pass(INT_ROUND[_SHIFT_LEFT], flat, -d, out, relu, mode, lo, hi, sh, mask, zero)
+    return out.reshape(shape), int(n)
+
+
+def float_cast(
+    x: np.ndarray, t: FixedType, *, frac: int = 0, out: np.ndarray | None = None
+) -> tuple[np.ndarray, int, int]:
+    """``(mantissas, n_overflowed, n_nonfinite)`` of ``t(x · 2^-frac)`` for float ``x``.
+
+    ``frac`` lets exact float64 mantissas (e.g. a float64 accumulator) be cast directly.
+    """
+    shape = np.shape(x)
+    flat = np.ascontiguousarray(x).reshape(-1)
+    if flat.dtype not in (np.float32, np.float64):
+        flat = flat.astype(np.float64)
+    out = np.empty(flat.size, np.int64) if out is None else out.reshape(-1)
+    scale = math.ldexp(1.0, t.fractional - frac)
+    mode, lo, hi, sh, mask, zero = _overflow_args(t, True)
+    n_ovf, n_bad = cast_float_pass(FLOAT_ROUND[t.rounding.code], flat, scale, out, mode, lo, hi, sh, mask, zero)
+    n_nonfinite = 0
+    if n_bad:  # NaN, ±inf and |x · 2^F| >= 2^62: the exact scalar path
+        bad = np.flatnonzero(~(np.abs(flat.astype(np.float64) * scale) < _BIG))
+        sub = np.ascontiguousarray(flat[bad], dtype=np.float64) * math.ldexp(1.0, -frac)
+        fixed = np.empty(bad.size, np.int64)
+        q, o = t.rounding.code, t.overflow.code
+        n_big, n_nonfinite = cast_float_kernel(sub, fixed, t.fractional, q, t.sat_min_int, t.max_int, t.width, t.signed, o)
+        out[bad] = fixed
+        n_ovf += n_big
+    return out.reshape(shape), int(n_ovf), int(n_nonfinite)
 
 
 def cast_fixed(
@@ -99,26 +151,10 @@ def cast_fixed(
 
 def cast_float(x: ArrayLike, t: FixedType, *, counts: list[CastCount] | None = None) -> np.ndarray:
     """Mantissas of ``t(x)`` for float ``x`` (as ``ap_fixed_base(double)``, NaN/±inf included)."""
-    arr = np.asarray(x)
-    if arr.dtype not in (np.float32, np.float64):
-        arr = arr.astype(np.float64)
-    flat = np.ascontiguousarray(arr).reshape(-1)
-    out = np.empty(flat.size, np.int64)
-    scale = math.ldexp(1.0, t.fractional)
-    n_bad = FLOAT_ROUND[t.rounding.code](flat, scale, out)
-    n_ovf = _overflow(out, t, out)
-    n_nonfinite = 0
-    if n_bad:  # NaN, ±inf and |x · 2^F| >= 2^62: the exact scalar path
-        bad = np.flatnonzero(~(np.abs(flat * scale) < _BIG))
-        fixed = np.empty(bad.size, np.int64)
-        q, lo, hi = t.rounding.code, t.sat_min_int, t.max_int
-        sub = np.ascontiguousarray(flat[bad])
-        n_big, n_nonfinite = cast_float_kernel(sub, fixed, t.fractional, q, lo, hi, t.width, t.signed, t.overflow.code)
-        out[bad] = fixed
-        n_ovf += int(n_big)
+    out, n_ovf, n_bad = float_cast(np.asarray(x), t)
     if counts is not None:
-        counts.append(CastCount(flat.size, n_ovf, int(n_nonfinite)))
-    return out.reshape(arr.shape)
+        counts.append(CastCount(out.size, n_ovf, n_bad))
+    return out
 
 
 def to_float(m: np.ndarray, t: FixedType, dtype: DTypeLike = np.float64) -> np.ndarray:

@@ -24,12 +24,15 @@ def add_chain_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=None, help="events per batch")
     p.add_argument("--metrics-port", type=int, default=None,
                    help="base port of the Prometheus endpoints (node i serves on base + i)")
+    p.add_argument("--collect-timeout", type=float, default=None,
+                   help="collector gives up (counting the rest as lost) after this long without progress (s)")
 
 
 def load_plan(args: argparse.Namespace) -> tuple[ChainConfig, Plan]:
     chain = load_chain(args.config, overrides=chain_overrides(
         args.config, workers=args.workers, transport=args.transport, ipc_dir=args.ipc_dir,
-        policy=args.policy, batch_size=args.batch_size, metrics_port=args.metrics_port))
+        policy=args.policy, batch_size=args.batch_size, metrics_port=args.metrics_port,
+        collect_timeout_s=args.collect_timeout))
     return chain, build_plan(chain, producers=args.producers, ipc_dir=args.ipc_dir)
 
 

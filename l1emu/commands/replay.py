@@ -29,6 +29,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--in-process", action="store_true", help="run the stages in this process, no sockets")
     p.add_argument("--report", default=None, help="write the JSON report here")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--run-dir", default=None, help="node logs, nodes.json and progress.json go here")
+    p.add_argument("--max-restarts", type=int, default=3, help="dead workers replaced per replay")
+    p.add_argument("--collect-timeout", type=float, default=None,
+                   help="give up (counting the rest as lost) after this long without progress (s)")
     p.add_argument("--linger", type=float, default=0.0,
                    help="keep nodes and metrics up this long after the last event (SIGTERM ends it)")
     p.set_defaults(func=run)
@@ -39,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
         config=args.config, events=args.events, source=args.source, workers=args.workers,
         transport=args.transport, rate_hz=args.rate, producers=args.producers, mu=args.mu, seed=args.seed,
         column=args.column, in_process=args.in_process, policy=args.policy, batch_size=args.batch_size,
-        linger_s=args.linger, metrics_port=args.metrics_port,
+        linger_s=args.linger, metrics_port=args.metrics_port, run_dir=args.run_dir,
+        max_restarts=args.max_restarts, collect_timeout_s=args.collect_timeout,
     )
     stop = threading.Event()
     on_terminate(stop.set)
@@ -54,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         write_report(args.report, report)
     print(format_report(report))
     if not report["accounting_ok"]:
-        print("l1emu: error: event accounting does not balance (see 'events' above)", file=sys.stderr)
+        lost = report["events"]["lost"]
+        why = f"{lost} events lost (a node died or the collector timed out)" if lost else "see 'events' above"
+        print(f"l1emu: error: not every event was accounted for: {why}", file=sys.stderr)
         return 1
     return 0

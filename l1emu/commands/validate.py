@@ -110,14 +110,14 @@ def _turn_ons(args: argparse.Namespace, out: dict[str, Any], plt: Any) -> None:
     spec = SampleSpec(process="wlnu", mu=60, events=n, pool_events=args.pool_events)
     l1 = EventBatch.concat(_sample(spec, args.cache_dir))
     gen = leading_muon_pt(load_pool(spec.hard_pool_settings()[0], cache_dir=args.cache_dir))
-    fired = ((l1["mu_pt"] >= 44) & (l1["mu_qual"] >= 12)).any(axis=1)
+    fired = np.asarray(((l1["mu_pt"] >= 44) & (l1["mu_qual"] >= 12)).any(axis=1))
     mu_eff, mu_err = _turn_on(gen[:n], fired, edges)
     spec_j = SampleSpec(process="qcd", mu=60, events=n, pool_events=args.pool_events)
     l1j = EventBatch.concat(_sample(spec_j, args.cache_dir))
     gen_j = np.concatenate([leading_jet_pt(load_pool(s, cache_dir=args.cache_dir))
                             for s in spec_j.hard_pool_settings()])[:n]
     jedges = np.linspace(0, 400, 21)
-    jet_eff, jet_err = _turn_on(gen_j, (l1j["jet_pt"] >= 360).any(axis=1), jedges)
+    jet_eff, jet_err = _turn_on(gen_j, np.asarray((l1j["jet_pt"] >= 360).any(axis=1)), jedges)
     out["turn_on"] = {"SingleMu22": {"edges": edges.tolist(), "eff": mu_eff.tolist()},
                       "SingleJet180": {"edges": jedges.tolist(), "eff": jet_eff.tolist()}}
     fig, axes = plt.subplots(1, 2, figsize=(14, 6))

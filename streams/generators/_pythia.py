@@ -98,7 +98,7 @@ class _ChargeTable(dict[int, int]):
         self._data = pythia.particleData
 
     def __missing__(self, pid: int) -> int:
-        value = round(self._data.charge(pid))
+        value = round(float(self._data.charge(pid)))
         self[pid] = value
         return value
 

@@ -148,9 +148,12 @@ class PremixSource:
         }
         return EventBatch({k: cols[k] for k in BASE_COLUMNS}, BatchMeta(stream=self.name, first=first))
 
-    def batches(self, batch_size: int) -> Iterator[EventBatch]:
+    def batches(self, batch_size: int, *, shard: tuple[int, int] = (0, 1)) -> Iterator[EventBatch]:
+        """Batches ``i, i + n, …`` of ``shard=(i, n)``; crossings only depend on their number."""
         if batch_size < 1:
             msg = f"batch_size must be positive, got {batch_size}"
             raise ValueError(msg)
-        for first in range(0, self.config.events, batch_size):
-            yield self.batch_at(first, min(batch_size, self.config.events - first))
+        index, count = shard
+        for k, first in enumerate(range(0, self.config.events, batch_size)):
+            if k % count == index:
+                yield self.batch_at(first, min(batch_size, self.config.events - first))

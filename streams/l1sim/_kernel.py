@@ -18,6 +18,8 @@ from streams.l1sim.geometry import N_ETA, N_PHI
 
 __all__ = ["DEP_SCALE", "emulate_kernel"]
 
+Arrays = tuple[np.ndarray, ...]
+
 #: Tower deposits are integers in units of 1/DEP_SCALE GeV (see response.py).
 DEP_SCALE = 16
 _TRIG = 1 << 10
@@ -28,7 +30,7 @@ _MAX_MU = 64
 
 
 @numba.njit(cache=True)
-def _add_event(grid: np.ndarray, pool: tuple, ev: int, rot: int, flip: bool) -> None:
+def _add_event(grid: np.ndarray, pool: Arrays, ev: int, rot: int, flip: bool) -> None:
     """Add pool event ``ev`` (rotated, reflected) to the integer (η, φ, [EM, HAD]) grid."""
     off, ieta, iphi, dem, dhad = pool[0], pool[1], pool[2], pool[3], pool[4]
     for k in range(off[ev], off[ev + 1]):
@@ -44,7 +46,7 @@ def _add_event(grid: np.ndarray, pool: tuple, ev: int, rot: int, flip: bool) -> 
 
 @numba.njit(cache=True)
 def _add_muons(
-    pool: tuple, ev: int, rot: int, flip: bool, key: np.uint64, ctr: int, fpar: np.ndarray,
+    pool: Arrays, ev: int, rot: int, flip: bool, key: np.uint64, ctr: int, fpar: np.ndarray,
     m_pt: np.ndarray, m_eta: np.ndarray, m_phi: np.ndarray, m_q: np.ndarray, m_qual: np.ndarray, nm: int,
 ) -> tuple[int, int]:
     off, mpt, meta, mphi, mq, mprob = pool[5], pool[6], pool[7], pool[8], pool[9], pool[10]
@@ -74,7 +76,7 @@ def _add_muons(
 
 
 @numba.njit(cache=True)
-def _write_calo(out: tuple, row: int, idx: np.ndarray, c_pt: np.ndarray, c_ie: np.ndarray,
+def _write_calo(out: Arrays, row: int, idx: np.ndarray, c_pt: np.ndarray, c_ie: np.ndarray,
                 c_ip: np.ndarray, c_iso: np.ndarray, hw_eta: np.ndarray, pt_max: int) -> None:
     o_pt, o_eta, o_phi, o_iso, o_qual = out
     for k in range(len(idx)):
@@ -178,8 +180,9 @@ def _jet_sums(jet_pt: np.ndarray, jet_eta: np.ndarray, jet_phi: np.ndarray, ipar
 @numba.njit(cache=True)
 def emulate_kernel(
     key0: np.uint64, first_gid: int, draw_off: np.ndarray, draw_idx: np.ndarray, draw_rot: np.ndarray,
-    draw_flip: np.ndarray, hs_idx: np.ndarray, pu: tuple, hs: tuple, ipar: np.ndarray, fpar: np.ndarray,
-    geo: tuple, eg: tuple, tau: tuple, jet: tuple, mu: tuple, sums: np.ndarray, regions: np.ndarray,
+    draw_flip: np.ndarray, hs_idx: np.ndarray, pu: Arrays, hs: Arrays, ipar: np.ndarray,
+    fpar: np.ndarray, geo: Arrays, eg: Arrays, tau: Arrays, jet: Arrays, mu: Arrays,
+    sums: np.ndarray, regions: np.ndarray,
 ) -> None:
     """Fill the output arrays for ``len(hs_idx)`` crossings (see crossing.py for the layout)."""
     hw_eta, region_eta, cos72, sin72, cos144, sin144 = geo
@@ -227,7 +230,7 @@ def emulate_kernel(
 
 
 @numba.njit(cache=True)
-def _write_muons(mu: tuple, row: int, m_pt: np.ndarray, m_eta: np.ndarray, m_phi: np.ndarray,
+def _write_muons(mu: Arrays, row: int, m_pt: np.ndarray, m_eta: np.ndarray, m_phi: np.ndarray,
                  m_q: np.ndarray, m_qual: np.ndarray, nm: int) -> None:
     o_pt, o_eta, o_phi, o_iso, o_qual, o_q = mu
     idx = top_n(m_pt, nm, o_pt.shape[1])

@@ -30,7 +30,7 @@ def box(S: np.ndarray, ie: int, ip: int, de0: int, de1: int, dp0: int, dp1: int)
     """Σ over η offsets de0…de1 and φ offsets dp0…dp1 around tower (ie, ip), from integral image S."""
     r0, r1 = ie + PAD + de0, ie + PAD + de1 + 1
     c0, c1 = ip + PAD + dp0, ip + PAD + dp1 + 1
-    return S[r1, c1] - S[r0, c1] - S[r1, c0] + S[r0, c0]
+    return int(S[r1, c1] - S[r0, c1] - S[r1, c0] + S[r0, c0])
 
 
 @numba.njit(cache=True, inline="always")

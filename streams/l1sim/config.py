@@ -36,6 +36,8 @@ class L1SimConfig:
     hf_stochastic: float = 1.5
     hf_constant: float = 0.10
     had_em_fraction_max: float = 0.5  # a hadron leaves U(0, this) of its energy in ECAL
+    had_low_loss: float = 0.5  # non-linear hadron response 1 − loss·exp(−E / scale): soft hadrons
+    had_low_scale_gev: float = 3.0  # are under-measured (e/π > 1), which tower calibration keeps
     muon_mip_em: float = 0.3  # GeV deposited by a muon in ECAL / HCAL
     muon_mip_had: float = 1.8
     # -- muon system -----------------------------------------------------------------------

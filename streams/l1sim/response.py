@@ -77,7 +77,7 @@ def _smear(energy: float, stoch: float, const: float, g: float) -> float:
 @numba.njit(cache=True)
 def _to_units(et: float, u: float) -> int:
     """ET (GeV) to 1/16 GeV integers with dithering (unbiased), saturating at 2047.9 GeV."""
-    return min(int(math.floor(et * DEP_SCALE + u)), _DEP_MAX)
+    return min(math.floor(et * DEP_SCALE + u), _DEP_MAX)
 
 
 @numba.njit(cache=True)
@@ -137,6 +137,7 @@ def _kernel(
                 if aeta >= 3.0:
                     em, had = 0.0, _smear(max(edep, 0.0), par[5], par[6], gauss[i])
                 else:
+                    edep *= 1.0 - par[14] * math.exp(-max(edep, 0.0) / par[15])
                     tot = _smear(max(edep, 0.0), par[3], par[4], gauss[i])
                     frac = unif[i, 0] * par[7]
                     em, had = frac * tot, (1.0 - frac) * tot
@@ -183,7 +184,7 @@ def _params(c: L1SimConfig) -> np.ndarray:
     return np.array([
         c.b_field_t, c.em_stochastic, c.em_constant, c.had_stochastic, c.had_constant,
         c.hf_stochastic, c.hf_constant, c.had_em_fraction_max, c.muon_pt_min, c.muon_mip_em, c.muon_mip_had,
-        c.muon_eta_max, c.muon_p_min, c.muon_efficiency,
+        c.muon_eta_max, c.muon_p_min, c.muon_efficiency, c.had_low_loss, c.had_low_scale_gev,
     ], dtype=np.float64)
 
 

@@ -29,7 +29,8 @@ def _hw_pt(pt: np.ndarray, pt_max: int) -> np.ndarray:
 
 def _hw_phi(phi: np.ndarray, bins: int) -> np.ndarray:
     phi = np.nan_to_num(np.asarray(phi, np.float64))
-    return (np.floor(np.mod(phi, 2 * math.pi) / (2 * math.pi) * bins).astype(np.int64)) % bins
+    out: np.ndarray = np.floor(np.mod(phi, 2 * math.pi) / (2 * math.pi) * bins).astype(np.int64) % bins
+    return out
 
 
 def _collection(cols: dict[str, np.ndarray], name: str, data: Mapping[str, np.ndarray], n: int) -> None:
@@ -83,7 +84,7 @@ def to_batch(
         cols[name] = np.clip(np.floor(np.nan_to_num(et) / PT_LSB), 0, _SUM_MAX).astype(np.int32)
         if has_phi:
             cols[f"{name}_phi"] = _hw_phi(sums.get(f"{name}_phi", np.zeros(n)), 144).astype(np.int16)
-    defaults = {
+    defaults: dict[str, np.ndarray] = {
         "run": np.ones(n, np.uint32), "lumi": np.ones(n, np.uint32),
         "event": np.arange(first + 1, first + n + 1, dtype=np.uint64), "bx": np.ones(n, np.uint16),
         "pileup": np.zeros(n, np.float32), "weight": np.ones(n, np.float32),

@@ -73,12 +73,14 @@ class ADC2021Source:
         sums = {"etm": met, "etm_phi": met_phi, "etmhf": met, "etmhf_phi": met_phi}
         return to_batch(objects, sums, len(x), first=first, stream=self.name)
 
-    def batches(self, batch_size: int) -> Iterator[EventBatch]:
+    def batches(self, batch_size: int, *, shard: tuple[int, int] = (0, 1)) -> Iterator[EventBatch]:
+        index, count = shard
         try:
             with h5py.File(self.path, "r") as f:
                 ds = f[self.dataset]
-                for first in range(0, self._n, batch_size):
-                    yield self._convert(ds[first:first + batch_size], first)
+                for k, first in enumerate(range(0, self._n, batch_size)):
+                    if k % count == index:
+                        yield self._convert(ds[first:first + batch_size], first)
         except OSError as exc:
             msg = f"{self.path}: read failed ({exc}); is the file truncated?"
             raise SourceError(msg) from exc
