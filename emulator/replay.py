@@ -166,8 +166,7 @@ def replay(
                 if on_progress is not None:
                     on_progress(collector.result.accounted, total)
 
-            procs.wait_for(lambda: collector.complete.is_set() or not thread.is_alive(),
-                           what="all events", timeout_s=None, tick=tick)
+            procs.wait_for(collector.done_collecting.is_set, what="all events", timeout_s=None, tick=tick)
             if opts.linger_s > 0:
                 stop.clear()
                 stop.wait(opts.linger_s)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections import deque
 from typing import Any, Literal
@@ -14,7 +16,9 @@ from streams.wire import encode_batch, encode_notice
 
 __all__ = ["Sender"]
 
+log = logging.getLogger(__name__)
 Policy = Literal["block", "drop"]
+_POLL_MS = 200
 
 
 class Sender:
@@ -22,36 +26,57 @@ class Sender:
 
     Drop notices are sent as soon as the link has room, and always before any
     end-of-stream (``flush``), so the collector can account every dropped event.
+    Blocking sends wait in short polls: once ``stop`` is set they give up after
+    ``grace_s`` (a node being stopped must not hang on a peer that is gone).
     """
 
-    def __init__(self, sock: zmq.Socket[Any], policy: Policy, metrics: NodeMetrics, node: str) -> None:
+    def __init__(
+        self, sock: zmq.Socket[Any], policy: Policy, metrics: NodeMetrics, node: str, *,
+        stop: threading.Event | None = None, grace_s: float = 30.0,
+    ) -> None:
         self.sock = sock
         self.policy = policy
         self.metrics = metrics
         self.node = node
+        self.stop = stop or threading.Event()
+        self.grace_s = grace_s
         self._pending: deque[list[bytes]] = deque()
         self.dropped_events = 0
+        self.abandoned = 0  # messages given up on while stopping
 
-    def _send(self, frames: list[Any], *, block: bool) -> bool:
-        flags = 0 if block else zmq.NOBLOCK
-        t0 = time.perf_counter()
+    def _try(self, frames: list[Any]) -> bool:
         try:
-            self.sock.send_multipart(frames, flags=flags, copy=False)
+            self.sock.send_multipart(frames, flags=zmq.NOBLOCK, copy=False)
         except zmq.Again:
             return False
-        finally:
-            waited = time.perf_counter() - t0
-            if block and waited > 1e-4:
-                self.metrics.send_blocked.labels(**self.metrics.labels()).inc(waited)
         return True
 
+    def _send_blocking(self, frames: list[Any]) -> bool:
+        """Wait for room (backpressure); False only if stopping and the grace ran out."""
+        if self._try(frames):
+            return True
+        t0 = time.perf_counter()
+        stop_seen: float | None = None
+        try:
+            while True:
+                if self.sock.poll(_POLL_MS, zmq.POLLOUT) and self._try(frames):
+                    return True
+                if self.stop.is_set():
+                    stop_seen = stop_seen or time.perf_counter()
+                    if time.perf_counter() - stop_seen > self.grace_s:
+                        self.abandoned += 1
+                        log.warning("%s: downstream gone while stopping; a message was not delivered", self.node)
+                        return False
+        finally:
+            self.metrics.send_blocked.labels(**self.metrics.labels()).inc(time.perf_counter() - t0)
+
     def send_batch(self, batch: EventBatch) -> bool:
-        """Send a batch; returns False if the drop policy dropped it."""
+        """Send a batch; returns False if it was dropped (drop policy) or abandoned."""
         self._try_pending()
         frames = encode_batch(batch)
         if self.policy == "block":
-            return self._send(frames, block=True)
-        if self._send(frames, block=False):
+            return self._send_blocking(frames)
+        if self._try(frames):
             return True
         m = batch.meta
         self.dropped_events += len(batch)
@@ -62,21 +87,23 @@ class Sender:
         )
         return False
 
-    def send_raw(self, frames: list[Any]) -> None:
-        """Forward a message (notices, heartbeats) blocking, after pending drop notices."""
+    def send_raw(self, frames: list[Any]) -> bool:
+        """Forward a message (notices, heartbeats) with backpressure, after pending drop notices."""
         self.flush()
-        self._send(frames, block=True)
+        return self._send_blocking(frames)
 
     def send_within(self, frames: list[Any], timeout_s: float) -> bool:
         """Send if the link takes the message within ``timeout_s``; False otherwise."""
         if self.sock.poll(int(timeout_s * 1000), zmq.POLLOUT) == 0:
             return False
-        return self._send(frames, block=False)
+        return self._try(frames)
 
     def _try_pending(self) -> None:
-        while self._pending and self._send(self._pending[0], block=False):
+        while self._pending and self._try(self._pending[0]):
             self._pending.popleft()
 
     def flush(self) -> None:
         while self._pending:
-            self._send(self._pending.popleft(), block=True)
+            if not self._send_blocking(self._pending[0]):
+                return
+            self._pending.popleft()

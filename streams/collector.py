@@ -119,6 +119,7 @@ class CollectorNode:
         self.metrics_port: int | None = None
         self.ready = threading.Event()  # every expected worker said hello
         self.complete = threading.Event()  # every produced event accounted for
+        self.done_collecting = threading.Event()  # complete, or gave up: nodes may be stopped
         self.stop_event = threading.Event()
         self._reorder = ReorderBuffer()
         self._eos: set[str] = set()
@@ -145,8 +146,10 @@ class CollectorNode:
         try:
             self._collect(pull)
             self._finish()
+            self.done_collecting.set()
             self._await_final_stats(pull)
         finally:
+            self.done_collecting.set()
             pull.close()
             ctx.term()
         return self.result

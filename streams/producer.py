@@ -85,7 +85,7 @@ class ProducerNode:
         ctx: zmq.Context[Any] = zmq.Context()
         push = make_push(ctx, cfg.output, cfg.link)
         try:
-            sender = Sender(push, cfg.policy, self.metrics, cfg.name)
+            sender = Sender(push, cfg.policy, self.metrics, cfg.name, stop=self.stop_event, grace_s=60.0)
             self._send_all(sender, produced)
             sender.flush()
             body = {"events": self.stats.events, "batches": self.stats.batches,

@@ -103,7 +103,7 @@ class WorkerNode:
         try:
             pull = make_pull(ctx, cfg.inputs, cfg.link)
             push = make_push(ctx, cfg.output, cfg.link)
-            sender = Sender(push, cfg.policy, self.metrics, cfg.name)
+            sender = Sender(push, cfg.policy, self.metrics, cfg.name, stop=self.stop_event)
             while not self.stop_event.is_set() and not self._heartbeat(sender, final=False, wait_s=0.2):
                 pass  # hello: waits until a downstream peer is connected (readiness)
             self._loop(pull, sender)

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emulator.fixedpoint._base import LayerCost, Op, derived, register_op
-from emulator.fixedpoint.audit import Tally
+from emulator.fixedpoint._base import LayerCost, Op, Run, derived, register_op
 from emulator.fixedpoint.cast import may_overflow
 from emulator.fixedpoint.errors import FixedPointError
 from emulator.fixedpoint.types import FixedType
@@ -43,15 +42,14 @@ class Activation(Op):
         lo = t.min_int if self.function == "linear" else 0
         object.__setattr__(self, "_check", may_overflow(lo, t.max_int, t.fractional, self.out_type))
 
-    def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
+    def forward(self, x: np.ndarray, run: Run) -> np.ndarray:
         f_in = self.in_type.fractional
         if self.function == "linear":
-            return self._cast(x, f_in, self.out_type, tally, "result", check=self._check)
-        y = self._cast(x, f_in, self.out_type, tally, "result", check=self._check, relu=True)
+            return self._cast(x, f_in, self.out_type, run, "result", check=self._check)
+        y = self._cast(x, f_in, self.out_type, run, "result", check=self._check, relu=True)
         if self.function == "relu_max":
             cap_in = self.max_value << f_in if f_in >= 0 else self.max_value >> -f_in
-            cap = self.out_type.quantize(self.max_value)
-            y = np.where(x > cap_in, cap, y)
+            y[x > cap_in] = self.out_type.quantize(self.max_value)
         return y
 
     def describe(self) -> str:
@@ -93,8 +91,11 @@ class BatchNorm(Op):
         object.__setattr__(self, "_s", s)
         object.__setattr__(self, "_b", b)
 
-    def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
-        return self._cast(x * self._s + self._b, self._frac, self.out_type, tally, "result", check=self._check)
+    def forward(self, x: np.ndarray, run: Run) -> np.ndarray:
+        tmp = run.buf(self, "sum", x.shape)
+        np.multiply(x, self._s, out=tmp)
+        tmp += self._b
+        return self._cast(tmp, self._frac, self.out_type, run, "result", check=self._check)
 
     def cost(self) -> LayerCost:
         return LayerCost(self.name, self.kind, self.n_in)
@@ -115,5 +116,5 @@ class Reshape(Op):
             msg = f"layer {self.name!r}: a reshape must keep size and type ({self.in_type} -> {self.out_type})"
             raise FixedPointError(msg)
 
-    def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
+    def forward(self, x: np.ndarray, run: Run) -> np.ndarray:
         return x

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emulator.fixedpoint._base import LayerCost, Op, derived, register_op
+from emulator.fixedpoint._base import LayerCost, Op, Run, derived, register_op
 from emulator.fixedpoint._tables import ceillog2
 from emulator.fixedpoint.audit import Tally
 from emulator.fixedpoint.errors import FixedPointError
@@ -42,7 +42,7 @@ class Lut(Op):
         x_hi = max(abs(self.in_type.min_int), self.in_type.max_int)
         self._check_bits("x · table_size", (x_hi * len(self.table)) << max(-self.in_type.fractional, 0))
 
-    def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
+    def forward(self, x: np.ndarray, run: Run) -> np.ndarray:
         n = len(self.table)
         frac = self.in_type.fractional
         num = x * n if frac >= 0 else (x * n) << -frac
@@ -50,7 +50,7 @@ class Lut(Op):
         q = np.sign(num) * (np.abs(num) // den)  # truncation toward zero, then to int32
         q = ((q + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
         index = np.clip(q + (_RANGE[self.function] // 2 * n) // _RANGE[self.function], 0, n - 1)
-        return self._cast(self.table[index], self.table_type.fractional, self.out_type, tally, "result")
+        return self._cast(self.table[index], self.table_type.fractional, self.out_type, run, "result")
 
     def cost(self) -> LayerCost:
         return LayerCost(self.name, self.kind, 0, table_lookups=self.n_in)
@@ -112,7 +112,7 @@ class Softmax(Op):
         self._check_bits("exp · inverse", max(abs(a.min_int), a.max_int) * int(np.abs(self.inv_table).max(initial=0)))
         object.__setattr__(self, "_tree", reduce_pairs(self.n_in))
 
-    def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
+    def forward(self, x: np.ndarray, run: Run) -> np.ndarray:
         if self.implementation == "argmax":
             first = np.argmax(x, axis=1)  # the first maximum, as the C++'s strict '>'
             out = np.zeros_like(x)
@@ -120,17 +120,17 @@ class Softmax(Op):
             return out
         if self.implementation == "stable":
             d = x.max(axis=1, keepdims=True) - x
-            norm = self._cast(d, self.in_type.fractional, self.inp_norm_type, tally, "normalise")
+            norm = self._cast(d, self.in_type.fractional, self.inp_norm_type, run, "normalise")
             idx = _top_bits(norm, self.inp_norm_type, len(self.exp_table))
         else:
             idx = _top_bits(x, self.in_type, len(self.exp_table))
         a = self.accum_type
-        exp = self._cast(self.exp_table[idx], self.exp_table_type.fractional, a, tally, "exp")
-        total = self._tree_sum(exp, tally)
-        inv_in = self._cast(total, a.fractional, self.inv_inp_type, tally, "inv_input")
+        exp = self._cast(self.exp_table[idx], self.exp_table_type.fractional, a, run, "exp")
+        total = self._tree_sum(exp, run.tally)
+        inv_in = self._cast(total, a.fractional, self.inv_inp_type, run, "inv_input")
         inv = self.inv_table[_top_bits(inv_in, self.inv_inp_type, len(self.inv_table))]
         frac = a.fractional + self.inv_table_type.fractional
-        return self._cast(exp * inv, frac, self.out_type, tally, "result")
+        return self._cast(exp * inv, frac, self.out_type, run, "result")
 
     def _tree_sum(self, exp: np.ndarray, tally: Tally | None) -> np.ndarray:
         a = self.accum_type

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emulator.fixedpoint._base import Op, derived, register_op
+from emulator.fixedpoint._base import Op, Run, derived, register_op
 from emulator.fixedpoint.audit import Tally
 from emulator.fixedpoint.errors import FixedPointError
 from emulator.fixedpoint.types import FixedType
@@ -74,17 +74,22 @@ class Pool(Op):
         object.__setattr__(self, "_idx", np.where(idx < 0, self.n_in, idx))
         object.__setattr__(self, "_length", length.astype(np.int64))
 
-    def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
+    def forward(self, x: np.ndarray, run: Run) -> np.ndarray:
         t = self.in_type
-        pad = t.min_int if t.signed else 1 << (t.width - 1)
-        fill = pad if self.op == "max" else 0
-        padded = np.concatenate([x, np.full((x.shape[0], 1), fill, np.int64)], axis=1)
-        win = padded[:, self._idx]  # (n_events, n_out, k)
+        n_ev, n_in = x.shape
+        padded = run.buf(self, "padded", (n_ev, n_in + 1))
+        padded[:, :n_in] = x
+        padded[:, n_in] = (t.min_int if t.signed else 1 << (t.width - 1)) if self.op == "max" else 0
+        n_win, k = self._idx.shape
+        win = run.buf(self, "windows", (n_ev, n_win * k))
+        np.take(padded, self._idx.reshape(-1), axis=1, out=win)
         if self.op == "max":
-            acc = self._cast(win.max(axis=2), t.fractional, self.accum_type, tally, "accumulate")
+            top = run.buf(self, "max", (n_ev, n_win))
+            np.max(win.reshape(n_ev, n_win, k), axis=2, out=top)
+            acc = self._cast(top, t.fractional, self.accum_type, run, "accumulate")
         else:
-            acc = self._average(win, tally)
-        return self._cast(acc, self.accum_type.fractional, self.out_type, tally, "result")
+            acc = self._average(win.reshape(n_ev, n_win, k), run.tally)
+        return self._cast(acc, self.accum_type.fractional, self.out_type, run, "result")
 
     def _average(self, win: np.ndarray, tally: Tally | None) -> np.ndarray:
         a = self.accum_type
@@ -125,5 +130,10 @@ class Pad(Op):
             raise FixedPointError(msg)
         object.__setattr__(self, "_idx", idx.astype(np.int64))
 
-    def forward(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
-        return np.concatenate([x, np.zeros((x.shape[0], 1), np.int64)], axis=1)[:, self._idx]
+    def forward(self, x: np.ndarray, run: Run) -> np.ndarray:
+        n_ev, n_in = x.shape
+        padded = run.buf(self, "padded", (n_ev, n_in + 1))
+        padded[:, :n_in] = x
+        padded[:, n_in] = 0
+        out = run.buf(self, "result", (n_ev, self._idx.size))
+        return np.take(padded, self._idx, axis=1, out=out)

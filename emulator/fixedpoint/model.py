@@ -20,15 +20,16 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from emulator.fixedpoint._base import LayerCost, Op, op_from_spec
+from emulator.fixedpoint._base import LayerCost, Op, Run, Scratch, op_from_spec
 from emulator.fixedpoint.audit import OverflowReport, Tally
-from emulator.fixedpoint.cast import CastCount, cast_float, to_float
+from emulator.fixedpoint.cast import float_cast, to_float
 from emulator.fixedpoint.errors import FixedPointError
 from emulator.fixedpoint.types import FixedType
 
@@ -48,7 +49,8 @@ class FixedPointModel:
     layers: tuple[Op, ...]
     name: str = "model"
     source: dict[str, Any] = field(default_factory=dict)  # provenance (hls4ml version, backend …)
-    block_size: int = 2048  # events per block: keeps intermediates in cache
+    block_size: int = 4096  # events per block
+    _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
 
     def __post_init__(self) -> None:
         t, shape = self.input_type, self.input_shape
@@ -116,18 +118,26 @@ class FixedPointModel:
     def _run(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
         n = x.shape[0]
         out = np.empty((n, self.n_outputs), np.int64)
+        run = Run(tally, self._scratch())
         for b0 in range(0, n, self.block_size):
             block = x[b0 : b0 + self.block_size]
-            counts: list[CastCount] | None = [] if tally is not None else None
-            m = cast_float(block, self.input_type, counts=counts)
-            if tally is not None and counts:
-                c = counts[0]
-                tally.add("input", "input", self.input_type.overflow.value, values=c.values,
-                          overflowed=c.overflowed, nonfinite=c.nonfinite)  # fmt: skip
+            buf = run.scratch.get(("input", "input"), block.shape)
+            m, n_ovf, n_bad = float_cast(block, self.input_type, out=buf)
+            if tally is not None:
+                mode = self.input_type.overflow.value
+                tally.add("input", "input", mode, values=m.size, overflowed=n_ovf, nonfinite=n_bad)
             for op in self.layers:
-                m = np.ascontiguousarray(op.forward(m, tally))
+                m = op.forward(m, run)
             out[b0 : b0 + self.block_size] = m
         return out
+
+    def _scratch(self) -> Scratch:
+        """This thread's work buffers (a model may serve several threads at once)."""
+        local = self._local
+        scratch: Scratch | None = getattr(local, "scratch", None)
+        if scratch is None:
+            scratch = local.scratch = Scratch()
+        return scratch
 
     # -- description ----------------------------------------------------------
     def costs(self) -> tuple[LayerCost, ...]:

@@ -27,6 +27,7 @@ from streams.schema import SUMS
 __all__ = ["ParamKind", "ScanTarget", "hw_thresholds", "resolve_target"]
 
 ParamKind = Literal["pt", "sum", "score"]
+_Scanned = tuple[tuple[int, tuple[int, ...]], ...]
 _LEG_RE: Final = re.compile(r"^pt\[(\d+)\]$")
 
 
@@ -38,7 +39,7 @@ class ScanTarget:
     index: int
     param: str
     kind: ParamKind
-    scanned: tuple[tuple[int, tuple[int, ...]], ...]
+    scanned: _Scanned
     menu_threshold: float
     prescale: int
 
@@ -64,12 +65,12 @@ def _legs(menu: Menu, s: int) -> list[tuple[int, int, LegConfig]]:
     ]  # fmt: skip
 
 
-def _group(picked: list[tuple[int, int, LegConfig]]) -> tuple[tuple[int, tuple[int, ...]], ...]:
+def _group(picked: list[tuple[int, int, LegConfig]]) -> _Scanned:
     conds = sorted({j for j, _, _ in picked})
     return tuple((j, tuple(i for jj, i, _ in picked if jj == j)) for j in conds)
 
 
-def _pt_target(menu: Menu, s: int, param: str, where: str) -> tuple[ParamKind, tuple[tuple[int, tuple[int, ...]], ...], float]:
+def _pt_target(menu: Menu, s: int, param: str, where: str) -> tuple[ParamKind, _Scanned, float]:
     legs = _legs(menu, s)
     if not legs:
         msg = f"{where}: the seed has no object legs; scan a sum or score parameter instead"
@@ -87,7 +88,7 @@ def _pt_target(menu: Menu, s: int, param: str, where: str) -> tuple[ParamKind, t
     return "pt", _group(picked), picked[0][2].pt_min
 
 
-def _cut_target(menu: Menu, s: int, param: str, where: str) -> tuple[ParamKind, tuple[tuple[int, tuple[int, ...]], ...], float]:
+def _cut_target(menu: Menu, s: int, param: str, where: str) -> tuple[ParamKind, _Scanned, float]:
     conds = menu.config.seeds[s].conditions
     sums = [(j, c) for j, c in enumerate(conds) if isinstance(c, SumCondition) and param in ("sum", c.sum)]
     scores = [(j, c) for j, c in enumerate(conds) if isinstance(c, ScoreCondition) and param in ("score", c.score)]

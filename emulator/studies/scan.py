@@ -193,7 +193,8 @@ class ThresholdScan:
                 log.warning("scan of %s: %d events disagree with the menu at its own threshold",
                             s["seed"], s["check"]["mismatches"])  # fmt: skip
         return {"menu": self.menu.name, "prescale_column": self.column, "events": self.events,
-                "events_weighted": self.total_w, "crossing_rate_khz": self.crossing_rate_khz, "scans": scans}  # fmt: skip
+                "events_weighted": self.total_w, "crossing_rate_khz": self.crossing_rate_khz,
+                "scans": scans}  # fmt: skip
 
 
 def threshold_for_rate(scan: Mapping[str, Any], target_khz: float, *, raw: bool = False) -> dict[str, Any]:
