@@ -49,7 +49,7 @@ def test_bad_files_name_the_file_and_problem(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match=r"missing columns \['jet_pt'\]"):
         HDF5Source(good)
     with pytest.raises(SourceError, match="unknown source type"):
-        open_source(tmp_path / "events.csv")
+        open_source(tmp_path / "events.csv")  # any suffix without a reader
 
 
 def test_truncated_file_is_reported(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ true pileup n ~ Poisson(mu)):
           sub-leading 0.6–1.0 of the leading, |η| < 3 (the hard-QCD tail HT and multijet seeds see)
 * sums:   HTT = Σ jets (pT > 30 GeV, |η| < 2.4); ETM = 0.5 · |Σ jets with |η| ≤ 3| ⊕ Gaussian(0.45·√ETT);
           ETT = Σ regions; ETMHF = ETM plus 0.5 · the forward jets.
-* regions: Gamma-distributed pileup ET per 18×14 region plus the deposited objects.
+* regions: Gamma(0.35 + 0.012 n, 4.3 GeV) pileup ET per 18×14 region plus the deposited objects
+  (⟨ETT⟩ ≈ 1150 GeV at ⟨μ⟩ = 60, as the Pythia-based emulation gives).
 
 where u ~ U(0, 1]. All outputs are in uGT hardware units.
 """
@@ -190,7 +191,7 @@ def generate(
         "pileup": npu.astype(np.float32),
         "weight": np.ones(n, np.float32),
     }
-    regions = rng.gamma(shape=0.35 + 0.012 * npu[:, None, None], scale=2.0, size=(n, 18, N_REGION_ETA))
+    regions = rng.gamma(shape=0.35 + 0.012 * npu[:, None, None], scale=4.3, size=(n, 18, N_REGION_ETA))
     jet_px = np.zeros(n)
     jet_py = np.zeros(n)
     for name in ("jet", "egamma", "tau", "muon"):
