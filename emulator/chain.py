@@ -22,6 +22,7 @@ __all__ = [
     "AlgorithmSpec",
     "Budget",
     "ChainConfig",
+    "CurveConfig",
     "LhcConfig",
     "MetricsConfig",
     "StageConfig",
@@ -53,6 +54,14 @@ class TcpConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class CurveConfig:
+    """CURVE authentication on tcp links: keys (``l1emu keys``) in ``keys_dir``."""
+
+    enabled: bool = False
+    keys_dir: str = "keys"  # relative to the chain file
+
+
+@dataclass(frozen=True, slots=True)
 class StreamConfig:
     """Transport and flow-control settings of the chain's links."""
 
@@ -64,6 +73,7 @@ class StreamConfig:
     heartbeat_s: float = 1.0
     collect_timeout_s: float = 60.0
     tcp: TcpConfig = field(default_factory=TcpConfig)
+    curve: CurveConfig = field(default_factory=CurveConfig)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.hwm < 1:
@@ -151,6 +161,11 @@ class ChainConfig:
         if not self.menu:
             return None
         p = Path(self.menu)
+        return p if p.is_absolute() else self.config_dir / p
+
+    @property
+    def keys_dir(self) -> Path:
+        p = Path(self.stream.curve.keys_dir)
         return p if p.is_absolute() else self.config_dir / p
 
     def stage(self, name: str) -> StageConfig:

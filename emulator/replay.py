@@ -22,7 +22,7 @@ from emulator.chain import ChainConfig, load_chain
 from emulator.menu import load_menu
 from emulator.report import RateSink, build_report
 from emulator.stage import Stage, build_stage, warm_up
-from emulator.topology import NodeSpec, Plan, build_plan
+from emulator.topology import NodeSpec, Plan, build_plan, curve_setup
 from streams.collector import CollectorConfig, CollectorNode, CollectorResult
 from streams.errors import ConfigError
 from streams.event import EventBatch
@@ -114,6 +114,7 @@ def collector_config(chain: ChainConfig, plan: Plan) -> CollectorConfig:
         name=c.name, inputs=c.inputs, expected_producers=len(plan.producers),
         expected_workers=tuple(w.name for w in plan.workers), link=link_options(chain),
         timeout_s=chain.stream.collect_timeout_s, metrics_host=chain.metrics.host, metrics_port=c.metrics_port,
+        curve=curve_setup(chain, plan, c),
     )
 
 

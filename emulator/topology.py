@@ -18,8 +18,9 @@ from typing import Any, Literal
 
 from emulator.chain import ChainConfig
 from streams.errors import ConfigError
+from streams.security import CurveSetup, load_curve_setup
 
-__all__ = ["NodeSpec", "Plan", "build_plan", "scrape_config"]
+__all__ = ["NodeSpec", "Plan", "build_plan", "curve_setup", "scrape_config"]
 
 Role = Literal["producer", "worker", "collector"]
 
@@ -117,3 +118,11 @@ def scrape_config(
             for role, t in targets.items()
         ],
     }
+
+
+def curve_setup(chain: ChainConfig, plan: Plan, node: NodeSpec) -> CurveSetup | None:
+    """The CURVE setup of ``node`` when the chain asks for it on tcp links (ipc stays plain)."""
+    if not chain.stream.curve.enabled or chain.stream.transport != "tcp":
+        return None
+    by_output = {n.output: n.name for n in plan.nodes if n.output}
+    return load_curve_setup(chain.keys_dir, node.name, {a: by_output[a] for a in node.inputs})

@@ -23,8 +23,11 @@ COMMANDS: tuple[str, ...] = (
     "node",
     "collect",
     "scrape-config",
+    "keys",
     "generate",
     "validate",
+    "scan",
+    "report",
 )
 
 

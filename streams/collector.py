@@ -23,6 +23,7 @@ from streams.errors import WireFormatError
 from streams.event import EventBatch
 from streams.latency import LatencyRecorder
 from streams.metrics import NodeMetrics
+from streams.security import AuthGuard, CurveSetup
 from streams.transport import LinkOptions, make_pull, recv_frames
 from streams.wire import DEFAULT_LIMITS, Limits, Message, decode
 
@@ -50,6 +51,7 @@ class CollectorConfig:
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = None
     limits: Limits = DEFAULT_LIMITS
+    curve: CurveSetup | None = None  # CURVE on tcp links (see streams.security)
 
 
 @dataclass
@@ -73,6 +75,7 @@ class CollectorResult:
     stage_event: dict[str, LatencyRecorder] = field(default_factory=dict)
     t_first_origin: float = 0.0
     t_last_recv: float = 0.0
+    auth_failures: int = 0
 
     @property
     def accounted(self) -> int:
@@ -100,6 +103,7 @@ class CollectorResult:
             "complete": self.complete,
             "batches": self.batches,
             "bad_messages": self.all_bad_messages(),
+            "auth_failures": self.auth_failures + sum(int(w.get("auth_failures", 0)) for w in self.workers.values()),
             "errors": dict(self.errors),
             "workers": self.workers,
             "producers": self.producers,
@@ -142,7 +146,8 @@ class CollectorNode:
         if not cfg.expected_workers:
             self.ready.set()
         ctx: zmq.Context[Any] = zmq.Context()
-        pull = make_pull(ctx, cfg.inputs, cfg.link)
+        guard = AuthGuard(ctx, cfg.curve, cfg.name)
+        pull = make_pull(ctx, cfg.inputs, cfg.link, guard)
         try:
             self._collect(pull)
             self._finish()
@@ -151,6 +156,8 @@ class CollectorNode:
         finally:
             self.done_collecting.set()
             pull.close()
+            self.result.auth_failures = guard.failures
+            guard.close()
             ctx.term()
         return self.result
 

@@ -18,6 +18,7 @@ import zmq
 
 from streams._sender import Sender
 from streams.metrics import NodeMetrics
+from streams.security import AuthGuard, CurveSetup
 from streams.sources.base import Source
 from streams.transport import LinkOptions, make_push
 from streams.wire import encode_notice
@@ -42,6 +43,7 @@ class ProducerConfig:
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = None
     linger_s: float = 0.0  # keep the metrics endpoint up this long after end-of-stream
+    curve: CurveSetup | None = None  # CURVE on tcp links (see streams.security)
 
     def __post_init__(self) -> None:
         if not 0 <= self.index < self.count:
@@ -83,7 +85,8 @@ class ProducerNode:
             self.metrics_port = self.metrics.serve(cfg.metrics_host, cfg.metrics_port)
         produced = self.metrics.produced.labels(node=cfg.name)
         ctx: zmq.Context[Any] = zmq.Context()
-        push = make_push(ctx, cfg.output, cfg.link)
+        guard = AuthGuard(ctx, cfg.curve, cfg.name)
+        push = make_push(ctx, cfg.output, cfg.link, guard)
         try:
             sender = Sender(push, cfg.policy, self.metrics, cfg.name, stop=self.stop_event, grace_s=60.0)
             self._send_all(sender, produced)
@@ -98,6 +101,7 @@ class ProducerNode:
                 self.stop_event.wait(cfg.linger_s)
         finally:
             push.close()
+            guard.close()
             ctx.term()
             self.metrics.close()
         log.info("%s sent %d events in %d batches", cfg.name, self.stats.events, self.stats.batches)

@@ -15,9 +15,9 @@ from typing import Any
 import zmq
 
 from streams.errors import TransportError
+from streams.security import AuthGuard
 
 __all__ = [
-    "CurveKeys",
     "LinkOptions",
     "bind_address",
     "make_pull",
@@ -29,22 +29,12 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class CurveKeys:
-    """CURVE keys (Z85 text) of this node, and the server key it trusts/uses."""
-
-    public: bytes
-    secret: bytes
-    server_public: bytes | None = None  # set on clients (connecting side)
-
-
-@dataclass(frozen=True, slots=True)
 class LinkOptions:
     """Per-socket options: high-water mark in messages, size limit, linger."""
 
     hwm: int = 8
     max_message_bytes: int = 1 << 30
     linger_ms: int = 1000
-    curve: CurveKeys | None = None
 
 
 def bind_address(address: str) -> str:
@@ -52,26 +42,20 @@ def bind_address(address: str) -> str:
     return address
 
 
-def _apply(sock: zmq.Socket[Any], opts: LinkOptions, *, server: bool) -> None:
+def _apply(sock: zmq.Socket[Any], opts: LinkOptions) -> None:
     sock.setsockopt(zmq.LINGER, opts.linger_ms)
     sock.setsockopt(zmq.MAXMSGSIZE, opts.max_message_bytes)
-    if opts.curve is not None:
-        sock.curve_publickey = opts.curve.public
-        sock.curve_secretkey = opts.curve.secret
-        if server:
-            sock.curve_server = True
-        else:
-            if opts.curve.server_public is None:
-                msg = "a CURVE client needs the server's public key"
-                raise TransportError(msg)
-            sock.curve_serverkey = opts.curve.server_public
 
 
-def make_push(ctx: zmq.Context[Any], address: str, opts: LinkOptions) -> zmq.Socket[Any]:
-    """A PUSH socket bound at ``address`` (the node's output)."""
+def make_push(
+    ctx: zmq.Context[Any], address: str, opts: LinkOptions, guard: AuthGuard | None = None
+) -> zmq.Socket[Any]:
+    """A PUSH socket bound at ``address`` (the node's output; a CURVE server under ``guard``)."""
     sock: zmq.Socket[Any] = ctx.socket(zmq.PUSH)
     sock.setsockopt(zmq.SNDHWM, opts.hwm)
-    _apply(sock, opts, server=True)
+    _apply(sock, opts)
+    if guard is not None:
+        guard.server(sock)
     try:
         sock.bind(bind_address(address))
     except zmq.ZMQError as exc:
@@ -81,14 +65,21 @@ def make_push(ctx: zmq.Context[Any], address: str, opts: LinkOptions) -> zmq.Soc
     return sock
 
 
-def make_pull(ctx: zmq.Context[Any], addresses: Sequence[str], opts: LinkOptions) -> zmq.Socket[Any]:
-    """A PULL socket connected to every upstream output in ``addresses``."""
+def make_pull(
+    ctx: zmq.Context[Any], addresses: Sequence[str], opts: LinkOptions, guard: AuthGuard | None = None
+) -> zmq.Socket[Any]:
+    """A PULL socket connected to every upstream output (a CURVE client under ``guard``)."""
     sock: zmq.Socket[Any] = ctx.socket(zmq.PULL)
     sock.setsockopt(zmq.RCVHWM, opts.hwm)
-    _apply(sock, opts, server=False)
+    _apply(sock, opts)
+    if guard is not None:
+        guard.client(sock)
     for addr in addresses:
         try:
-            sock.connect(addr)
+            if guard is not None:
+                guard.connect(sock, addr)
+            else:
+                sock.connect(addr)
         except zmq.ZMQError as exc:
             sock.close(0)
             msg = f"cannot connect input to {addr}: {exc}"

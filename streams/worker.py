@@ -28,6 +28,7 @@ from streams._sender import Sender
 from streams.errors import L1EmuError, WireFormatError
 from streams.event import EventBatch, StageTrace
 from streams.metrics import NodeMetrics
+from streams.security import AuthGuard, CurveSetup
 from streams.transport import LinkOptions, make_pull, make_push, recv_frames
 from streams.wire import DEFAULT_LIMITS, Limits, Message, check_content, decode, encode_notice
 
@@ -51,6 +52,7 @@ class WorkerConfig:
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = None  # None: no HTTP endpoint; 0: any free port
     limits: Limits = DEFAULT_LIMITS
+    curve: CurveSetup | None = None  # CURVE on tcp links (see streams.security)
 
 
 @dataclass
@@ -62,13 +64,14 @@ class WorkerStats:
     errored_events: int = 0
     dropped_events: int = 0
     proc_s: float = 0.0
+    auth_failures: int = 0
     bad_messages: Tally[str] = field(default_factory=Tally)
     errors: Tally[str] = field(default_factory=Tally)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "batches": self.batches, "events": self.events, "errored_events": self.errored_events,
-            "dropped_events": self.dropped_events, "proc_s": self.proc_s,
+            "dropped_events": self.dropped_events, "proc_s": self.proc_s, "auth_failures": self.auth_failures,
             "bad_messages": dict(self.bad_messages), "errors": dict(self.errors),
         }
 
@@ -100,9 +103,10 @@ class WorkerNode:
             self.metrics_port = self.metrics.serve(cfg.metrics_host, cfg.metrics_port)
         ctx: zmq.Context[Any] = zmq.Context()
         pull = push = None
+        self.guard = AuthGuard(ctx, cfg.curve, cfg.name)
         try:
-            pull = make_pull(ctx, cfg.inputs, cfg.link)
-            push = make_push(ctx, cfg.output, cfg.link)
+            pull = make_pull(ctx, cfg.inputs, cfg.link, self.guard)
+            push = make_push(ctx, cfg.output, cfg.link, self.guard)
             sender = Sender(push, cfg.policy, self.metrics, cfg.name, stop=self.stop_event)
             while not self.stop_event.is_set() and not self._heartbeat(sender, final=False, wait_s=0.2):
                 pass  # hello: waits until a downstream peer is connected (readiness)
@@ -114,6 +118,7 @@ class WorkerNode:
             for sock in (pull, push):
                 if sock is not None:
                     sock.close()
+            self.guard.close()
             ctx.term()
             self.metrics.close()
         log.info("%s stopped: %s", cfg.name, self.stats.as_dict())
@@ -189,6 +194,7 @@ class WorkerNode:
 
     def _heartbeat(self, sender: Sender, *, final: bool, wait_s: float) -> bool:
         self.stats.dropped_events = sender.dropped_events
+        self.stats.auth_failures = self.guard.failures
         body = {"node": self.config.name, "stage": self.config.stage, "final": final,
                 "stats": self.stats.as_dict()}
         frames = encode_notice("heartbeat", stream=self.config.name, body=body)

@@ -55,7 +55,7 @@ def test_kill_9_worker_mid_replay_is_replaced_and_every_event_accounted(tmp_path
         pids = json.loads((run_dir / "nodes.json").read_text())
         os.kill(pids["objects-0"], signal.SIGKILL)
         _poll_json(run_dir / "progress.json", lambda d: d["restarts"].get("objects-0") == 1, 60)
-        out, err = proc.communicate(timeout=240)
+        _out, err = proc.communicate(timeout=240)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -65,7 +65,8 @@ def test_kill_9_worker_mid_replay_is_replaced_and_every_event_accounted(tmp_path
     assert _accounted(r) == 60000  # lost events are counted, not silently missing
     assert r["workers"]["objects-0"]["events"] > 0  # the replacement joined and worked
     if r["events"]["lost"]:
-        assert proc.returncode == 1 and "events lost" in err
+        assert proc.returncode == 1
+        assert "events lost" in err
     else:
         assert proc.returncode == 0
 
@@ -80,7 +81,8 @@ def test_slow_stage_block_slows_producer_drop_counts_deadtime(tmp_path: Path, po
     assert proc.returncode == 0, err
     r = load_report(report)
     e = r["events"]
-    assert e["produced"] == 30000 and e["lost"] == 0
+    assert e["produced"] == 30000
+    assert e["lost"] == 0
     assert e["accepted"] + e["rejected"] + e["errored"] + e["dropped"] == 30000
     if policy == "block":
         assert e["dropped"] == 0
@@ -99,7 +101,7 @@ def test_sigterm_drains_in_flight_batches_and_writes_the_report(tmp_path: Path) 
     try:
         _poll_json(run_dir / "progress.json", lambda d: d["accounted"] > 5000, 120)
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=120)
+        _out, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -108,4 +110,5 @@ def test_sigterm_drains_in_flight_batches_and_writes_the_report(tmp_path: Path) 
     e = r["events"]
     assert 5000 < e["produced"] < 500000
     assert e["accepted"] + e["rejected"] + e["errored"] + e["dropped"] == e["produced"]
-    assert e["lost"] == 0 and r["accounting_ok"]
+    assert e["lost"] == 0
+    assert r["accounting_ok"]

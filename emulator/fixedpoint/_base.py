@@ -3,7 +3,7 @@
 An op maps a feature-major block of int64 mantissas ``(n_features_in, n_events)`` of type
 ``in_type`` to ``(n_features_out, n_events)`` of type ``out_type``. Ops are dataclasses:
 fields typed ``np.ndarray`` go to the npz, ``FixedType`` fields to their C++ spelling, the
-rest to json. Fields marked ``derived`` are rebuilt in ``__post_init__``, never stored.
+rest to json. ``init=False`` fields are derived in ``__post_init__`` and never stored.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -21,15 +21,10 @@ from emulator.fixedpoint.cast import fixed_cast
 from emulator.fixedpoint.errors import FixedPointError
 from emulator.fixedpoint.types import FixedType
 
-__all__ = ["OPS", "LayerCost", "Op", "Run", "Scratch", "derived", "op_from_spec", "register_op"]
+__all__ = ["OPS", "LayerCost", "Op", "Run", "Scratch", "op_from_spec", "register_op"]
 
 OPS: dict[str, type[Op]] = {}
 _LIMIT = 1 << 62  # largest magnitude any intermediate may reach
-
-
-def derived() -> Any:
-    """A dataclass field computed in ``__post_init__`` (not stored, not compared)."""
-    return field(init=False, repr=False, compare=False, metadata={"derived": True})
 
 
 def register_op(cls: type[Op]) -> type[Op]:
@@ -150,7 +145,7 @@ class Op:
         spec: dict[str, Any] = {"kind": self.kind}
         arrays: dict[str, np.ndarray] = {}
         for f in dataclasses.fields(self):
-            if f.metadata.get("derived"):
+            if not f.init:
                 continue
             value = getattr(self, f.name)
             if isinstance(value, np.ndarray):
@@ -174,7 +169,7 @@ def op_from_spec(spec: dict[str, Any], arrays: dict[str, np.ndarray], *, where: 
     hints = typing.get_type_hints(cls)
     kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
-        if f.metadata.get("derived"):
+        if not f.init:
             continue
         typ = hints[f.name]
         if typ is np.ndarray:

@@ -12,12 +12,12 @@ At build time each layer picks the cheapest exact plan from its types and weight
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
 
-from emulator.fixedpoint._base import LayerCost, Op, Run, derived, register_op
+from emulator.fixedpoint._base import LayerCost, Op, Run, register_op
 from emulator.fixedpoint._dense_kernels import count_product_overflow, dense_sat, dense_wrap, dense_wrap_narrow
 from emulator.fixedpoint.audit import Tally
 from emulator.fixedpoint.cast import float_cast, may_overflow
@@ -41,16 +41,16 @@ class Dense(Op):
     bias_type: FixedType
     accum_type: FixedType
     reuse_factor: int = 1
-    plan: str = derived()
-    _s: int = derived()
-    _w: np.ndarray = derived()
-    _wt: np.ndarray = derived()
-    _w64: np.ndarray = derived()
-    _bias_f64: np.ndarray = derived()
-    _bias_acc: np.ndarray = derived()
-    _prod_ovf: bool = derived()
-    _acc_ovf: bool = derived()
-    _res_check: bool = derived()
+    plan: str = field(init=False, repr=False)
+    _s: int = field(init=False, repr=False)
+    _w: np.ndarray = field(init=False, repr=False)
+    _wt: np.ndarray = field(init=False, repr=False)
+    _w64: np.ndarray = field(init=False, repr=False)
+    _bias_f64: np.ndarray = field(init=False, repr=False)
+    _bias_acc: np.ndarray = field(init=False, repr=False)
+    _prod_ovf: bool = field(init=False, repr=False)
+    _acc_ovf: bool = field(init=False, repr=False)
+    _res_check: bool = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         w = np.ascontiguousarray(self.weight, dtype=np.int64)
@@ -201,8 +201,8 @@ class Conv(Dense):
     kernel: tuple[int, int] = (1, 1)
     stride: tuple[int, int] = (1, 1)
     pads: tuple[int, int, int, int] = (0, 0, 0, 0)  # top, bottom, left, right
-    _idx: np.ndarray = derived()
-    _idx_flat: np.ndarray = derived()
+    _idx: np.ndarray = field(init=False, repr=False)
+    _idx_flat: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         Dense.__post_init__(self)

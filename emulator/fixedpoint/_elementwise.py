@@ -9,11 +9,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from emulator.fixedpoint._base import LayerCost, Op, Run, derived, register_op
+from emulator.fixedpoint._base import LayerCost, Op, Run, register_op
 from emulator.fixedpoint.cast import may_overflow
 from emulator.fixedpoint.errors import FixedPointError
 from emulator.fixedpoint.types import FixedType
@@ -31,7 +31,7 @@ class Activation(Op):
     kind = "activation"
     function: str
     max_value: int = 0
-    _check: bool = derived()
+    _check: bool = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.function not in _ACTIVATIONS:
@@ -66,10 +66,10 @@ class BatchNorm(Op):
     bias: np.ndarray  # mantissas of bias_type
     scale_type: FixedType
     bias_type: FixedType
-    _frac: int = derived()
-    _s: np.ndarray = derived()
-    _b: np.ndarray = derived()
-    _check: bool = derived()
+    _frac: int = field(init=False, repr=False)
+    _s: np.ndarray = field(init=False, repr=False)
+    _b: np.ndarray = field(init=False, repr=False)
+    _check: bool = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         f_prod = self.in_type.fractional + self.scale_type.fractional

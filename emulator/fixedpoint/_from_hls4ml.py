@@ -221,21 +221,21 @@ def _padding(layer: Any) -> Op:
 
 
 def _builders() -> list[tuple[tuple[type, ...], Callable[[Any], Op] | str]]:
-    from hls4ml.model import layers as L
+    from hls4ml.model import layers as hl
 
-    unsupported: tuple[type, ...] = (L.HardActivation, L.ParametrizedActivation, L.PReLU, L.TernaryTanh)
+    unsupported: tuple[type, ...] = (hl.HardActivation, hl.ParametrizedActivation, hl.PReLU, hl.TernaryTanh)
     return [
-        ((L.DepthwiseConv1D, L.DepthwiseConv2D, L.Conv2DBatchnorm), "depthwise/folded convolutions"),
-        ((L.SeparableConv1D, L.SeparableConv2D), "separable convolutions"),
-        ((L.Conv1D, L.Conv2D), _conv),
-        ((L.Dense,), _dense),
-        ((L.Softmax,), _softmax),
+        ((hl.DepthwiseConv1D, hl.DepthwiseConv2D, hl.Conv2DBatchnorm), "depthwise/folded convolutions"),
+        ((hl.SeparableConv1D, hl.SeparableConv2D), "separable convolutions"),
+        ((hl.Conv1D, hl.Conv2D), _conv),
+        ((hl.Dense,), _dense),
+        ((hl.Softmax,), _softmax),
         (unsupported, "this activation"),
-        ((L.Activation,), _activation),
-        ((L.BatchNormalization,), _batchnorm),
-        ((L.Pooling1D, L.Pooling2D, L.GlobalPooling1D, L.GlobalPooling2D), _pool),
-        ((L.ZeroPadding1D, L.ZeroPadding2D), _padding),
-        ((L.Reshape,), lambda layer: Reshape(**_io(layer))),
+        ((hl.Activation,), _activation),
+        ((hl.BatchNormalization,), _batchnorm),
+        ((hl.Pooling1D, hl.Pooling2D, hl.GlobalPooling1D, hl.GlobalPooling2D), _pool),
+        ((hl.ZeroPadding1D, hl.ZeroPadding2D), _padding),
+        ((hl.Reshape,), lambda layer: Reshape(**_io(layer))),
     ]
 
 

@@ -12,7 +12,6 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import ModuleType
 from typing import Any
 
 from streams.errors import L1EmuError
@@ -29,7 +28,7 @@ __all__ = [
 _LEGACY = "TF_USE_LEGACY_KERAS"
 
 
-def import_tensorflow() -> ModuleType:
+def import_tensorflow() -> Any:
     """Import TensorFlow with ``tf.keras`` = tf_keras (Keras 2), as QKeras requires."""
     if "tensorflow" not in sys.modules:
         os.environ[_LEGACY] = "1"
@@ -44,7 +43,7 @@ def import_tensorflow() -> ModuleType:
     return tf
 
 
-def import_qkeras() -> ModuleType:
+def import_qkeras() -> Any:
     """Import QKeras (after TensorFlow in legacy-Keras mode)."""
     import_tensorflow()
     import qkeras
@@ -52,7 +51,7 @@ def import_qkeras() -> ModuleType:
     return qkeras
 
 
-def import_hls4ml() -> ModuleType:
+def import_hls4ml() -> Any:
     """Import hls4ml (TensorFlow first, so hls4ml sees legacy Keras)."""
     import_tensorflow()
     import hls4ml

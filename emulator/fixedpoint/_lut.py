@@ -10,11 +10,11 @@ top bits of the input's (``stable``: of ``x_max - x`` in ``inp_norm_t``) bit pat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from emulator.fixedpoint._base import LayerCost, Op, Run, derived, register_op
+from emulator.fixedpoint._base import LayerCost, Op, Run, register_op
 from emulator.fixedpoint._tables import ceillog2
 from emulator.fixedpoint.audit import Tally
 from emulator.fixedpoint.errors import FixedPointError
@@ -39,24 +39,43 @@ class Lut(Op):
         if self.function not in _RANGE:
             msg = f"layer {self.name!r}: table function {self.function!r} is not one of {sorted(_RANGE)}"
             raise FixedPointError(msg)
-        x_hi = max(abs(self.in_type.min_int), self.in_type.max_int)
-        self._check_bits("x · table_size", (x_hi * len(self.table)) << max(-self.in_type.fractional, 0))
+        n = len(self.table)
+        if n & (n - 1):
+            x_hi = max(abs(self.in_type.min_int), self.in_type.max_int)
+            self._check_bits("x · table_size", (x_hi * n) << max(-self.in_type.fractional, 0))
 
     def forward(self, x: np.ndarray, run: Run) -> np.ndarray:
-        n = len(self.table)
-        frac = self.in_type.fractional
-        num = x * n if frac >= 0 else (x * n) << -frac
-        den = _RANGE[self.function] << max(frac, 0)
-        q = np.sign(num) * (np.abs(num) // den)  # truncation toward zero, then to int32
-        q = ((q + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
-        index = np.clip(q + (_RANGE[self.function] // 2 * n) // _RANGE[self.function], 0, n - 1)
+        index = np.clip(_wrap32(self._scaled(x)) + (_RANGE[self.function] // 2 * len(self.table)) // _RANGE[
+            self.function], 0, len(self.table) - 1)  # fmt: skip
         return self._cast(self.table[index], self.table_type.fractional, self.out_type, run, "result")
+
+    def _scaled(self, x: np.ndarray) -> np.ndarray:
+        """``trunc(x · N / R)`` (toward zero), exact; modulo 2^32 where that is all that matters."""
+        n, frac = len(self.table), self.in_type.fractional
+        r = _RANGE[self.function]
+        if n & (n - 1) == 0:  # a shift: x / 2^k
+            k = frac + r.bit_length() - n.bit_length()
+            if k > 0:
+                shifted: np.ndarray = np.sign(x) * (np.abs(x) >> k)
+                return shifted
+            if k <= -32:
+                return np.zeros_like(x)
+            low: np.ndarray = (x & 0xFFFFFFFF) << -k
+            return low
+        num = x * n if frac >= 0 else (x * n) << -frac
+        quotient: np.ndarray = np.sign(num) * (np.abs(num) // (r << max(frac, 0)))
+        return quotient
 
     def cost(self) -> LayerCost:
         return LayerCost(self.name, self.kind, 0, table_lookups=self.n_in)
 
     def describe(self) -> str:
         return f"{self.function} table[{len(self.table)}] {self.table_type}: out {self.out_type}"
+
+
+def _wrap32(q: np.ndarray) -> np.ndarray:
+    """``int`` conversion of the C++: the low 32 bits, two's complement."""
+    return ((q + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
 
 
 def reduce_pairs(n: int) -> list[tuple[int, int, int]]:
@@ -95,7 +114,7 @@ class Softmax(Op):
     accum_type: FixedType
     inv_inp_type: FixedType
     inp_norm_type: FixedType
-    _tree: list[tuple[int, int, int]] = derived()
+    _tree: list[tuple[int, int, int]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.implementation not in ("latency", "stable", "argmax"):
@@ -142,7 +161,8 @@ class Softmax(Op):
             n_ovf += n
         if tally is not None:
             tally.add(self.name, "sum", a.overflow.value, values=len(self._tree) * exp.shape[0], overflowed=n_ovf)
-        return slots[-1][:, None]
+        total: np.ndarray = slots[-1][:, None]
+        return total
 
     def cost(self) -> LayerCost:
         return LayerCost(self.name, self.kind, self.n_in, table_lookups=self.n_in + 1)

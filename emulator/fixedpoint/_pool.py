@@ -8,11 +8,11 @@ counts the cells inside the image unless ``count_pad``; then ``res_T``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from emulator.fixedpoint._base import Op, Run, derived, register_op
+from emulator.fixedpoint._base import Op, Run, register_op
 from emulator.fixedpoint.audit import Tally
 from emulator.fixedpoint.errors import FixedPointError
 from emulator.fixedpoint.types import FixedType
@@ -52,8 +52,8 @@ class Pool(Op):
     stride: tuple[int, int]
     pads: tuple[int, int, int, int] = (0, 0, 0, 0)
     count_pad: bool = False
-    _idx: np.ndarray = derived()
-    _length: np.ndarray = derived()
+    _idx: np.ndarray = field(init=False, repr=False)
+    _length: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.op not in ("max", "average"):
@@ -102,7 +102,8 @@ class Pool(Op):
             n_ovf += n
         if tally is not None:
             tally.add(self.name, "accumulate", a.overflow.value, values=y.size, overflowed=n_ovf)
-        return np.sign(y) * (np.abs(y) // self._length)
+        mean: np.ndarray = np.sign(y) * (np.abs(y) // self._length)  # y /= n truncates toward zero
+        return mean
 
     def describe(self) -> str:
         return f"{self.op} pool {self.pool} stride {self.stride}: acc {self.accum_type}, out {self.out_type}"
@@ -115,7 +116,7 @@ class Pad(Op):
 
     kind = "pad"
     pads: tuple[int, int, int, int]  # top, bottom, left, right
-    _idx: np.ndarray = derived()
+    _idx: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         h, w, c = self.in_shape if len(self.in_shape) == 3 else (1, *self.in_shape)

@@ -10,6 +10,7 @@ loop with no mode branches inside; the overflow handling is chosen once per call
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -112,7 +113,7 @@ def _f_rnd_min_inf(y: float) -> float:
 
 @_inline
 def _f_rnd_conv(y: float) -> float:
-    return np.rint(y)
+    return float(np.rint(y))
 
 
 FLOAT_ROUND = (_f_trn, _f_trn_zero, _f_rnd, _f_rnd_zero, _f_rnd_inf, _f_rnd_min_inf, _f_rnd_conv)
@@ -132,15 +133,25 @@ def _finish(r: int, mode: int, lo: int, hi: int, sh: int, mask: int, zero: bool)
 
 @_jit
 def cast_int_pass(
-    rnd, v, d, out, relu, mode, lo, hi, sh, mask, zero  # type: ignore[no-untyped-def]
+    rnd: Any,
+    v: np.ndarray,
+    d: int,
+    out: np.ndarray,
+    relu: bool,
+    mode: int,
+    lo: int,
+    hi: int,
+    sh: int,
+    mask: int,
+    zero: bool,
 ) -> int:
     """``out = overflow(round(relu ? max(v, 0) : v))``; returns the number of overflowed values.
 
     WRAP: ``((r << sh) >> sh) & mask`` (signed: ``sh = 64 - W``, ``mask = -1``; unsigned:
     ``sh = 0``, ``mask = 2^W - 1``). Saturation: clamp to ``[lo, hi]``, or 0 when ``zero``.
     """
-    half = np.int64(1) << max(d - 1, 0)
-    low = (np.int64(1) << d) - 1
+    half = 1 << max(d - 1, 0)
+    low = (1 << d) - 1
     n = 0
     if mode == NO_CHECK:
         for i in range(v.size):
@@ -157,20 +168,29 @@ def cast_int_pass(
 
 @_jit
 def cast_float_pass(
-    rnd, x, scale, out, mode, lo, hi, sh, mask, zero  # type: ignore[no-untyped-def]
+    rnd: Any,
+    x: np.ndarray,
+    scale: float,
+    out: np.ndarray,
+    mode: int,
+    lo: int,
+    hi: int,
+    sh: int,
+    mask: int,
+    zero: bool,
 ) -> tuple[int, int]:
     """``out = overflow(round(x · scale))`` for finite ``|x · scale| < 2^62``; returns
     (overflowed, n_bad) where the n_bad others (NaN, ±inf, huge) are left at 0 for the caller."""
     n = 0
     n_bad = 0
     for i in range(x.size):
-        xi = np.float64(x[i])
+        xi = float(x[i])
         y = xi * scale
         if y == 0.0:
             y = xi  # the scaling underflowed: round the tiny value itself
         ok = abs(y) < _BIG
         n_bad += not ok
-        r = np.int64(rnd(y if ok else 0.0))
+        r = int(rnd(y if ok else 0.0))
         if mode == NO_CHECK:
             out[i] = r
         else:

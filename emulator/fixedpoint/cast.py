@@ -129,11 +129,13 @@ def float_cast(
     n_ovf, n_bad = cast_float_pass(FLOAT_ROUND[t.rounding.code], flat, scale, out, mode, lo, hi, sh, mask, zero)
     n_nonfinite = 0
     if n_bad:  # NaN, ±inf and |x · 2^F| >= 2^62: the exact scalar path
-        bad = np.flatnonzero(~(np.abs(flat.astype(np.float64) * scale) < _BIG))
+        with np.errstate(over="ignore", invalid="ignore"):
+            bad = np.flatnonzero(~(np.abs(flat.astype(np.float64) * scale) < _BIG))
         sub = np.ascontiguousarray(flat[bad], dtype=np.float64) * math.ldexp(1.0, -frac)
         fixed = np.empty(bad.size, np.int64)
         q, o = t.rounding.code, t.overflow.code
-        n_big, n_nonfinite = cast_float_kernel(sub, fixed, t.fractional, q, t.sat_min_int, t.max_int, t.width, t.signed, o)
+        lo, hi = t.sat_min_int, t.max_int
+        n_big, n_nonfinite = cast_float_kernel(sub, fixed, t.fractional, q, lo, hi, t.width, t.signed, o)
         out[bad] = fixed
         n_ovf += n_big
     return out.reshape(shape), int(n_ovf), int(n_nonfinite)
@@ -160,7 +162,6 @@ def cast_float(x: ArrayLike, t: FixedType, *, counts: list[CastCount] | None = N
 def to_float(m: np.ndarray, t: FixedType, dtype: DTypeLike = np.float64) -> np.ndarray:
     """``to_double()`` / ``to_float()`` of mantissas: round-half-even of the exact value."""
     dt = np.dtype(dtype)
-    if t.width <= _DOUBLE_EXACT_BITS:
-        exact = np.ldexp(np.asarray(m, np.int64).astype(np.float64), -t.fractional)
-        return exact.astype(dt)
-    return np.ldexp(np.asarray(m, np.int64).astype(dt), -t.fractional).astype(dt)
+    work = np.float64 if t.width <= _DOUBLE_EXACT_BITS else dt  # exact, then one rounding
+    scaled: np.ndarray = np.ldexp(np.asarray(m, np.int64).astype(work), -t.fractional)
+    return scaled.astype(dt)

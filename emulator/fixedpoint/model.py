@@ -161,7 +161,8 @@ class FixedPointModel:
         """Write ``path/model.json`` (structure, types) and ``path/arrays.npz`` (integer arrays)."""
         root = Path(path)
         root.mkdir(parents=True, exist_ok=True)
-        specs, arrays = [], {}
+        specs: list[dict[str, Any]] = []
+        arrays: dict[str, Any] = {}
         for i, op in enumerate(self.layers):
             spec, arrs = op.to_spec()
             specs.append(spec)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from fractions import Fraction
 
 from emulator.fixedpoint.errors import FixedPointError
@@ -28,7 +28,7 @@ __all__ = ["MAX_WIDTH", "FixedType", "Overflow", "Rounding"]
 MAX_WIDTH = 62  # every mantissa, product and sum must fit int64 with headroom
 
 
-class Rounding(str, Enum):
+class Rounding(StrEnum):
     """Quantization modes of ``ap_fixed`` (the ``AP_`` prefix dropped)."""
 
     TRN = "TRN"  # floor
@@ -44,7 +44,7 @@ class Rounding(str, Enum):
         return _ROUNDING_CODES[self]
 
 
-class Overflow(str, Enum):
+class Overflow(StrEnum):
     """Overflow modes of ``ap_fixed`` (``AP_WRAP`` with saturation bits is not supported)."""
 
     WRAP = "WRAP"

@@ -56,7 +56,7 @@ def figure(*, wide: bool = False) -> tuple[Figure, Axes]:
 
 def label(ax: Axes, right: str = "") -> None:
     """The experiment label: ``l1emu`` emulation, with ``right`` (sample, menu) on the right."""
-    hep.label.exp_label(exp="l1emu", text="emulation", com=None, rlabel=right, ax=ax, fontsize=18)
+    hep.label.exp_label(exp="l1emu", text="emulation", data=True, com=None, rlabel=right, ax=ax, fontsize=18)
 
 
 def json_safe(obj: Any) -> Any:

@@ -77,11 +77,12 @@ def _fit(x: np.ndarray, eff: np.ndarray, err: np.ndarray) -> dict[str, Any] | No
     if ok.sum() < 4 or np.nanmax(eff) <= 0:
         return None
     x, eff, err = x[ok], eff[ok], err[ok]
-    p0 = (float(eff.max()), float(x[np.argmax(eff >= eff.max() / 2)]), float((x[-1] - x[0]) / 10 or 1.0))
+    p0 = (float(eff.max()), float(x[np.argmax(eff >= eff.max() / 2)]), float((x[-1] - x[0]) / 10 or 0.1))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optimize.OptimizeWarning)
-            bounds = ([0.0, -np.inf, 1e-6], [1.0, np.inf, np.inf])
+            span = float(x[-1] - x[0]) or 1.0
+            bounds = ([0.0, float(x[0]), 1e-6 * span], [1.0, float(x[-1]), span])  # x50 inside the bins
             par, cov = optimize.curve_fit(erf_turnon, x, eff, p0=p0, sigma=err, absolute_sigma=True,
                                           bounds=bounds, maxfev=5000)  # fmt: skip
     except (RuntimeError, ValueError):
@@ -105,7 +106,7 @@ def _crossing(x: np.ndarray, eff: np.ndarray, level: float) -> float | None:
     return float(x0 + (level - e0) * (x1 - x0) / (e1 - e0))
 
 
-def _counts(x: np.ndarray, passed: np.ndarray, edges: Sequence[float], w: np.ndarray) -> np.ndarray:
+def _counts(x: np.ndarray, passed: np.ndarray, edges: Sequence[float] | np.ndarray, w: np.ndarray) -> np.ndarray:
     """(Σw, Σw²) of all and of passing events per bin, with boost-histogram."""
     h = bh.Histogram(bh.axis.Variable(list(edges)), bh.axis.Boolean(), storage=bh.storage.Weight())
     h.fill(x, passed, weight=w)
@@ -114,7 +115,7 @@ def _counts(x: np.ndarray, passed: np.ndarray, edges: Sequence[float], w: np.nda
 
 
 def turnon(
-    x: np.ndarray, passed: np.ndarray, edges: Sequence[float], *, weight: np.ndarray | None = None
+    x: np.ndarray, passed: np.ndarray, edges: Sequence[float] | np.ndarray, *, weight: np.ndarray | None = None
 ) -> dict[str, Any]:
     """Efficiency of ``passed`` in bins of ``x`` with Clopper–Pearson (68 %) errors, erf fit and points."""
     x = np.asarray(x, np.float64)

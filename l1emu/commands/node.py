@@ -6,6 +6,7 @@ import argparse
 
 from emulator.replay import link_options
 from emulator.stage import build_stage, warm_up
+from emulator.topology import curve_setup
 from l1emu.commands._common import add_chain_args, load_plan, on_terminate
 from streams.worker import WorkerConfig, WorkerNode
 
@@ -26,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = WorkerConfig(
         name=spec.name, stage=spec.stage, inputs=spec.inputs, output=spec.output, link=link_options(chain),
         policy=chain.stream.policy, heartbeat_s=chain.stream.heartbeat_s,
-        metrics_host=chain.metrics.host, metrics_port=spec.metrics_port,
+        metrics_host=chain.metrics.host, metrics_port=spec.metrics_port, curve=curve_setup(chain, plan, spec),
     )
     node = WorkerNode(cfg, stage.process)
     on_terminate(node.stop)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from emulator.replay import link_options
+from emulator.topology import curve_setup
 from l1emu.commands._common import add_chain_args, load_plan, on_terminate
 from streams.producer import ProducerConfig, ProducerNode
 from streams.sources import open_source
@@ -35,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         name=spec.name, output=spec.output, index=args.index, count=args.producers,
         batch_size=chain.stream.batch_size, rate_hz=args.rate / args.producers, policy=chain.stream.policy,
         link=link_options(chain), metrics_host=chain.metrics.host, metrics_port=spec.metrics_port,
-        linger_s=args.linger,
+        linger_s=args.linger, curve=curve_setup(chain, plan, spec),
     )
     node = ProducerNode(cfg, source)
     on_terminate(node.stop)
