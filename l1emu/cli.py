@@ -24,6 +24,7 @@ COMMANDS: tuple[str, ...] = (
     "collect",
     "scrape-config",
     "keys",
+    "compose",
     "generate",
     "validate",
     "scan",

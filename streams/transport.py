@@ -8,6 +8,7 @@ layer before them, and every peer a node talks to is known from the plan.
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,8 +39,20 @@ class LinkOptions:
 
 
 def bind_address(address: str) -> str:
-    """The address a node binds for ``address`` (``tcp://host:port`` binds that host)."""
-    return address
+    """The address a node binds for ``address``: a tcp host name becomes its IP address
+    (ZeroMQ binds interfaces and addresses, not names; in a container the service
+    name resolves to the container's own address)."""
+    if not address.startswith("tcp://"):
+        return address
+    host, _, port = address[len("tcp://"):].rpartition(":")
+    if host in ("*", "") or host.replace(".", "").isdigit() or host.startswith("["):
+        return address
+    try:
+        ip = socket.gethostbyname(host)
+    except OSError as exc:
+        msg = f"cannot resolve the host of {address}: {exc}"
+        raise TransportError(msg) from exc
+    return f"tcp://{ip}:{port}"
 
 
 def _apply(sock: zmq.Socket[Any], opts: LinkOptions) -> None:
