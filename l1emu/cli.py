@@ -25,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
     "scrape-config",
     "keys",
     "compose",
+    "fuzz",
     "generate",
     "validate",
     "scan",

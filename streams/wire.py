@@ -104,6 +104,7 @@ def encode_notice(
     first: int = 0,
     count: int = 0,
     body: Mapping[str, Any] | None = None,
+    sent_t: float | None = None,
 ) -> list[bytes]:
     """Frames of a header-only message (end-of-stream, heartbeat, drop, error)."""
     if kind not in _NOTICE_KINDS:
@@ -111,7 +112,7 @@ def encode_notice(
         raise ValueError(msg)
     header = {
         "v": SCHEMA_VERSION, "kind": kind, "stream": stream, "seq": seq,
-        "first": first, "n": count, "t": time.time(), "body": dict(body or {}),
+        "first": first, "n": count, "t": time.time() if sent_t is None else sent_t, "body": dict(body or {}),
     }
     return [_header_bytes(header)]
 
@@ -254,8 +255,11 @@ def decode(frames: Sequence[Any], *, limits: Limits = DEFAULT_LIMITS) -> Message
         name: np.frombuffer(buf, dtype=dtype).reshape(shape)
         for (name, dtype, shape, _), buf in zip(specs, buffers, strict=True)
     }
-    origin_t = float(header.get("origin_t", 0.0) or 0.0)
-    meta = BatchMeta(stream=stream, seq=seq, first=first, origin_t=origin_t, trace=_trace(header))
+    origin_t = header.get("origin_t", 0.0)
+    if not isinstance(origin_t, int | float) or isinstance(origin_t, bool):
+        msg = f"header field 'origin_t' has type {type(origin_t).__name__}"
+        raise WireFormatError(msg, kind="header")
+    meta = BatchMeta(stream=stream, seq=seq, first=first, origin_t=float(origin_t), trace=_trace(header))
     batch = EventBatch(cols, meta)  # checks base columns (kind "schema")
     return Message("batch", stream, seq, first, n, sent_t, batch=batch)
 

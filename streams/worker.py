@@ -79,8 +79,12 @@ class WorkerStats:
 class WorkerNode:
     """One worker of one stage; ``run`` blocks, ``start_thread`` runs it in a thread."""
 
-    def __init__(self, config: WorkerConfig, process: Callable[[EventBatch], EventBatch]) -> None:
+    def __init__(
+        self, config: WorkerConfig, process: Callable[[EventBatch], EventBatch], *,
+        context: zmq.Context[Any] | None = None,
+    ) -> None:
         self.config = config
+        self._context = context  # shared context (inproc links in tests); else one of its own
         self.process = process
         self.stats = WorkerStats()
         self.stop_event = threading.Event()
@@ -101,7 +105,7 @@ class WorkerNode:
         cfg = self.config
         if cfg.metrics_port is not None:
             self.metrics_port = self.metrics.serve(cfg.metrics_host, cfg.metrics_port)
-        ctx: zmq.Context[Any] = zmq.Context()
+        ctx: zmq.Context[Any] = self._context or zmq.Context()
         pull = push = None
         self.guard = AuthGuard(ctx, cfg.curve, cfg.name)
         try:
@@ -119,7 +123,8 @@ class WorkerNode:
                 if sock is not None:
                     sock.close()
             self.guard.close()
-            ctx.term()
+            if self._context is None:
+                ctx.term()
             self.metrics.close()
         log.info("%s stopped: %s", cfg.name, self.stats.as_dict())
         return self.stats

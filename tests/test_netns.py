@@ -98,7 +98,8 @@ def test_producer_stages_and_collector_on_separate_hosts(
                 p.kill()
     r = load_report(report)
     assert r["events"]["produced"] == 12000
-    assert r["accounting_ok"] and r["events"]["lost"] == 0
+    assert r["accounting_ok"]
+    assert r["events"]["lost"] == 0
     assert "accounting: OK" in out
     ref = tmp_path / "ref.json"
     run_cli("replay", "--config", cfg, "--events", "12000", "--seed", "5", "--in-process", "--report", str(ref))

@@ -11,15 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from emulator.chain import ChainConfig, load_chain
 from emulator.errors import ConfigError
-from emulator.menu import load_menu
-from emulator.plots import ReportInputs, render_report
-from emulator.studies import Sample, collect
 from l1emu.commands.scan import add_source_options
-from streams.sources import open_source
+
+if TYPE_CHECKING:
+    from emulator.chain import ChainConfig
+    from emulator.studies.sample import Sample
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -75,6 +74,9 @@ def _check_report(path: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _signal(spec: str, args: argparse.Namespace, chain: ChainConfig) -> Sample:
+    from emulator.studies.sample import collect
+    from streams.sources import open_source
+
     name, sep, path = spec.partition("=")
     if not sep or not name or not path:
         msg = f"--signal {spec!r}: expected NAME=FILE.h5"
@@ -84,6 +86,13 @@ def _signal(spec: str, args: argparse.Namespace, chain: ChainConfig) -> Sample:
 
 
 def run(args: argparse.Namespace) -> int:
+    # imported here, not at the top: every l1emu command (node processes too) loads this module
+    from emulator.chain import load_chain
+    from emulator.menu import load_menu
+    from emulator.plots import ReportInputs, render_report
+    from emulator.studies.sample import collect
+    from streams.sources import open_source
+
     reports = [_check_report(p, _load(p)) for p in args.reports]
     turnons = dict(t.partition("=")[::2] for t in args.turnon)
     zb = cols = menu = None

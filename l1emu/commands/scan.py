@@ -11,12 +11,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from emulator.chain import load_chain
-from emulator.plots import plot_scan
-from emulator.plots._style import json_safe
-from emulator.studies import parse_range, scan_thresholds
-from streams.sources import open_source
-
 
 def add_source_options(p: argparse.ArgumentParser) -> None:
     """``--source/--events/--mu/--random-seed`` (``--seed`` names trigger seeds in these commands)."""
@@ -70,6 +64,13 @@ def _print(result: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # imported here, not at the top: every l1emu command (node processes too) loads this module
+    from emulator.chain import load_chain
+    from emulator.plots import plot_scan
+    from emulator.plots._style import json_safe
+    from emulator.studies.scan import parse_range, scan_thresholds
+    from streams.sources import open_source
+
     chain = load_chain(args.config)
     source = open_source(args.source, events=args.events, mu=args.mu, seed=args.random_seed)
     result = scan_thresholds(chain, source, _requests(args.seed, args.param), parse_range(args.range),
