@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all install run test lint typecheck unit prometheus bench clean
+.PHONY: all install run test lint typecheck unit prometheus chromium bench clean
 
 all: test
 
@@ -22,6 +22,12 @@ prometheus:
 	@command -v prometheus >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+
+# Debian's chromium, for the test that opens `l1emu report`'s HTML page headless.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
 # The main job: a Pythia 8 zero-bias sample at <mu> = 60, made on first use (the minimum-bias
 # pool is cached in ~/.cache/l1emu; about a minute the first time), replayed through the chain.
@@ -44,7 +50,7 @@ typecheck: install
 unit: install
 	$(BIN)/pytest -m "not integration"
 
-test: install prometheus
+test: install prometheus chromium
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest

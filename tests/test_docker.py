@@ -90,7 +90,8 @@ def test_metric_names_are_what_a_node_really_exports() -> None:
 def test_dockerfile_is_pinned_and_runs_unprivileged() -> None:
     text = (DOCKER / "Dockerfile").read_text()
     base = re.search(r"^FROM (\S+)", text, flags=re.M)
-    assert base is not None and re.search(r":\d+\.\d+\.\d+", base.group(1)), "pin the base image version"
+    assert base is not None
+    assert re.search(r":\d+\.\d+\.\d+", base.group(1)), "pin the base image version"
     assert "latest" not in base.group(1)
     assert re.search(r"^USER (?!root)\w+", text, flags=re.M)
     for image in (s["image"] for s in yaml.safe_load((DOCKER / "compose.yaml").read_text())["services"].values()):
