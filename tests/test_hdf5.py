@@ -48,8 +48,10 @@ def test_bad_files_name_the_file_and_problem(tmp_path: Path) -> None:
         del f["events/jet_pt"]
     with pytest.raises(SourceError, match=r"missing columns \['jet_pt'\]"):
         HDF5Source(good)
-    with pytest.raises(SourceError, match="unknown source type"):
-        open_source(tmp_path / "events.csv")  # any suffix without a reader
+    csv = tmp_path / "events.csv"
+    csv.write_text("pt,eta\n")
+    with pytest.raises(SourceError, match="unknown file type"):
+        open_source(csv)
 
 
 def test_truncated_file_is_reported(tmp_path: Path) -> None:

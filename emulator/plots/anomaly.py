@@ -66,7 +66,17 @@ def _efficiency(col: str, study: Mapping[str, Any], out_dir: Path) -> PlotFile:
 
 
 def plot_anomaly(col: str, study: Mapping[str, Any], out_dir: Path) -> list[PlotFile]:
-    """The three plots of one score column (efficiency only when there are signals)."""
+    """The three plots of one score column (efficiency only when there are signals).
+
+    >>> import tempfile
+    >>> from emulator.studies import Sample, anomaly_study
+    >>> n = 1000
+    >>> zb = Sample("zb", ("A",), np.zeros((n, 1), bool), np.ones(n), np.zeros(n),
+    ...             {"score_axo": np.linspace(0, 10, n)})
+    >>> study = anomaly_study(zb, [], crossing_rate_khz=1000.0)
+    >>> [p.name for p in plot_anomaly("score_axo", study["score_axo"], Path(tempfile.mkdtemp()))]
+    ['score_axo_distributions', 'score_axo_rate']
+    """
     plots = [_distributions(col, study, out_dir), _rate(col, study, out_dir)]
     if study["efficiency"]:
         plots.append(_efficiency(col, study, out_dir))

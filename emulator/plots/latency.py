@@ -49,7 +49,16 @@ def _histogram(name: str, h: Mapping[str, Any], out_dir: Path, right: str) -> Pl
 
 
 def plot_latency(study: Mapping[str, Any], out_dir: Path, *, right: str = "") -> list[PlotFile]:
-    """Percentile bars (rows with samples) and one plot per histogram in the study."""
+    """Percentile bars (rows with samples) and one plot per histogram in the study.
+
+    >>> import tempfile
+    >>> s = {"p50": 2.0, "p90": 3.0, "p99": 5.0, "max": 9.0, "mean": 2.5, "samples": 10.0}
+    >>> from emulator.studies import latency_study
+    >>> hist = {"edges_us": [1.0, 10.0, 100.0], "counts": [7, 3]}
+    >>> study = latency_study({"latency_us": {"end_to_end": {**s, "hist": hist}, "stages": {}}})
+    >>> [p.name for p in plot_latency(study, Path(tempfile.mkdtemp()))]
+    ['latency_percentiles', 'latency_end_to_end']
+    """
     rows = [r for r in study["rows"] if r["samples"] > 0]
     plots = [_percentiles(rows, out_dir, right)] if rows else []
     plots += [_histogram(n, h, out_dir, right) for n, h in study["histograms"].items()]

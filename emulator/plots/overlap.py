@@ -14,7 +14,15 @@ __all__ = ["plot_overlap", "plot_prescale_columns", "plot_pure_rates"]
 
 
 def plot_overlap(study: Mapping[str, Any], out_dir: Path, *, right: str = "") -> PlotFile:
-    """Row-normalised overlap fractions: row i, column j = share of seed i's events where j also fired."""
+    """Row-normalised overlap fractions: row i, column j = share of seed i's events where j also fired.
+
+    >>> import tempfile
+    >>> from emulator.studies import overlap_study
+    >>> rep = {"seeds": {"A": {"rate_khz": 2.0, "pure_rate_khz": 1.0}, "B": {"rate_khz": 1.0, "pure_rate_khz": 0.0}},
+    ...        "overlap": {"seeds": ["A", "B"], "counts": [[4, 2], [2, 2]]}}
+    >>> plot_overlap(overlap_study(rep), Path(tempfile.mkdtemp())).png.name
+    'overlap.png'
+    """
     seeds = study["seeds"]
     frac = np.asarray(study["fraction"])
     with style():
@@ -53,7 +61,14 @@ def plot_pure_rates(study: Mapping[str, Any], out_dir: Path, *, right: str = "")
 
 
 def plot_prescale_columns(cols: Mapping[str, Any], out_dir: Path, *, right: str = "") -> PlotFile:
-    """Total L1 rate of every prescale column with its statistical error."""
+    """Total L1 rate of every prescale column with its statistical error.
+
+    >>> import tempfile
+    >>> cols = {"columns": ["a", "b"], "default_column": "a", "total_rate_khz": [90.0, 60.0],
+    ...         "total_rate_err_khz": [3.0, 2.0]}
+    >>> plot_prescale_columns(cols, Path(tempfile.mkdtemp())).name
+    'prescale_columns'
+    """
     names = cols["columns"]
     with style():
         fig, ax = figure()

@@ -31,6 +31,13 @@ def plot_pileup(
     """Total rate (no ``seeds``) or the given seeds' rates vs ⟨μ⟩, with fits (dashed) and extrapolations (stars).
 
     Without ``seeds`` only the total menu rate is drawn; ``seeds`` beyond ``max_seeds`` are left out.
+
+    >>> import tempfile
+    >>> from emulator.studies import pileup_study
+    >>> s = {"rate_khz": [1.0, 2.0, 3.5], "rate_err_khz": [0.1] * 3}
+    >>> study = pileup_study({"mu": [40, 60, 80], "events": [9] * 3, "seeds": {"A": s}, "total": s})
+    >>> plot_pileup(study, Path(tempfile.mkdtemp()), seeds=["A"]).name
+    'pileup_seeds'
     """
     mu = np.asarray(study["mu"], np.float64)
     top = max([*study["mu"], *study["target_mu"]], default=1.0)

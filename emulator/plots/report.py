@@ -163,6 +163,13 @@ def render_report(inp: ReportInputs, out_dir: Path, *, embed: bool = True) -> di
     """Write every applicable plot, ``studies.json`` and ``index.html`` into ``out_dir``.
 
     Returns ``{"html": path, "plots": [names], "studies": {...}}``.
+
+    >>> import tempfile
+    >>> from emulator.replay import ReplayOptions, replay
+    >>> rep = replay(ReplayOptions(config="configs/default.yaml", events=2000, in_process=True))
+    >>> out = render_report(ReportInputs(report=rep), Path(tempfile.mkdtemp()))
+    >>> "overlap" in out["plots"], out["html"].endswith("index.html")
+    (True, True)
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     out = _Out()

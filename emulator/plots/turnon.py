@@ -15,7 +15,15 @@ __all__ = ["plot_turnon"]
 
 
 def plot_turnon(seed: str, sample: str, quantity: str, t: Mapping[str, Any], out_dir: Path) -> PlotFile:
-    """Efficiency with Clopper–Pearson errors, the erf fit and the 50 % / 95 % points."""
+    """Efficiency with Clopper–Pearson errors, the erf fit and the 50 % / 95 % points.
+
+    >>> import tempfile
+    >>> from emulator.studies import turnon
+    >>> x = np.linspace(0, 100, 5000)
+    >>> t = turnon(x, x > 30, np.linspace(0, 100, 21))
+    >>> plot_turnon("SingleMu18", "sig", "gen_mu_pt", t, Path(tempfile.mkdtemp())).name
+    'turnon_SingleMu18_sig'
+    """
     x = np.asarray(t["centres"])
     with style():
         fig, ax = figure()

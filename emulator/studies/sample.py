@@ -83,7 +83,15 @@ class SampleCollector:
 
 
 class ColumnRates:
-    """Total and per-seed rates of every prescale column, counters in event order."""
+    """Total and per-seed rates of every prescale column, counters in event order.
+
+    >>> from emulator.menu import load_menu
+    >>> cols = ColumnRates(load_menu("configs/menus/cms2024.yaml"), crossing_rate_khz=28608.8)
+    >>> raw = np.ones((4, len(cols.menu.seed_names)), bool)
+    >>> cols.update(EventBatch.empty(4).with_columns(seeds_raw=raw, weight=np.ones(4, np.float32)))
+    >>> cols.result()["total_rate_khz"][0]
+    28608.8
+    """
 
     def __init__(self, menu: Menu, *, crossing_rate_khz: float) -> None:
         self.menu = menu

@@ -1,7 +1,7 @@
 """Efficiency turn-ons of seeds against a generator-level quantity, with Clopper–Pearson errors.
 
 Efficiency in a bin = events where the seed passed (before prescales: the condition's
-efficiency) / events in the bin. Weighted samples use effective counts
+efficiency) / events in the bin; empty bins have no efficiency (NaN, ``null`` in JSON). Weighted samples use effective counts
 ``n_eff = (Σw)²/Σw²`` in the interval. The 50 % / 95 % points come from an erf fit
 ``ε(x) = P/2 · (1 + erf((x − x50)/(√2 σ)))`` (``x95 = x50 + 1.645 σ``, relative to the
 plateau P) and, independently, from where the measured efficiency first crosses
@@ -131,8 +131,8 @@ def turnon(
         "x50": fit["x50"], "x95": fit["x50"] + float(special.ndtri(0.95)) * fit["sigma"]}  # fmt: skip
     return {
         "edges": list(map(float, edges)), "centres": centres.tolist(), "events": sw.tolist(),
-        "passed": kw.tolist(), "efficiency": np.nan_to_num(eff, nan=0.0).tolist(),
-        "err_low": np.nan_to_num(eff - lo, nan=0.0).tolist(), "err_high": np.nan_to_num(hi - eff, nan=0.0).tolist(),
+        "passed": kw.tolist(), "efficiency": eff.tolist(),  # NaN (null in JSON): an empty bin
+        "err_low": (eff - lo).tolist(), "err_high": (hi - eff).tolist(),
         "fit": fit,
         "points": {"fit": fit_points,
                    "interpolated": {"x50": _crossing(centres, eff, 0.5), "x95": _crossing(centres, eff, 0.95)}},
