@@ -110,12 +110,23 @@ class EventBatch:
 
     # -- derivation ---------------------------------------------------------
     def with_columns(self, **new: np.ndarray) -> EventBatch:
-        """A batch with extra or replaced columns (others shared)."""
-        return EventBatch({**self.columns, **new}, self.meta, self.schema_version)
+        """A batch with extra or replaced columns (others shared); only new ones are checked."""
+        out = self._trusted({**self.columns, **new}, self.meta, self.schema_version)
+        out._validate_columns(new)
+        return out
 
     def with_meta(self, **changes: Any) -> EventBatch:
-        """A batch with changed :class:`BatchMeta` fields."""
-        return EventBatch(self.columns, replace(self.meta, **changes), self.schema_version)
+        """A batch with changed :class:`BatchMeta` fields (columns shared, not re-checked)."""
+        return self._trusted(self.columns, replace(self.meta, **changes), self.schema_version)
+
+    @classmethod
+    def _trusted(cls, columns: Mapping[str, np.ndarray], meta: BatchMeta, version: int) -> EventBatch:
+        """Build without re-validating columns that an existing batch already validated."""
+        out = object.__new__(cls)
+        object.__setattr__(out, "columns", dict(columns))
+        object.__setattr__(out, "meta", meta)
+        object.__setattr__(out, "schema_version", version)
+        return out
 
     def select(self, index: slice | np.ndarray) -> EventBatch:
         """A sub-batch (slice or boolean/integer index). ``meta.first`` is kept."""
@@ -139,8 +150,19 @@ class EventBatch:
                     f"got {arr.dtype}{arr.shape}"
                 )
                 raise WireFormatError(msg, kind="schema")
-        for name, arr in self.columns.items():
-            if name in BASE_COLUMNS:
+        self._validate_columns({k: v for k, v in self.columns.items() if k not in BASE_COLUMNS})
+
+    def _validate_columns(self, columns: Mapping[str, np.ndarray]) -> None:
+        n = len(self)
+        for name, arr in columns.items():
+            spec = BASE_COLUMNS.get(name)
+            if spec is not None:
+                if arr.dtype != spec.dtype or arr.shape != (n, *spec.shape):
+                    msg = (
+                        f"column {name!r}: expected {spec.dtype}{(n, *spec.shape)}, "
+                        f"got {arr.dtype}{arr.shape}"
+                    )
+                    raise WireFormatError(msg, kind="schema")
                 continue
             if not COLUMN_NAME_RE.match(name):
                 msg = f"invalid column name {name!r}"

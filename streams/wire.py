@@ -176,44 +176,65 @@ def _check_common(header: Mapping[str, Any], limits: Limits) -> tuple[str, str, 
     return kind, stream, seq, first, n, sent_t
 
 
-def _column_specs(
-    header: Mapping[str, Any], n: int, limits: Limits
-) -> list[tuple[str, np.dtype, tuple[int, ...], int]]:
+_Spec = tuple[str, np.dtype, tuple[int, ...], int]
+_SPEC_CACHE: dict[tuple[str, str, tuple[int, ...]], _Spec] = {}
+_SPEC_CACHE_MAX = 4096
+
+
+def _column_spec(entry: Any) -> _Spec:
+    """One validated ``[name, dtype, shape]`` entry (cached: batches repeat their columns)."""
+    key = None
+    if type(entry) is list and len(entry) == 3 and type(entry[2]) is list:
+        try:
+            key = (entry[0], entry[1], tuple(entry[2]))
+            hit = _SPEC_CACHE.get(key)
+        except TypeError:  # unhashable junk: validate the long way and fail there
+            key, hit = None, None
+        if hit is not None:
+            return hit
+    if not (isinstance(entry, list) and len(entry) == 3):
+        msg = f"column entry {entry!r} is not [name, dtype, shape]"
+        raise WireFormatError(msg, kind="header")
+    name, dtype_str, shape = entry
+    if not isinstance(name, str) or not COLUMN_NAME_RE.match(name):
+        msg = f"column name {name!r} is invalid"
+        raise WireFormatError(msg, kind="header")
+    if not isinstance(dtype_str, str) or dtype_str not in ALLOWED_DTYPES:
+        msg = f"column {name!r}: dtype {dtype_str!r} is not allowed"
+        raise WireFormatError(msg, kind="dtype")
+    if not (
+        isinstance(shape, list) and 1 <= len(shape) <= 4
+        and all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 1 << 31 for d in shape)
+    ):
+        msg = f"column {name!r}: shape {shape!r} is invalid"
+        raise WireFormatError(msg, kind="shape")
+    dtype = np.dtype(dtype_str)
+    spec = (name, dtype, tuple(shape), math.prod(shape) * dtype.itemsize)
+    if key is not None:
+        if len(_SPEC_CACHE) >= _SPEC_CACHE_MAX:
+            _SPEC_CACHE.clear()
+        _SPEC_CACHE[key] = spec
+    return spec
+
+
+def _column_specs(header: Mapping[str, Any], n: int, limits: Limits) -> list[_Spec]:
     cols = _field(header, "cols", list)
     if len(cols) > limits.max_columns:
         msg = f"{len(cols)} columns exceed the limit of {limits.max_columns}"
         raise WireFormatError(msg, kind="oversize")
-    specs: list[tuple[str, np.dtype, tuple[int, ...], int]] = []
-    seen: set[str] = set()
+    specs = [_column_spec(entry) for entry in cols]
+    if len({s[0] for s in specs}) != len(specs):
+        msg = "column names repeat"
+        raise WireFormatError(msg, kind="header")
     total = 0
-    for entry in cols:
-        if not (isinstance(entry, list) and len(entry) == 3):
-            msg = f"column entry {entry!r} is not [name, dtype, shape]"
-            raise WireFormatError(msg, kind="header")
-        name, dtype_str, shape = entry
-        if not isinstance(name, str) or not COLUMN_NAME_RE.match(name) or name in seen:
-            msg = f"column name {name!r} is invalid or repeated"
-            raise WireFormatError(msg, kind="header")
-        seen.add(name)
-        if not isinstance(dtype_str, str) or dtype_str not in ALLOWED_DTYPES:
-            msg = f"column {name!r}: dtype {dtype_str!r} is not allowed"
-            raise WireFormatError(msg, kind="dtype")
-        if not (
-            isinstance(shape, list) and 1 <= len(shape) <= 4
-            and all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 1 << 31 for d in shape)
-        ):
-            msg = f"column {name!r}: shape {shape!r} is invalid"
-            raise WireFormatError(msg, kind="shape")
+    for name, _, shape, nbytes in specs:
         if shape[0] != n:
             msg = f"column {name!r}: {shape[0]} events but header says n={n}"
             raise WireFormatError(msg, kind="shape")
-        dtype = np.dtype(dtype_str)
-        nbytes = math.prod(shape) * dtype.itemsize
         total += nbytes
         if total > limits.max_message_bytes:
             msg = f"message payload exceeds the limit of {limits.max_message_bytes} bytes"
             raise WireFormatError(msg, kind="oversize")
-        specs.append((name, dtype, tuple(shape), nbytes))
     return specs
 
 

@@ -88,7 +88,8 @@ def test_float_mantissas_cast_like_integers(t: FixedType, data: st.DataObject) -
     ms = data.draw(st.lists(st.integers(-(2**52), 2**52), min_size=1, max_size=20))
     got, n_ovf, _ = float_cast(np.array(ms, np.float64), t, frac=frac)
     want, n_want = fixed_cast(np.array(ms, np.int64), frac, t)
-    assert got.tolist() == want.tolist() and n_ovf == n_want
+    assert got.tolist() == want.tolist()
+    assert n_ovf == n_want
 
 
 @given(fixed_types(), st.data())
@@ -99,7 +100,8 @@ def test_to_float_rounds_half_even(t: FixedType, data: st.DataObject) -> None:
     m = np.array(ms, np.int64)
     as64 = to_float(m, t, np.float64)
     as32 = to_float(m, t, np.float32)
-    assert as32.dtype == np.float32 and as64.dtype == np.float64
+    assert as32.dtype == np.float32
+    assert as64.dtype == np.float64
     for k, mant in enumerate(ms):
         exact = Fraction(mant) * Fraction(2) ** -t.fractional
         assert as64[k] == float(exact)  # Python's float(Fraction) rounds half to even
@@ -192,7 +194,7 @@ def test_casts_equal_ap_fixed(ap_fixed_harness: Path) -> None:
     ])  # fmt: skip
     lo, hi = _SOURCE.min_int, _SOURCE.max_int
     ms = np.concatenate([rng.integers(lo, hi, 2000), rng.integers(-(2**20), 2**20, 2000), [lo, hi, 0, -1]])
-    feed = [str(len(xs))] + ["%x" % struct.unpack("<Q", struct.pack("<d", x))[0] for x in xs]
+    feed = [str(len(xs))] + [f"{struct.unpack('<Q', struct.pack('<d', x))[0]:x}" for x in xs]
     feed += [str(int(m) & ((1 << _SOURCE.width) - 1)) for m in ms]
     proc = subprocess.run([str(ap_fixed_harness)], input="\n".join(feed), capture_output=True, text=True, timeout=120)
     rows = proc.stdout.strip().split("\n")

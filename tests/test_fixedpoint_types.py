@@ -36,7 +36,7 @@ def test_spelling_round_trips(t: FixedType) -> None:
     "text", ["ap_int<8>", "ap_fixed<16>", "ap_fixed<16,6,AP_FOO>", "ap_fixed<8,3,AP_TRN,AP_WRAP,2>", "float"]
 )
 def test_parse_refuses_unsupported_spellings(text: str) -> None:
-    with pytest.raises(FixedPointError, match="ap_fixed|saturation bits|parse"):
+    with pytest.raises(FixedPointError, match=r"ap_fixed|saturation bits|parse"):
         FixedType.parse(text)
 
 

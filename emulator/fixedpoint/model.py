@@ -21,7 +21,9 @@ from __future__ import annotations
 import json
 import math
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -81,17 +83,20 @@ class FixedPointModel:
         return math.prod(self.output_shape)
 
     # -- inference ------------------------------------------------------------
-    def predict(self, X: np.ndarray) -> np.ndarray:
+    def predict(self, X: np.ndarray, *, threads: int = 1) -> np.ndarray:
         """What ``hls_model.predict(X)`` returns: float32 for float32 input, else float64,
-        shape ``(n, n_outputs)``, or ``(n_outputs,)`` for a single event."""
+        shape ``(n, n_outputs)``, or ``(n_outputs,)`` for a single event.
+
+        ``threads > 1`` splits large batches over threads (the kernels release the GIL).
+        """
         x, single = self._prepare(X)
-        y = to_float(self._run(x, None), self.output_type, x.dtype)
+        y = to_float(self._run_threads(x, threads), self.output_type, x.dtype)
         return y[0] if single else y
 
-    def predict_mantissas(self, X: np.ndarray) -> np.ndarray:
+    def predict_mantissas(self, X: np.ndarray, *, threads: int = 1) -> np.ndarray:
         """The output as int64 mantissas ``(n, n_outputs)`` of :attr:`output_type`."""
         x, _ = self._prepare(X)
-        return self._run(x, None)
+        return self._run_threads(x, threads)
 
     def audit(self, X: np.ndarray) -> OverflowReport:
         """Per layer and cast site, how many values wrapped or saturated on this batch."""
@@ -115,9 +120,22 @@ class FixedPointModel:
             raise FixedPointError(msg)
         return arr.reshape(arr.shape[0], n_in), False
 
-    def _run(self, x: np.ndarray, tally: Tally | None) -> np.ndarray:
+    def _run_threads(self, x: np.ndarray, threads: int) -> np.ndarray:
         n = x.shape[0]
+        n_chunks = min(max(threads, 1), math.ceil(n / self.block_size))
+        if n_chunks <= 1:
+            return self._run(x, None)
         out = np.empty((n, self.n_outputs), np.int64)
+        bounds = np.linspace(0, n, n_chunks + 1).astype(int)
+        with ThreadPoolExecutor(n_chunks) as pool:
+            jobs = [pool.submit(self._run, x[a:b], None, out[a:b]) for a, b in pairwise(bounds)]
+            for job in jobs:
+                job.result()
+        return out
+
+    def _run(self, x: np.ndarray, tally: Tally | None, out: np.ndarray | None = None) -> np.ndarray:
+        n = x.shape[0]
+        out = np.empty((n, self.n_outputs), np.int64) if out is None else out
         run = Run(tally, self._scratch())
         for b0 in range(0, n, self.block_size):
             block = x[b0 : b0 + self.block_size]

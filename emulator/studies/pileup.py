@@ -56,11 +56,11 @@ def profile_from_bins(report: Mapping[str, Any], *, min_events: int = 50) -> dic
 
 
 def mean_pileup(report: Mapping[str, Any]) -> float:
-    """⟨μ⟩ of a report: ``run.mu`` when recorded, else the event-weighted mean of pileup-bin centres."""
-    mu = report.get("run", {}).get("mu")
-    if mu is not None:
-        return float(mu)
+    """⟨μ⟩ of a report: ``pileup.mean`` or ``run.mu`` when recorded, else the mean of pileup-bin centres."""
     pu = report["pileup"]
+    for mu in (pu.get("mean"), report.get("run", {}).get("mu")):
+        if mu is not None:
+            return float(mu)
     edges = np.asarray(pu["edges"], np.float64)
     events = np.asarray(pu["events"], np.float64)
     if events.sum() <= 0:
