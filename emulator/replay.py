@@ -27,7 +27,6 @@ from streams.collector import CollectorConfig, CollectorNode, CollectorResult
 from streams.errors import ConfigError
 from streams.event import EventBatch
 from streams.latency import LatencyRecorder
-from streams.metrics import NodeMetrics
 from streams.sources import open_source
 from streams.transport import LinkOptions
 
@@ -145,11 +144,9 @@ def replay(
         if opts.in_process:
             return _replay_in_process(chain, menu, source, opts, run)
         plan = build_plan(chain, producers=opts.producers, ipc_dir=ipc_dir)
-        metrics = NodeMetrics("collector", "collector")
-        sink = RateSink(menu, chain, column=opts.column, metrics=metrics)
-        cfg = replace(collector_config(chain, plan), expected_events=len(source))
-        collector = CollectorNode(cfg, sink)
-        collector.metrics = metrics
+        collector = CollectorNode(replace(collector_config(chain, plan), expected_events=len(source)))
+        sink = RateSink(menu, chain, column=opts.column, metrics=collector.metrics)
+        collector.sink = sink
         with Supervisor(opts.run_dir, max_restarts=opts.max_restarts) as procs:
             thread = collector.start_thread()
             for w in plan.workers:

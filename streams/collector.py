@@ -18,11 +18,11 @@ from typing import Any, Protocol
 
 import zmq
 
+from streams._node import NodeBase
 from streams._reorder import Entry, ReorderBuffer
 from streams.errors import WireFormatError
 from streams.event import EventBatch
 from streams.latency import LatencyRecorder
-from streams.metrics import NodeMetrics
 from streams.security import AuthGuard, CurveSetup
 from streams.transport import LinkOptions, make_pull, recv_frames
 from streams.wire import DEFAULT_LIMITS, Limits, Message, decode
@@ -112,37 +112,26 @@ class CollectorResult:
         }
 
 
-class CollectorNode:
+class CollectorNode(NodeBase):
     """Pulls from the last stage until every produced event is accounted for."""
 
     def __init__(self, config: CollectorConfig, sink: BatchSink | None = None) -> None:
+        super().__init__(config.name, "collector")
         self.config = config
         self.sink = sink
         self.result = CollectorResult()
-        self.metrics = NodeMetrics(config.name, "collector")
-        self.metrics_port: int | None = None
         self.ready = threading.Event()  # every expected worker said hello
         self.complete = threading.Event()  # every produced event accounted for
         self.done_collecting = threading.Event()  # complete, or gave up: nodes may be stopped
-        self.stop_event = threading.Event()
         self._reorder = ReorderBuffer()
         self._eos: set[str] = set()
         self._hello: set[str] = set()
         self._final: set[str] = set()
 
-    def start_thread(self) -> threading.Thread:
-        t = threading.Thread(target=self.run, name=self.config.name, daemon=True)
-        t.start()
-        return t
-
-    def stop(self) -> None:
-        self.stop_event.set()
-
     # -- main loop ------------------------------------------------------------
     def run(self) -> CollectorResult:
         cfg = self.config
-        if cfg.metrics_port is not None:
-            self.metrics_port = self.metrics.serve(cfg.metrics_host, cfg.metrics_port)
+        self.serve_metrics(cfg.metrics_host, cfg.metrics_port)
         if not cfg.expected_workers:
             self.ready.set()
         ctx: zmq.Context[Any] = zmq.Context()

@@ -9,15 +9,14 @@ every event is in.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import zmq
 
+from streams._node import NodeBase
 from streams._sender import Sender
-from streams.metrics import NodeMetrics
 from streams.security import AuthGuard, CurveSetup
 from streams.sources.base import Source
 from streams.transport import LinkOptions, make_push
@@ -60,29 +59,18 @@ class ProducerStats:
     t_last: float = 0.0
 
 
-class ProducerNode:
+class ProducerNode(NodeBase):
     """Pushes a source shard downstream; ``run`` blocks until end-of-stream is sent."""
 
     def __init__(self, config: ProducerConfig, source: Source) -> None:
+        super().__init__(config.name, "producer")
         self.config = config
         self.source = source
         self.stats = ProducerStats()
-        self.stop_event = threading.Event()
-        self.metrics = NodeMetrics(config.name, "producer")
-        self.metrics_port: int | None = None
-
-    def start_thread(self) -> threading.Thread:
-        t = threading.Thread(target=self.run, name=self.config.name, daemon=True)
-        t.start()
-        return t
-
-    def stop(self) -> None:
-        self.stop_event.set()
 
     def run(self) -> ProducerStats:
         cfg = self.config
-        if cfg.metrics_port is not None:
-            self.metrics_port = self.metrics.serve(cfg.metrics_host, cfg.metrics_port)
+        self.serve_metrics(cfg.metrics_host, cfg.metrics_port)
         produced = self.metrics.produced.labels(node=cfg.name)
         ctx: zmq.Context[Any] = zmq.Context()
         guard = AuthGuard(ctx, cfg.curve, cfg.name)

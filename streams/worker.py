@@ -15,7 +15,6 @@ drops, errors, other nodes' heartbeats) are forwarded unchanged.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections import Counter as Tally
 from collections.abc import Callable
@@ -24,10 +23,10 @@ from typing import Any, Literal
 
 import zmq
 
+from streams._node import NodeBase
 from streams._sender import Sender
 from streams.errors import L1EmuError, WireFormatError
 from streams.event import EventBatch, StageTrace
-from streams.metrics import NodeMetrics
 from streams.security import AuthGuard, CurveSetup
 from streams.transport import LinkOptions, make_pull, make_push, recv_frames
 from streams.wire import DEFAULT_LIMITS, Limits, Message, check_content, decode, encode_notice
@@ -76,35 +75,24 @@ class WorkerStats:
         }
 
 
-class WorkerNode:
+class WorkerNode(NodeBase):
     """One worker of one stage; ``run`` blocks, ``start_thread`` runs it in a thread."""
 
     def __init__(
         self, config: WorkerConfig, process: Callable[[EventBatch], EventBatch], *,
         context: zmq.Context[Any] | None = None,
     ) -> None:
+        super().__init__(config.name, config.stage)
         self.config = config
         self._context = context  # shared context (inproc links in tests); else one of its own
         self.process = process
         self.stats = WorkerStats()
-        self.stop_event = threading.Event()
-        self.metrics = NodeMetrics(config.name, config.stage)
-        self.metrics_port: int | None = None
         self._last_hb = 0.0
         self._dirty = True
 
-    def start_thread(self) -> threading.Thread:
-        t = threading.Thread(target=self.run, name=self.config.name, daemon=True)
-        t.start()
-        return t
-
-    def stop(self) -> None:
-        self.stop_event.set()
-
     def run(self) -> WorkerStats:
         cfg = self.config
-        if cfg.metrics_port is not None:
-            self.metrics_port = self.metrics.serve(cfg.metrics_host, cfg.metrics_port)
+        self.serve_metrics(cfg.metrics_host, cfg.metrics_port)
         ctx: zmq.Context[Any] = self._context or zmq.Context()
         pull = push = None
         self.guard = AuthGuard(ctx, cfg.curve, cfg.name)

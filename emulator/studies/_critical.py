@@ -99,6 +99,5 @@ def critical_score(batch: EventBatch, cond: HwScore) -> np.ndarray:
     if col.ndim != 1 or col.dtype.kind not in "iuf":
         msg = f"score column {cond.column!r} must be a numeric (N,) column, got {col.dtype}{col.shape}"
         raise StageError(msg)
-    return np.where(np.isnan(col), -np.inf, col.astype(np.float64)) if col.dtype.kind == "f" else col.astype(
-        np.float64
-    )
+    c = col.astype(np.float64)
+    return np.where(np.isnan(c), -np.inf, c)

@@ -114,22 +114,21 @@ class _SeedCurve:
         t = self.target
         c = critical_values(menu, t, batch)
         if self.hw is None:
-            dtype = batch[t_col].dtype if (t_col := _score_column(menu, t)) else None
-            self.hw = hw_thresholds(menu, t, self.values, score_dtype=dtype)
+            column = _score_column(menu, t)
+            self.hw = hw_thresholds(menu, t, self.values, score_dtype=batch[column].dtype if column else None)
+        # before prescales: events sorted by critical value, cumulative sums read at every threshold
         order = np.argsort(-c, kind="stable")
         ws = w[order]
         cum = np.vstack([np.cumsum(ws), np.cumsum(ws * ws), np.arange(1, len(ws) + 1)])
         n_pass = np.searchsorted(-c[order], -self.hw, side="right")  # events with c >= h
         self.raw += np.where(n_pass > 0, cum[:, np.maximum(n_pass - 1, 0)], 0.0)
-        passed = c[:, None] >= self.hw[None, :]
-        if t.prescale == 1:
-            self.post = self.raw
-        else:
+        if t.prescale != 1:  # after prescales: the counters of every threshold, in event order
+            passed = c[:, None] >= self.hw[None, :]
             fired, self.counters = apply_prescales(passed, np.full(len(self.hw), t.prescale), self.counters)
             self.post += np.vstack([w @ fired, (w * w) @ fired, fired.sum(axis=0)])
         if "seeds_raw" in batch:
             self.checked += len(batch)
-            self.mismatches += int((passed[:, -1] != batch["seeds_raw"][:, t.index]).sum())
+            self.mismatches += int(((c >= self.hw[-1]) != batch["seeds_raw"][:, t.index]).sum())
 
     def result(self, total_w: float, k_khz: float) -> dict[str, Any]:
         t = self.target
@@ -140,8 +139,9 @@ class _SeedCurve:
             return {"rate_khz": (sums[0, sl] * scale).tolist(), "rate_err_khz": (np.sqrt(sums[1, sl]) * scale).tolist(),
                     "count": np.asarray(sums[2, sl]).astype(np.int64).tolist()}  # fmt: skip
 
-        body, raw = curve(self.post, slice(0, -1)), curve(self.raw, slice(0, -1))
-        menu_post, menu_raw = curve(self.post, -1), curve(self.raw, -1)
+        post = self.raw if t.prescale == 1 else self.post
+        body, raw = curve(post, slice(0, -1)), curve(self.raw, slice(0, -1))
+        menu_post, menu_raw = curve(post, -1), curve(self.raw, -1)
         return {
             "seed": t.seed, "param": t.param, "kind": t.kind, "unit": t.unit, "cut": t.describe(),
             "prescale": t.prescale, "thresholds": self.values[:-1].tolist(), "hw_thresholds": hw[:-1].tolist(),

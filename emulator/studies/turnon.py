@@ -1,8 +1,8 @@
 """Efficiency turn-ons of seeds against a generator-level quantity, with Clopper–Pearson errors.
 
 Efficiency in a bin = events where the seed passed (before prescales: the condition's
-efficiency) / events in the bin; empty bins have no efficiency (NaN, ``null`` in JSON). Weighted samples use effective counts
-``n_eff = (Σw)²/Σw²`` in the interval. The 50 % / 95 % points come from an erf fit
+efficiency) / events in the bin; empty bins have no efficiency (NaN, ``null`` in JSON).
+Weighted samples use effective counts ``n_eff = (Σw)²/Σw²`` in the interval. The 50 % / 95 % points come from an erf fit
 ``ε(x) = P/2 · (1 + erf((x − x50)/(√2 σ)))`` (``x95 = x50 + 1.645 σ``, relative to the
 plateau P) and, independently, from where the measured efficiency first crosses
 0.5 and 0.95 (linear interpolation between bin centres).
