@@ -92,6 +92,8 @@ class RateAccumulator:
         self.overlap = np.zeros((s, s), np.int64)
         self.pu_events = np.zeros(nb, np.int64)
         self.pu_w = np.zeros(nb)
+        self.pu_sum_w = 0.0  # Σ w·pileup over every event, for the sample's mean pileup
+        self.pu_total_w = 0.0
         self.pu_accepted_w = np.zeros(nb)
         self.pu_seed_w = np.zeros((nb, s))
 
@@ -122,6 +124,8 @@ class RateAccumulator:
 
     def _update_pileup(self, pileup: np.ndarray, w: np.ndarray, fired: np.ndarray, l1a: np.ndarray) -> None:
         nb = len(self.pu_events)
+        self.pu_sum_w += float((w * pileup).sum())
+        self.pu_total_w += float(w.sum())
         b = np.searchsorted(self.edges, pileup, side="right") - 1
         inside = (b >= 0) & (b < nb)
         b, w, fired, l1a = b[inside], w[inside], fired[inside], l1a[inside]
@@ -173,6 +177,7 @@ class RateAccumulator:
             frac = np.where(self.pu_w[:, None] > 0, self.pu_seed_w / self.pu_w[:, None], 0.0)
             tot = np.where(self.pu_w > 0, self.pu_accepted_w / self.pu_w, 0.0)
         return {
+            "mean": self.pu_sum_w / self.pu_total_w if self.pu_total_w > 0 else 0.0,
             "edges": self.edges.tolist(),
             "events": self.pu_events.tolist(),
             "total_rate_khz": (tot * self.crossing_rate_khz).tolist(),

@@ -141,6 +141,8 @@ def replay(
         run = {"events_requested": len(source), "source": source.name, "transport": chain.stream.transport,
                "workers": {s.name: s.workers for s in chain.stages}, "producers": opts.producers,
                "rate_hz": opts.rate_hz, "in_process": opts.in_process}
+        if source.name == "parametric":
+            run["mu"] = opts.mu
         if opts.in_process:
             return _replay_in_process(chain, menu, source, opts, run)
         plan = build_plan(chain, producers=opts.producers, ipc_dir=ipc_dir)

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -41,12 +42,20 @@ class LatencyRecorder:
     def __len__(self) -> int:
         return len(self._values)
 
-    def summary_us(self) -> dict[str, float]:
+    def summary_us(self) -> dict[str, Any]:
         v = np.asarray(self._values, np.float64) * 1e6
         w = np.asarray(self._weights, np.float64)
         p = weighted_percentiles(v, w, list(_QUANTILES.values()))
         out = dict(zip(_QUANTILES, p, strict=True))
         out["max"] = float(v.max()) if v.size else 0.0
+        out["hist"] = _log_histogram(v, w)
         out["mean"] = float((v * w).sum() / w.sum()) if v.size else 0.0
         out["samples"] = float(v.size)
         return out
+
+
+def _log_histogram(values_us: np.ndarray, weights: np.ndarray) -> dict[str, list[float]]:
+    """Event-weighted histogram on fixed log-spaced edges (0.1 µs … 100 s, 10 bins a decade)."""
+    edges = np.logspace(-1, 8, 91)
+    counts, _ = np.histogram(np.clip(values_us, edges[0], edges[-1]), bins=edges, weights=weights)
+    return {"edges_us": edges.tolist(), "counts": counts.tolist()}

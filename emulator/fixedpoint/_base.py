@@ -11,17 +11,19 @@ from __future__ import annotations
 import dataclasses
 import math
 import typing
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, ClassVar
 
 import numpy as np
 
 from emulator.fixedpoint.audit import Tally
-from emulator.fixedpoint.cast import fixed_cast
+from emulator.fixedpoint.cast import fixed_cast, float_cast
 from emulator.fixedpoint.errors import FixedPointError
 from emulator.fixedpoint.types import FixedType
 
-__all__ = ["OPS", "LayerCost", "Op", "Run", "Scratch", "op_from_spec", "register_op"]
+__all__ = ["OPS", "LayerCost", "Op", "Run", "Scratch", "op_from_spec", "register_op", "single_threaded_blas"]
 
 OPS: dict[str, type[Op]] = {}
 _LIMIT = 1 << 62  # largest magnitude any intermediate may reach
@@ -30,6 +32,26 @@ _LIMIT = 1 << 62  # largest magnitude any intermediate may reach
 def register_op(cls: type[Op]) -> type[Op]:
     OPS[cls.kind] = cls
     return cls
+
+
+@cache
+def _blas_controller() -> Any:
+    """threadpoolctl's view of the loaded BLAS libraries (None without threadpoolctl)."""
+    try:
+        from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
+    except ImportError:  # optional: without it the engine is as fast as an idle machine allows
+        return None
+    return ThreadpoolController()
+
+
+def single_threaded_blas() -> AbstractContextManager[Any]:
+    """Run the engine's float GEMMs on one BLAS thread.
+
+    The batches are small and the engine parallelises over events itself; a multi-threaded
+    OpenBLAS on a loaded machine is 10-100x slower than one thread.
+    """
+    controller = _blas_controller()
+    return nullcontext() if controller is None else controller.limit(limits=1, user_api="blas")
 
 
 class Scratch:
@@ -97,8 +119,19 @@ class Op:
     def n_out(self) -> int:
         return math.prod(self.out_shape)
 
-    def forward(self, x: np.ndarray, run: Run) -> np.ndarray:
-        """``(n_events, n_in)`` mantissas of ``in_type`` -> ``(n_events, n_out)`` of ``out_type``."""
+    accepts_float: ClassVar[bool] = False  # may receive exact float64 mantissas
+
+    @property
+    def wants_float(self) -> bool:
+        """Whether float64 mantissas save this op a conversion (a float GEMM)."""
+        return False
+
+    def forward(self, x: np.ndarray, run: Run, *, float_out: bool = False) -> np.ndarray:
+        """``(n_events, n_in)`` mantissas of ``in_type`` -> ``(n_events, n_out)`` of ``out_type``.
+
+        Inputs are int64 (float64 too where ``accepts_float``); ``float_out`` asks for exact
+        float64 mantissas when the next op wants them (a hint: int64 is always valid).
+        """
         raise NotImplementedError
 
     def cost(self) -> LayerCost:
@@ -118,12 +151,16 @@ class Op:
         *,
         check: bool = True,
         relu: bool = False,
+        float_out: bool = False,
     ) -> np.ndarray:
         """Cast mantissas at ``frac`` fractional bits to ``t`` into this op's ``site`` buffer,
         counting overflows (``check=False`` when the value range provably fits; ``relu``
-        clips negatives first)."""
-        buf = run.buf(self, site, m.shape)
-        out, n_ovf = fixed_cast(m, frac, t, check=check, relu=relu, out=buf)
+        clips negatives first; ``float_out`` writes exact float64 mantissas)."""
+        buf = run.buf(self, site, m.shape, np.float64 if float_out else np.int64)
+        if m.dtype == np.float64:
+            out, n_ovf, _ = float_cast(m, t, frac=frac, out=buf, relu=relu)
+        else:
+            out, n_ovf = fixed_cast(m, frac, t, check=check, relu=relu, out=buf)
         if run.tally is not None:
             run.tally.add(self.name, site, t.overflow.value, values=out.size, overflowed=n_ovf)
         return out

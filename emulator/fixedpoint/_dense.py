@@ -20,7 +20,7 @@ import numpy as np
 from emulator.fixedpoint._base import LayerCost, Op, Run, register_op
 from emulator.fixedpoint._dense_kernels import count_product_overflow, dense_sat, dense_wrap, dense_wrap_narrow
 from emulator.fixedpoint.audit import Tally
-from emulator.fixedpoint.cast import float_cast, may_overflow
+from emulator.fixedpoint.cast import may_overflow
 from emulator.fixedpoint.types import FixedType, Overflow
 
 __all__ = ["Conv", "Dense", "conv_index"]
@@ -96,17 +96,24 @@ class Dense(Op):
         ):
             object.__setattr__(self, name, value)
 
-    def forward(self, x: np.ndarray, run: Run) -> np.ndarray:
-        return self._result(self._accumulate(x, run), run)
+    @property
+    def accepts_float(self) -> bool:  # type: ignore[override]
+        return self.plan == "blas"
 
-    def _result(self, acc: np.ndarray, run: Run) -> np.ndarray:
+    @property
+    def wants_float(self) -> bool:
+        return self.plan == "blas"
+
+    def forward(self, x: np.ndarray, run: Run, *, float_out: bool = False) -> np.ndarray:
+        return self._result(self._accumulate(x, run), run, float_out=float_out)
+
+    def _result(self, acc: np.ndarray, run: Run, *, float_out: bool = False) -> np.ndarray:
         frac = self.accum_type.fractional
-        if acc.dtype == np.float64:
-            out, n_ovf, _ = float_cast(acc, self.out_type, frac=frac, out=run.buf(self, "result", acc.shape))
+        if acc.dtype == np.float64 and frac == self.out_type.fractional and not self._res_check:
             if run.tally is not None:
-                run.tally.add(self.name, "result", self.out_type.overflow.value, values=out.size, overflowed=n_ovf)
-            return out
-        return self._cast(acc, frac, self.out_type, run, "result", check=self._res_check)
+                run.tally.add(self.name, "result", self.out_type.overflow.value, values=acc.size, overflowed=0)
+            return acc  # result_t holds every accumulator value: exact float64 mantissas pass through
+        return self._cast(acc, frac, self.out_type, run, "result", check=self._res_check, float_out=float_out)
 
     def _accumulate(self, x: np.ndarray, run: Run) -> np.ndarray:
         """``accum_t`` mantissas ``(n_events, n_out)`` from inputs ``(n_events, n_in)`` (float64
@@ -125,8 +132,10 @@ class Dense(Op):
                 self._tally_accum(tally, n_ev, n_prod, n_acc)
             return acc
         if self.plan == "blas":
-            xf = run.buf(self, "x64", x.shape, np.float64)
-            np.copyto(xf, x)
+            xf = x
+            if x.dtype != np.float64:
+                xf = run.buf(self, "x64", x.shape, np.float64)
+                np.copyto(xf, x)
             acc_f = run.buf(self, "acc64", (n_ev, n_out), np.float64)
             np.matmul(xf, self._w64, out=acc_f)
             acc_f += self._bias_f64
@@ -211,7 +220,7 @@ class Conv(Dense):
         object.__setattr__(self, "_idx", idx)
         object.__setattr__(self, "_idx_flat", idx.reshape(-1))
 
-    def forward(self, x: np.ndarray, run: Run) -> np.ndarray:
+    def forward(self, x: np.ndarray, run: Run, *, float_out: bool = False) -> np.ndarray:
         n_pix, k = self._idx.shape
         n_ev, n_in = x.shape
         padded = run.buf(self, "padded", (n_ev, n_in + 1))
@@ -221,6 +230,14 @@ class Conv(Dense):
         np.take(padded, self._idx_flat, axis=1, out=cols)
         out = self._result(self._accumulate(cols.reshape(n_ev * n_pix, k), run), run)
         return out.reshape(n_ev, n_pix * out.shape[1])
+
+    @property
+    def accepts_float(self) -> bool:  # type: ignore[override]
+        return False
+
+    @property
+    def wants_float(self) -> bool:
+        return False
 
     def cost(self) -> LayerCost:
         per_pixel = int(np.count_nonzero(self.weight))

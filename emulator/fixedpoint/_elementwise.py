@@ -29,6 +29,7 @@ class Activation(Op):
     """``nnet::linear`` / ``nnet::relu`` / ``nnet::relu_max`` (``max_value`` an integer)."""
 
     kind = "activation"
+    accepts_float = True
     function: str
     max_value: int = 0
     _check: bool = field(init=False, repr=False)
@@ -42,11 +43,11 @@ class Activation(Op):
         lo = t.min_int if self.function == "linear" else 0
         object.__setattr__(self, "_check", may_overflow(lo, t.max_int, t.fractional, self.out_type))
 
-    def forward(self, x: np.ndarray, run: Run) -> np.ndarray:
+    def forward(self, x: np.ndarray, run: Run, *, float_out: bool = False) -> np.ndarray:
         f_in = self.in_type.fractional
         if self.function == "linear":
-            return self._cast(x, f_in, self.out_type, run, "result", check=self._check)
-        y = self._cast(x, f_in, self.out_type, run, "result", check=self._check, relu=True)
+            return self._cast(x, f_in, self.out_type, run, "result", check=self._check, float_out=float_out)
+        y = self._cast(x, f_in, self.out_type, run, "result", check=self._check, relu=True, float_out=float_out)
         if self.function == "relu_max":
             cap_in = self.max_value << f_in if f_in >= 0 else self.max_value >> -f_in
             y[x > cap_in] = self.out_type.quantize(self.max_value)
@@ -91,7 +92,7 @@ class BatchNorm(Op):
         object.__setattr__(self, "_s", s)
         object.__setattr__(self, "_b", b)
 
-    def forward(self, x: np.ndarray, run: Run) -> np.ndarray:
+    def forward(self, x: np.ndarray, run: Run, *, float_out: bool = False) -> np.ndarray:
         tmp = run.buf(self, "sum", x.shape)
         np.multiply(x, self._s, out=tmp)
         tmp += self._b
@@ -116,5 +117,5 @@ class Reshape(Op):
             msg = f"layer {self.name!r}: a reshape must keep size and type ({self.in_type} -> {self.out_type})"
             raise FixedPointError(msg)
 
-    def forward(self, x: np.ndarray, run: Run) -> np.ndarray:
+    def forward(self, x: np.ndarray, run: Run, *, float_out: bool = False) -> np.ndarray:
         return x

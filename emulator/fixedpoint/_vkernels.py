@@ -172,6 +172,7 @@ def cast_float_pass(
     x: np.ndarray,
     scale: float,
     out: np.ndarray,
+    relu: bool,
     mode: int,
     lo: int,
     hi: int,
@@ -180,11 +181,12 @@ def cast_float_pass(
     zero: bool,
 ) -> tuple[int, int]:
     """``out = overflow(round(x · scale))`` for finite ``|x · scale| < 2^62``; returns
-    (overflowed, n_bad) where the n_bad others (NaN, ±inf, huge) are left at 0 for the caller."""
+    (overflowed, n_bad) where the n_bad others (NaN, ±inf, huge) are left at 0 for the caller.
+    ``relu`` clips negative inputs to 0 first (for exact float64 mantissas)."""
     n = 0
     n_bad = 0
     for i in range(x.size):
-        xi = float(x[i])
+        xi = max(float(x[i]), 0.0) if relu else float(x[i])
         y = xi * scale
         if y == 0.0:
             y = xi  # the scaling underflowed: round the tiny value itself

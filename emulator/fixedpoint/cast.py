@@ -113,11 +113,12 @@ def fixed_cast(
 
 
 def float_cast(
-    x: np.ndarray, t: FixedType, *, frac: int = 0, out: np.ndarray | None = None
+    x: np.ndarray, t: FixedType, *, frac: int = 0, out: np.ndarray | None = None, relu: bool = False
 ) -> tuple[np.ndarray, int, int]:
     """``(mantissas, n_overflowed, n_nonfinite)`` of ``t(x · 2^-frac)`` for float ``x``.
 
-    ``frac`` lets exact float64 mantissas (e.g. a float64 accumulator) be cast directly.
+    ``frac`` lets exact float64 mantissas (e.g. a float64 accumulator) be cast directly;
+    ``relu`` clips negatives first. ``out`` may be int64 or float64 (exact mantissas).
     """
     shape = np.shape(x)
     flat = np.ascontiguousarray(x).reshape(-1)
@@ -126,12 +127,15 @@ def float_cast(
     out = np.empty(flat.size, np.int64) if out is None else out.reshape(-1)
     scale = math.ldexp(1.0, t.fractional - frac)
     mode, lo, hi, sh, mask, zero = _overflow_args(t, True)
-    n_ovf, n_bad = cast_float_pass(FLOAT_ROUND[t.rounding.code], flat, scale, out, mode, lo, hi, sh, mask, zero)
+    rnd = FLOAT_ROUND[t.rounding.code]
+    n_ovf, n_bad = cast_float_pass(rnd, flat, scale, out, relu, mode, lo, hi, sh, mask, zero)
     n_nonfinite = 0
     if n_bad:  # NaN, ±inf and |x · 2^F| >= 2^62: the exact scalar path
         with np.errstate(over="ignore", invalid="ignore"):
             bad = np.flatnonzero(~(np.abs(flat.astype(np.float64) * scale) < _BIG))
         sub = np.ascontiguousarray(flat[bad], dtype=np.float64) * math.ldexp(1.0, -frac)
+        if relu:
+            sub = np.maximum(sub, 0.0)
         fixed = np.empty(bad.size, np.int64)
         q, o = t.rounding.code, t.overflow.code
         lo, hi = t.sat_min_int, t.max_int

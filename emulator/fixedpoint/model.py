@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from emulator.fixedpoint._base import LayerCost, Op, Run, Scratch, op_from_spec
+from emulator.fixedpoint._base import LayerCost, Op, Run, Scratch, op_from_spec, single_threaded_blas
 from emulator.fixedpoint.audit import OverflowReport, Tally
 from emulator.fixedpoint.cast import float_cast, to_float
 from emulator.fixedpoint.errors import FixedPointError
@@ -102,7 +102,8 @@ class FixedPointModel:
         """Per layer and cast site, how many values wrapped or saturated on this batch."""
         x, single = self._prepare(X)
         tally = Tally()
-        y = to_float(self._run(x, tally), self.output_type, x.dtype)
+        with single_threaded_blas():
+            y = to_float(self._run(x, tally), self.output_type, x.dtype)
         return tally.report(x.shape[0], y[0] if single else y)
 
     def _prepare(self, X: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -123,29 +124,34 @@ class FixedPointModel:
     def _run_threads(self, x: np.ndarray, threads: int) -> np.ndarray:
         n = x.shape[0]
         n_chunks = min(max(threads, 1), math.ceil(n / self.block_size))
-        if n_chunks <= 1:
-            return self._run(x, None)
-        out = np.empty((n, self.n_outputs), np.int64)
-        bounds = np.linspace(0, n, n_chunks + 1).astype(int)
-        with ThreadPoolExecutor(n_chunks) as pool:
-            jobs = [pool.submit(self._run, x[a:b], None, out[a:b]) for a, b in pairwise(bounds)]
-            for job in jobs:
-                job.result()
+        with single_threaded_blas():
+            if n_chunks <= 1:
+                return self._run(x, None)
+            out = np.empty((n, self.n_outputs), np.int64)
+            bounds = np.linspace(0, n, n_chunks + 1).astype(int)
+            with ThreadPoolExecutor(n_chunks) as pool:
+                jobs = [pool.submit(self._run, x[a:b], None, out[a:b]) for a, b in pairwise(bounds)]
+                for job in jobs:
+                    job.result()
         return out
 
     def _run(self, x: np.ndarray, tally: Tally | None, out: np.ndarray | None = None) -> np.ndarray:
         n = x.shape[0]
         out = np.empty((n, self.n_outputs), np.int64) if out is None else out
         run = Run(tally, self._scratch())
+        wants = [op.wants_float for op in self.layers[1:]] + [False]
+        first = np.float64 if self.layers and self.layers[0].wants_float else np.int64
         for b0 in range(0, n, self.block_size):
             block = x[b0 : b0 + self.block_size]
-            buf = run.scratch.get(("input", "input"), block.shape)
+            buf = run.scratch.get(("input", "input"), block.shape, first)
             m, n_ovf, n_bad = float_cast(block, self.input_type, out=buf)
             if tally is not None:
                 mode = self.input_type.overflow.value
                 tally.add("input", "input", mode, values=m.size, overflowed=n_ovf, nonfinite=n_bad)
-            for op in self.layers:
-                m = op.forward(m, run)
+            for op, float_out in zip(self.layers, wants, strict=True):
+                if m.dtype != np.int64 and not op.accepts_float:
+                    m = m.astype(np.int64)
+                m = op.forward(m, run, float_out=float_out)
             out[b0 : b0 + self.block_size] = m
         return out
 

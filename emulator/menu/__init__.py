@@ -19,10 +19,12 @@ from emulator.menu._model import (
     SeedConfig,
     SumCondition,
 )
+from emulator.menu._evaluate import BatchEvaluator
 from emulator.menu.menu import Menu, load_menu
 
 __all__ = [
     "AlwaysCondition",
+    "BatchEvaluator",
     "Condition",
     "CorrelationConfig",
     "LegConfig",

@@ -20,7 +20,7 @@ from typing import Final
 import numpy as np
 
 from emulator.errors import StageError
-from emulator.menu._evaluate import BatchEvaluator
+from emulator.menu import BatchEvaluator
 from emulator.menu.hardware import HwLeg, HwObjects, HwScore, HwSum
 from streams.event import EventBatch
 from streams.schema import COLLECTIONS
