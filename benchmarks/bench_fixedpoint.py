@@ -83,7 +83,8 @@ def build_onnx(model: Any, threads: int) -> Any:
     for k, layer in enumerate(dense):
         w, b = (np.asarray(a, np.float32) for a in layer.get_weights())
         inits += [numpy_helper.from_array(w, f"w{k}"), numpy_helper.from_array(b, f"b{k}")]
-        nodes += [helper.make_node("MatMul", [prev, f"w{k}"], [f"m{k}"]), helper.make_node("Add", [f"m{k}", f"b{k}"], [f"a{k}"])]
+        nodes.append(helper.make_node("MatMul", [prev, f"w{k}"], [f"m{k}"]))
+        nodes.append(helper.make_node("Add", [f"m{k}", f"b{k}"], [f"a{k}"]))
         prev = f"a{k}"
         if k < len(dense) - 1:
             nodes.append(helper.make_node("Relu", [prev], [f"r{k}"]))
@@ -141,7 +142,8 @@ def main() -> None:
             print(f"\n[{precision}] {engine.summary()}")
             print(f"  bit-exact vs C-sim on {args.csim_events} events: {same}")
             print(f"  hls4ml C-sim      {csim / 1e3:8.1f} k ev/s")
-            print(f"  engine, 1 thread  {e1 / 1e6:8.2f} M ev/s   x{e1 / csim:6.0f} C-sim   x{e1 / ort_rate[1]:.2f} ORT(1)")
+            print(f"  engine, 1 thread  {e1 / 1e6:8.2f} M ev/s   x{e1 / csim:6.0f} C-sim   "
+                  f"x{e1 / ort_rate[1]:.2f} ORT(1)")  # fmt: skip
             print(f"  engine, {args.threads} threads {en / 1e6:8.2f} M ev/s   x{en / csim:6.0f} C-sim   "
                   f"x{en / ort_rate[args.threads]:.2f} ORT({args.threads})")  # fmt: skip
 

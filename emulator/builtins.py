@@ -11,11 +11,13 @@ __all__ = ["register"]
 
 def register(reg: Callable[[str, AlgorithmFactory], None]) -> None:
     """Register every built-in algorithm type with ``reg``."""
+    from emulator.algorithms.anomaly import Axol1tl, Cicada
     from emulator.algorithms.delay import Delay
     from emulator.algorithms.jet_calibration import JetCalibration
     from emulator.algorithms.jet_sums import JetSums
     from emulator.algorithms.region_calibration import RegionCalibration
     from emulator.algorithms.region_sums import RegionSums
+    from emulator.algorithms.tagger import TauTagger
     from emulator.menu.algorithm import MenuAlgorithm
 
     reg("region_calibration", RegionCalibration.build)
@@ -24,3 +26,6 @@ def register(reg: Callable[[str, AlgorithmFactory], None]) -> None:
     reg("jet_sums", JetSums.build)
     reg("menu", MenuAlgorithm.build)
     reg("delay", Delay.build)
+    reg("axol1tl", Axol1tl.build)
+    reg("cicada", Cicada.build)
+    reg("tagger", TauTagger.build)

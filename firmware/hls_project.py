@@ -162,15 +162,17 @@ def build_project(files: ModelFiles, inputs: np.ndarray, out_dir: str | Path, op
     root = Path(out_dir)
     tb = root / "tb_data"
     tb.mkdir(parents=True, exist_ok=True)
-    np.save(tb / "inputs.npy", x.reshape(len(x), -1))
-    np.save(tb / "expected.npy", expected)
+    # hls4ml's own .npy -> .dat conversion prints float32 with 8 digits, which rounds exact
+    # fixed-point values (0.205078125 -> 0.20507812); write exact decimals and let it copy them.
+    np.savetxt(tb / "inputs.dat", x.reshape(len(x), -1).astype(np.float64), fmt="%.17g")
+    np.savetxt(tb / "expected.dat", expected.astype(np.float64), fmt="%.17g")
     doc = read_hls4ml_doc(files.config)
     cfg, strategy = _hls_config(doc, opts)
     backend = opts.backend or str(doc.get("backend", "Vitis"))
     hls = compat.convert_from_keras_model(
         load_keras(files.keras), hls_config=cfg, output_dir=str(root), project_name=_project_name(files.name),
         backend=backend, part=opts.part, clock_period=round(1000.0 / opts.clock_mhz, 3), io_type="io_parallel",
-        input_data_tb=str(tb / "inputs.npy"), output_data_tb=str(tb / "expected.npy"),
+        input_data_tb=str(tb / "inputs.dat"), output_data_tb=str(tb / "expected.dat"),
     )  # fmt: skip
     hls.write()
     log.info("%s: compiling the hls4ml project in %s", files.name, root)

@@ -30,6 +30,9 @@ COMMANDS: tuple[str, ...] = (
     "validate",
     "scan",
     "report",
+    "firmware",
+    "train",
+    "calibrate",
 )
 
 

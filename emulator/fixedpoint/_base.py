@@ -119,18 +119,19 @@ class Op:
     def n_out(self) -> int:
         return math.prod(self.out_shape)
 
-    accepts_float: ClassVar[bool] = False  # may receive exact float64 mantissas
+    accepts_float: ClassVar[bool] = False  # may receive exact float mantissas
 
     @property
-    def wants_float(self) -> bool:
-        """Whether float64 mantissas save this op a conversion (a float GEMM)."""
-        return False
+    def float_input(self) -> type | None:
+        """The float dtype whose exact mantissas save this op a conversion (a float GEMM)."""
+        return None
 
-    def forward(self, x: np.ndarray, run: Run, *, float_out: bool = False) -> np.ndarray:
+    def forward(self, x: np.ndarray, run: Run, *, float_out: type | None = None) -> np.ndarray:
         """``(n_events, n_in)`` mantissas of ``in_type`` -> ``(n_events, n_out)`` of ``out_type``.
 
-        Inputs are int64 (float64 too where ``accepts_float``); ``float_out`` asks for exact
-        float64 mantissas when the next op wants them (a hint: int64 is always valid).
+        Inputs are int64 (exact float mantissas too where ``accepts_float``); ``float_out``
+        asks for float mantissas of that dtype when the next op wants them (a hint: int64 is
+        always valid).
         """
         raise NotImplementedError
 
@@ -151,13 +152,13 @@ class Op:
         *,
         check: bool = True,
         relu: bool = False,
-        float_out: bool = False,
+        float_out: type | None = None,
     ) -> np.ndarray:
         """Cast mantissas at ``frac`` fractional bits to ``t`` into this op's ``site`` buffer,
         counting overflows (``check=False`` when the value range provably fits; ``relu``
-        clips negatives first; ``float_out`` writes exact float64 mantissas)."""
-        buf = run.buf(self, site, m.shape, np.float64 if float_out else np.int64)
-        if m.dtype == np.float64:
+        clips negatives first; ``float_out`` writes exact float mantissas of that dtype)."""
+        buf = run.buf(self, site, m.shape, float_out or np.int64)
+        if m.dtype.kind == "f":
             out, n_ovf, _ = float_cast(m, t, frac=frac, out=buf, relu=relu)
         else:
             out, n_ovf = fixed_cast(m, frac, t, check=check, relu=relu, out=buf)

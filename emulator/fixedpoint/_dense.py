@@ -2,8 +2,8 @@
 
 At build time each layer picks the cheapest exact plan from its types and weights:
 
-* ``blas`` – no product needs quantizing (``s <= 0``) and every sum fits a float64
-  mantissa: one float64 GEMM, then one wrap to ``accum_t``;
+* ``blas`` – no product needs quantizing (``s <= 0``) and every sum fits a float mantissa:
+  one float GEMM (float32 when sums stay below 2^24, else float64), exact, then one wrap;
 * ``wrap`` – modular int64 accumulation of individually quantized products (numba);
 * ``sat``  – a saturating ``accum_t`` that can overflow: products and ``+=`` saturate in
   firmware order (numba).
@@ -26,6 +26,7 @@ from emulator.fixedpoint.types import FixedType, Overflow
 __all__ = ["Conv", "Dense", "conv_index"]
 
 _F64_EXACT = 1 << 53
+_F32_EXACT = 1 << 24
 _NARROW = 8  # fewer outputs than this: loop over inputs innermost
 
 
@@ -45,8 +46,9 @@ class Dense(Op):
     _s: int = field(init=False, repr=False)
     _w: np.ndarray = field(init=False, repr=False)
     _wt: np.ndarray = field(init=False, repr=False)
-    _w64: np.ndarray = field(init=False, repr=False)
-    _bias_f64: np.ndarray = field(init=False, repr=False)
+    _gemm: type = field(init=False, repr=False)
+    _wf: np.ndarray = field(init=False, repr=False)
+    _bias_f: np.ndarray = field(init=False, repr=False)
     _bias_acc: np.ndarray = field(init=False, repr=False)
     _prod_ovf: bool = field(init=False, repr=False)
     _acc_ovf: bool = field(init=False, repr=False)
@@ -76,6 +78,7 @@ class Dense(Op):
         lo = a.sat_min_int if acc_ovf else min(int(v) for v in sum_lo)
         hi = a.max_int if acc_ovf else max(int(v) for v in sum_hi)
         res_check = may_overflow(lo, hi, a.fractional, self.out_type)
+        gemm = np.float32 if biggest < _F32_EXACT else np.float64
         if a.overflow is not Overflow.WRAP and acc_ovf:
             plan = "sat"
         elif s <= 0 and biggest < _F64_EXACT:
@@ -87,8 +90,9 @@ class Dense(Op):
             ("_s", max(s, 0)),
             ("_w", w),
             ("_wt", np.ascontiguousarray(w.T)),
-            ("_w64", w.astype(np.float64)),
-            ("_bias_f64", bias_acc.astype(np.float64)),
+            ("_gemm", gemm),
+            ("_wf", w.astype(gemm)),
+            ("_bias_f", bias_acc.astype(gemm)),
             ("_bias_acc", bias_acc),
             ("_prod_ovf", prod_ovf),
             ("_acc_ovf", acc_ovf),
@@ -101,18 +105,18 @@ class Dense(Op):
         return self.plan == "blas"
 
     @property
-    def wants_float(self) -> bool:
-        return self.plan == "blas"
+    def float_input(self) -> type | None:
+        return self._gemm if self.plan == "blas" else None
 
-    def forward(self, x: np.ndarray, run: Run, *, float_out: bool = False) -> np.ndarray:
+    def forward(self, x: np.ndarray, run: Run, *, float_out: type | None = None) -> np.ndarray:
         return self._result(self._accumulate(x, run), run, float_out=float_out)
 
-    def _result(self, acc: np.ndarray, run: Run, *, float_out: bool = False) -> np.ndarray:
+    def _result(self, acc: np.ndarray, run: Run, *, float_out: type | None = None) -> np.ndarray:
         frac = self.accum_type.fractional
         if acc.dtype == np.float64 and frac == self.out_type.fractional and not self._res_check:
             if run.tally is not None:
                 run.tally.add(self.name, "result", self.out_type.overflow.value, values=acc.size, overflowed=0)
-            return acc  # result_t holds every accumulator value: exact float64 mantissas pass through
+            return acc  # result_t holds every accumulator value: exact float mantissas pass through
         return self._cast(acc, frac, self.out_type, run, "result", check=self._res_check, float_out=float_out)
 
     def _accumulate(self, x: np.ndarray, run: Run) -> np.ndarray:
@@ -133,12 +137,12 @@ class Dense(Op):
             return acc
         if self.plan == "blas":
             xf = x
-            if x.dtype != np.float64:
-                xf = run.buf(self, "x64", x.shape, np.float64)
+            if x.dtype != self._gemm:
+                xf = run.buf(self, "xf", x.shape, self._gemm)
                 np.copyto(xf, x)
-            acc_f = run.buf(self, "acc64", (n_ev, n_out), np.float64)
-            np.matmul(xf, self._w64, out=acc_f)
-            acc_f += self._bias_f64
+            acc_f = run.buf(self, "accf", (n_ev, n_out), self._gemm)
+            np.matmul(xf, self._wf, out=acc_f)
+            acc_f += self._bias_f
             if not self._acc_ovf:  # exact float64 mantissas, cast straight to result_t
                 if tally is not None:
                     self._tally_accum(tally, n_ev, 0, 0)
@@ -170,9 +174,12 @@ class Dense(Op):
     def cost(self) -> LayerCost:
         return LayerCost(self.name, self.kind, int(np.count_nonzero(self.weight)), self.reuse_factor)
 
+    def _plan_label(self) -> str:
+        return f"blas {np.dtype(self._gemm).name}" if self.plan == "blas" else self.plan
+
     def describe(self) -> str:
         return (
-            f"{self.kind} {self.weight.shape[0]}->{self.weight.shape[1]} [{self.plan}] "
+            f"{self.kind} {self.weight.shape[0]}->{self.weight.shape[1]} [{self._plan_label()}] "
             f"w {self.weight_type}, b {self.bias_type}, acc {self.accum_type}, out {self.out_type}, "
             f"RF {self.reuse_factor}"
         )
@@ -220,7 +227,7 @@ class Conv(Dense):
         object.__setattr__(self, "_idx", idx)
         object.__setattr__(self, "_idx_flat", idx.reshape(-1))
 
-    def forward(self, x: np.ndarray, run: Run, *, float_out: bool = False) -> np.ndarray:
+    def forward(self, x: np.ndarray, run: Run, *, float_out: type | None = None) -> np.ndarray:
         n_pix, k = self._idx.shape
         n_ev, n_in = x.shape
         padded = run.buf(self, "padded", (n_ev, n_in + 1))
@@ -236,8 +243,8 @@ class Conv(Dense):
         return False
 
     @property
-    def wants_float(self) -> bool:
-        return False
+    def float_input(self) -> type | None:
+        return None
 
     def cost(self) -> LayerCost:
         per_pixel = int(np.count_nonzero(self.weight))

@@ -43,7 +43,7 @@ class Activation(Op):
         lo = t.min_int if self.function == "linear" else 0
         object.__setattr__(self, "_check", may_overflow(lo, t.max_int, t.fractional, self.out_type))
 
-    def forward(self, x: np.ndarray, run: Run, *, float_out: bool = False) -> np.ndarray:
+    def forward(self, x: np.ndarray, run: Run, *, float_out: type | None = None) -> np.ndarray:
         f_in = self.in_type.fractional
         if self.function == "linear":
             return self._cast(x, f_in, self.out_type, run, "result", check=self._check, float_out=float_out)
@@ -92,7 +92,7 @@ class BatchNorm(Op):
         object.__setattr__(self, "_s", s)
         object.__setattr__(self, "_b", b)
 
-    def forward(self, x: np.ndarray, run: Run, *, float_out: bool = False) -> np.ndarray:
+    def forward(self, x: np.ndarray, run: Run, *, float_out: type | None = None) -> np.ndarray:
         tmp = run.buf(self, "sum", x.shape)
         np.multiply(x, self._s, out=tmp)
         tmp += self._b
@@ -117,5 +117,5 @@ class Reshape(Op):
             msg = f"layer {self.name!r}: a reshape must keep size and type ({self.in_type} -> {self.out_type})"
             raise FixedPointError(msg)
 
-    def forward(self, x: np.ndarray, run: Run, *, float_out: bool = False) -> np.ndarray:
+    def forward(self, x: np.ndarray, run: Run, *, float_out: type | None = None) -> np.ndarray:
         return x

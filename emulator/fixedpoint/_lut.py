@@ -44,7 +44,7 @@ class Lut(Op):
             x_hi = max(abs(self.in_type.min_int), self.in_type.max_int)
             self._check_bits("x · table_size", (x_hi * n) << max(-self.in_type.fractional, 0))
 
-    def forward(self, x: np.ndarray, run: Run, *, float_out: bool = False) -> np.ndarray:
+    def forward(self, x: np.ndarray, run: Run, *, float_out: type | None = None) -> np.ndarray:
         index = np.clip(_wrap32(self._scaled(x)) + (_RANGE[self.function] // 2 * len(self.table)) // _RANGE[
             self.function], 0, len(self.table) - 1)  # fmt: skip
         return self._cast(self.table[index], self.table_type.fractional, self.out_type, run, "result")
@@ -131,7 +131,7 @@ class Softmax(Op):
         self._check_bits("exp · inverse", max(abs(a.min_int), a.max_int) * int(np.abs(self.inv_table).max(initial=0)))
         object.__setattr__(self, "_tree", reduce_pairs(self.n_in))
 
-    def forward(self, x: np.ndarray, run: Run, *, float_out: bool = False) -> np.ndarray:
+    def forward(self, x: np.ndarray, run: Run, *, float_out: type | None = None) -> np.ndarray:
         if self.implementation == "argmax":
             first = np.argmax(x, axis=1)  # the first maximum, as the C++'s strict '>'
             out = np.zeros_like(x)

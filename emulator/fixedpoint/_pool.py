@@ -74,7 +74,7 @@ class Pool(Op):
         object.__setattr__(self, "_idx", np.where(idx < 0, self.n_in, idx))
         object.__setattr__(self, "_length", length.astype(np.int64))
 
-    def forward(self, x: np.ndarray, run: Run, *, float_out: bool = False) -> np.ndarray:
+    def forward(self, x: np.ndarray, run: Run, *, float_out: type | None = None) -> np.ndarray:
         t = self.in_type
         n_ev, n_in = x.shape
         padded = run.buf(self, "padded", (n_ev, n_in + 1))
@@ -131,7 +131,7 @@ class Pad(Op):
             raise FixedPointError(msg)
         object.__setattr__(self, "_idx", idx.astype(np.int64))
 
-    def forward(self, x: np.ndarray, run: Run, *, float_out: bool = False) -> np.ndarray:
+    def forward(self, x: np.ndarray, run: Run, *, float_out: type | None = None) -> np.ndarray:
         n_ev, n_in = x.shape
         padded = run.buf(self, "padded", (n_ev, n_in + 1))
         padded[:, :n_in] = x

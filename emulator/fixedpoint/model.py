@@ -139,8 +139,8 @@ class FixedPointModel:
         n = x.shape[0]
         out = np.empty((n, self.n_outputs), np.int64) if out is None else out
         run = Run(tally, self._scratch())
-        wants = [op.wants_float for op in self.layers[1:]] + [False]
-        first = np.float64 if self.layers and self.layers[0].wants_float else np.int64
+        wants = [op.float_input for op in self.layers[1:]] + [None] * bool(self.layers)
+        first = (self.layers[0].float_input if self.layers else None) or np.int64
         for b0 in range(0, n, self.block_size):
             block = x[b0 : b0 + self.block_size]
             buf = run.scratch.get(("input", "input"), block.shape, first)

@@ -12,6 +12,7 @@ the hls4ml C simulation receive. The chain algorithms call the same functions.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,8 @@ __all__ = [
     "tagger_features",
     "upstream_algorithms",
 ]
+
+log = logging.getLogger(__name__)
 
 _PT, _CETA, _CPHI, _MUETA, _MUPHI = 4, 5, 5, 6, 7  # right shifts per quantity
 
@@ -164,7 +167,8 @@ def read_sample(path: str | Path, *, limit: int | None = None, batch_size: int =
 
 
 def upstream_algorithms(chain_path: str | Path, before_type: str) -> list[Algorithm]:
-    """The chain's algorithms that run before the first one of type ``before_type``.
+    """The chain's algorithms that run before the first one of type ``before_type``
+    (all but the menu when the chain has none).
 
     Built from the raw YAML, so a chain whose model files do not exist yet still serves
     to prepare the model's training inputs exactly as the chain will.
@@ -181,8 +185,11 @@ def upstream_algorithms(chain_path: str | Path, before_type: str) -> list[Algori
             if kind.lower() == "menu":
                 continue
             algos.append(get_algorithm(kind)(spec.get("name") or kind, dict(spec.get("params") or {}), ctx))
-    msg = f"{p}: no algorithm of type {before_type!r} in any stage"
-    raise ConfigError(msg)
+    if not algos and not isinstance(raw, dict):
+        msg = f"{p}: not a chain file (a mapping with 'stages')"
+        raise ConfigError(msg)
+    log.warning("%s: no %r algorithm; preparing inputs with every other algorithm", p, before_type)
+    return algos
 
 
 def run_upstream(batch: EventBatch, algos: list[Algorithm]) -> EventBatch:

@@ -9,8 +9,10 @@ from streams.generators.pool import ParticlePool, PoolSettings, default_cache_di
 from streams.generators.premix import PremixConfig, PremixSource, draw_crossings
 from streams.generators.processes import PROCESSES, Process, get_process
 from streams.generators.sample import SampleSpec, build_source, pool_towers
+from streams.generators.truth import GEN_COLUMNS, compute_truth, load_truth
 
 __all__ = [
+    "GEN_COLUMNS",
     "PROCESSES",
     "ParticlePool",
     "PoolSettings",
@@ -19,9 +21,11 @@ __all__ = [
     "Process",
     "SampleSpec",
     "build_source",
+    "compute_truth",
     "default_cache_dir",
     "draw_crossings",
     "get_process",
     "load_pool",
+    "load_truth",
     "pool_towers",
 ]

@@ -4,7 +4,8 @@ Pool events are reused, decorrelated by a random φ rotation (whole towers, 5°)
 an η reflection. Draws are made in fixed chunks of crossings from
 ``default_rng([seed, chunk])``, and in-crossing randomness hashes the crossing
 number, so the output is identical for any batch size. The true number of
-pileup interactions of each crossing goes to the ``pileup`` column.
+pileup interactions of each crossing goes to the ``pileup`` column. Per-hard-event
+columns (``hard_columns``, e.g. the ``gen_*`` truth) follow the hard scatter.
 
 >>> import numpy as np
 >>> from streams.l1sim.response import TowerPool
@@ -20,7 +21,7 @@ pileup interactions of each crossing goes to the ``pileup`` column.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +32,7 @@ from streams.l1sim.config import L1SimConfig
 from streams.l1sim.crossing import CrossingEmulator
 from streams.l1sim.geometry import N_PHI
 from streams.l1sim.response import TowerPool
-from streams.schema import BASE_COLUMNS
+from streams.schema import ALLOWED_DTYPES, BASE_COLUMNS, COLUMN_NAME_RE
 
 __all__ = ["Draws", "PremixConfig", "PremixSource", "draw_crossings"]
 
@@ -105,12 +106,14 @@ class PremixSource:
     """A :class:`~streams.sources.base.Source` of premixed, L1-emulated crossings.
 
     With a ``hard`` pool, crossing ``i`` also contains hard-scatter event
-    ``i mod len(hard)``; ``hard_weights`` (one per hard event) fill ``weight``.
+    ``i mod len(hard)``; ``hard_weights`` (one per hard event) fill ``weight``, and
+    each ``hard_columns`` array (one value per hard event) becomes an extra column.
     """
 
     def __init__(
         self, pileup: TowerPool, *, config: PremixConfig, hard: TowerPool | None = None,
-        hard_weights: np.ndarray | None = None, l1: L1SimConfig | None = None, name: str = "premix",
+        hard_weights: np.ndarray | None = None, hard_columns: Mapping[str, np.ndarray] | None = None,
+        l1: L1SimConfig | None = None, name: str = "premix",
     ) -> None:
         self.config = config
         self.name = name
@@ -123,7 +126,21 @@ class PremixSource:
             msg = f"{len(hard_weights)} hard-scatter weights for {self._hard_n} hard-scatter events"
             raise ConfigError(msg)
         self._weights = hard_weights
+        self._hard_columns = self._check_hard_columns(dict(hard_columns or {}))
         self.emulator = CrossingEmulator(pileup, hard, config=l1, seed=config.seed)
+
+    def _check_hard_columns(self, cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        if cols and not self._hard_n:
+            msg = f"hard_columns {sorted(cols)} given without a hard-scatter pool"
+            raise ConfigError(msg)
+        for name, arr in cols.items():
+            if name in BASE_COLUMNS or not COLUMN_NAME_RE.match(name):
+                msg = f"hard column name {name!r} is a base column or does not match {COLUMN_NAME_RE.pattern}"
+                raise ConfigError(msg)
+            if arr.shape != (self._hard_n,) or arr.dtype.str not in ALLOWED_DTYPES:
+                msg = f"hard column {name!r}: {arr.dtype}{arr.shape}, expected one value per {self._hard_n} hard events"
+                raise ConfigError(msg)
+        return cols
 
     def __len__(self) -> int:
         return self.config.events
@@ -146,7 +163,8 @@ class PremixSource:
             "pileup": d.counts.astype(np.float32),
             "weight": weight,
         }
-        return EventBatch({k: cols[k] for k in BASE_COLUMNS}, BatchMeta(stream=self.name, first=first))
+        extra = {k: v[hard] for k, v in self._hard_columns.items()} if hard is not None else {}
+        return EventBatch({**{k: cols[k] for k in BASE_COLUMNS}, **extra}, BatchMeta(stream=self.name, first=first))
 
     def batches(self, batch_size: int, *, shard: tuple[int, int] = (0, 1)) -> Iterator[EventBatch]:
         """Batches ``i, i + n, …`` of ``shard=(i, n)``; crossings only depend on their number."""

@@ -4,6 +4,8 @@ The minimum-bias (pileup) pool has its own seed (``pool_seed``), so samples with
 different seeds share one cached pool; the hard-scatter pool of a signal process
 uses the sample seed. QCD is generated in p̂T bins whose events carry the weight
 σ_bin / N_bin (pb per event), so that Σ weights estimates the cross-section.
+Samples with a hard scatter carry its generator-level truth (``gen_*`` columns,
+:mod:`streams.generators.truth`); minimum-bias samples have none.
 
 >>> spec = SampleSpec(process="ttbar", mu=60, events=100, seed=5)
 >>> spec.hard_pool_settings()[0].process, spec.hard_pool_settings()[0].events
@@ -25,6 +27,7 @@ import numpy as np
 from streams.generators.pool import ParticlePool, PoolSettings, load_pool
 from streams.generators.premix import PremixConfig, PremixSource
 from streams.generators.processes import get_process
+from streams.generators.truth import GEN_COLUMNS, TRUTH_DEFINITIONS, TRUTH_FORMAT, concat_truth, load_truth
 from streams.l1sim.config import L1SimConfig
 from streams.l1sim.response import TowerPool, compute_towers, concat_tower_pools
 
@@ -81,13 +84,15 @@ def build_source(
     hard_pools = [load_pool(s, cache_dir=cache_dir, progress=progress) for s in spec.hard_pool_settings()]
     hard: TowerPool | None = None
     weights: np.ndarray | None = None
+    truth: dict[str, np.ndarray] | None = None
     if hard_pools:
+        truth = concat_truth([load_truth(p, cache_dir=cache_dir) for p in hard_pools])
         hard = concat_tower_pools([pool_towers(p, l1, seed=spec.seed + i) for i, p in enumerate(hard_pools)])
         if len(hard_pools) > 1:
             weights = np.concatenate([np.full(len(p), p.sigma_mb * _MB_TO_PB / len(p)) for p in hard_pools])
     source = PremixSource(
         pileup, config=PremixConfig(mu=spec.mu, events=spec.events, seed=spec.seed),
-        hard=hard, hard_weights=weights, l1=l1, name=f"{spec.process}-pu{spec.mu:g}",
+        hard=hard, hard_weights=weights, hard_columns=truth, l1=l1, name=f"{spec.process}-pu{spec.mu:g}",
     )
     provenance = {
         "generator": "l1emu premix", "spec": asdict(spec), "l1sim": asdict(l1),
@@ -95,5 +100,7 @@ def build_source(
         "hard_pools": [{"sigma_mb": p.sigma_mb, "pthat": p.settings.pthat, "events": len(p),
                         "pythia_lines": list(p.settings.pythia_lines())} for p in hard_pools],
         "weight_unit": "pb per event (sigma_bin / N_bin)" if weights is not None else "1",
+        "gen_columns": {"format": TRUTH_FORMAT, "unit": "GeV",
+                        "definitions": {c: TRUTH_DEFINITIONS[c] for c in GEN_COLUMNS}} if truth is not None else {},
     }
     return source, provenance

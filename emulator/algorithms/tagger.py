@@ -1,0 +1,64 @@
+"""τ/jet tagger in the objects stage: a per-jet quantized MLP score, ``jet_tau_score`` (N, 12).
+
+The shipped fixed-point model runs on the per-jet features of
+:func:`emulator.models.dataset.tagger_features` (12 parallel copies in firmware, so the
+latency is one copy's plus the feature look-ups). Empty jet slots score 0.
+
+>>> from pathlib import Path
+>>> from emulator.algorithm import BuildContext
+>>> from streams.event import EventBatch
+>>> algo = TauTagger.build("tagger", {"model": "models/tagger.fxp"}, BuildContext(Path("configs")))
+>>> algo.process(EventBatch.empty(2))["jet_tau_score"].shape
+(2, 12)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from emulator.algorithm import BuildContext
+from emulator.models.dataset import TAGGER_FEATURES, tagger_features
+from emulator.models.latency import model_latency_cycles
+from emulator.models.runtime import load_model, require_finite
+from emulator.params import from_mapping
+from streams.event import EventBatch
+
+__all__ = ["TauTagger", "TaggerConfig"]
+
+_FEATURE_CYCLES = 3  # window compares, region-ET look-up, leading-object select
+
+
+@dataclass(frozen=True, slots=True)
+class TaggerConfig:
+    model: str  # engine model directory (``<name>.fxp``), relative to the chain file
+    column: str = "jet_tau_score"
+    regions: str = "regions_cal"
+    threads: int = 1
+
+
+class TauTagger:
+    def __init__(self, name: str, config: TaggerConfig, ctx: BuildContext) -> None:
+        self.name = name
+        self.config = config
+        self.model = load_model(ctx.resolve(config.model), where=f"algorithm {name!r}",
+                                n_inputs=len(TAGGER_FEATURES))  # fmt: skip
+        self.outputs: tuple[str, ...] = (config.column,)
+
+    @classmethod
+    def build(cls, name: str, params: dict[str, Any], ctx: BuildContext) -> TauTagger:
+        return cls(name, from_mapping(TaggerConfig, params, where="params"), ctx)
+
+    def latency_cycles(self, clock_mhz: float) -> int:
+        return _FEATURE_CYCLES + model_latency_cycles(self.model, clock_mhz)
+
+    def process(self, batch: EventBatch) -> EventBatch:
+        regions = self.config.regions if self.config.regions in batch else "regions"
+        require_finite(batch, ("jet_pt", "jet_eta", "jet_phi", regions), where=self.name)
+        feats = tagger_features(batch, regions)
+        n, k, f = feats.shape
+        score = self.model.predict(feats.reshape(n * k, f), threads=self.config.threads).reshape(n, k)
+        score = np.where(batch["jet_pt"] > 0, score, 0).astype(np.float32)
+        return batch.with_columns(**{self.config.column: score})

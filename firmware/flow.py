@@ -1,0 +1,195 @@
+"""``l1emu firmware``: every model of every stage as an hls4ml project, the menu as HLS C++, checked.
+
+Events are replayed in-process through the chain; each model algorithm's inputs are taken
+right before it runs, so the testbench holds what the model sees in the chain. Everything is
+written and checked first; failures (C-sim mismatches, over budget) are collected and
+returned, so every report exists even when the command fails.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emulator.algorithm import Algorithm
+from emulator.chain import AlgorithmSpec, ChainConfig, StageConfig, build_algorithms, load_chain
+from emulator.fixedpoint import FixedPointModel
+from emulator.menu.algorithm import MenuAlgorithm
+from firmware.budget import estimate
+from firmware.csynth import find_csynth, parse_csynth
+from firmware.errors import FirmwareError
+from firmware.guardrails import accumulator_warnings, overflow_counts
+from firmware.hls_project import HlsProject, ModelFiles, ProjectOptions, build_project
+from firmware.menu_check import check_menu
+from firmware.menu_writer import DEFAULT_PART
+from firmware.report import write_stage_report
+from streams.event import EventBatch
+from streams.sources import open_source
+
+__all__ = ["FirmwareOptions", "FirmwareResult", "model_inputs", "run_chain", "run_model"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareOptions:
+    """What ``l1emu firmware`` was asked to do (flags map 1:1 onto fields)."""
+
+    out: Path
+    config: str | None = None
+    model: str | None = None
+    backend: str | None = None  # Vitis | Vivado; None: as each model was converted
+    part: str = DEFAULT_PART
+    clock_mhz: float | None = None  # None: each stage's clock (240 MHz for a single model)
+    events: int = 1000
+    source: str | None = None
+    mu: float = 60.0
+    seed: int = 1
+    budget_cycles: int | None = None  # single model only
+
+
+@dataclass
+class FirmwareResult:
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+
+def model_inputs(algo: Algorithm, kind: str, batch: EventBatch) -> np.ndarray:
+    """The model's inputs on ``batch``: ``algo.model_inputs(batch)``, else the dataset function of ``kind``."""
+    method = getattr(algo, "model_inputs", None)
+    if callable(method):
+        return np.asarray(method(batch))
+    from emulator.models import dataset
+
+    known = {"axol1tl": dataset.axol1tl_inputs, "cicada": dataset.cicada_inputs, "tagger": dataset.tagger_features}
+    fn = known.get(kind.lower())
+    if fn is None:
+        msg = f"algorithm {algo.name!r} ({kind}) has a model but no model_inputs(batch) method"
+        raise FirmwareError(msg)
+    return np.asarray(fn(batch))
+
+
+def _latency_and_resources(prj: HlsProject, clock_mhz: float) -> dict[str, Any]:
+    est = estimate(prj.model, clock_mhz=clock_mhz, strategy=prj.strategy)
+    synth_path = find_csynth(prj.directory, prj.directory.name) or find_csynth(prj.directory, "*")
+    synth = parse_csynth(synth_path) if synth_path is not None else None
+    if synth is not None:
+        log.info("%s: using the synthesis report %s", prj.name, synth.path)
+    return {
+        "latency_cycles": synth.latency_cycles if synth else est.latency_cycles,
+        "resources": synth.resources if synth else est.resources,
+        "latency_source": "csynth" if synth else "estimate",
+        "estimate": est.as_dict(),
+        "synthesis": synth.as_dict() if synth else None,
+    }
+
+
+def _model_entry(
+    name: str, files: ModelFiles, x: np.ndarray, directory: Path, opts: ProjectOptions, budget: int | None
+) -> dict[str, Any]:
+    prj = build_project(files, x, directory, opts)
+    cost = _latency_and_resources(prj, opts.clock_mhz)
+    warnings = accumulator_warnings(prj.model)
+    for w in warnings:
+        log.warning("%s: %s", name, w)
+    engine = FixedPointModel.load(files.engine)
+    audit = engine.audit(np.asarray(x).reshape(-1, *engine.input_shape))
+    return {
+        "name": name, "project": str(prj.directory), "part": opts.part, "clock_mhz": opts.clock_mhz,
+        "backend": prj.backend, "strategy": prj.strategy, "precisions": prj.precisions,
+        "reuse_factors": {op.name: op.cost().reuse_factor for op in prj.model.layers if op.cost().multiplications},
+        **cost, "budget_cycles": budget,
+        "within_budget": None if budget is None else cost["latency_cycles"] <= budget,
+        "bit_exact": prj.bit_exact.as_dict(),
+        "accumulator_warnings": [w.as_dict() for w in warnings],
+        "overflows": overflow_counts(audit),
+    }  # fmt: skip
+
+
+def _failures(stage: str, rep: dict[str, Any]) -> list[str]:
+    out = []
+    for m in rep["models"]:
+        be = m["bit_exact"]
+        if be["mismatches"]:
+            first = ", ".join(f"event {f['event']} (|Δ| {f['max_abs_diff']:g})" for f in be["first"])
+            out.append(f"{stage}/{m['name']}: C simulation differs from the engine on {be['mismatches']} of "
+                       f"{be['events']} events; first: {first}")  # fmt: skip
+        if m["within_budget"] is False:
+            out.append(f"{stage}/{m['name']}: latency {m['latency_cycles']} cycles ({m['latency_source']}) exceeds "
+                       f"the budget of {m['budget_cycles']} cycles at {m['clock_mhz']} MHz")  # fmt: skip
+    menu = rep.get("menu")
+    if menu and menu["mismatches"]:
+        first = "; ".join(f"event {f['event']}: {', '.join(f['seeds'])}" for f in menu["first"])
+        out.append(f"{stage}/menu: seed bits differ from Menu.evaluate on {menu['mismatches']} of "
+                   f"{menu['events']} events; first: {first}")  # fmt: skip
+    return out
+
+
+def _stage(
+    chain: ChainConfig, cfg: StageConfig, batch: EventBatch, opts: FirmwareOptions
+) -> tuple[dict[str, Any], EventBatch]:
+    clock = opts.clock_mhz or cfg.clock_mhz
+    budget = cfg.budget.to_cycles(clock)
+    ctx = chain.context(cfg)
+    rep: dict[str, Any] = {"stage": cfg.name, "clock_mhz": clock, "budget_cycles": budget, "models": []}
+    algos = build_algorithms(chain, cfg)
+    spec: AlgorithmSpec
+    for spec, algo in zip(cfg.algorithms, algos, strict=True):
+        if "model" in spec.params:
+            files = ModelFiles.locate(ctx.resolve(str(spec.params["model"])))
+            popts = ProjectOptions(
+                backend=opts.backend, part=opts.part, clock_mhz=clock,
+                reuse_factor=spec.params.get("reuse_factor"), strategy=spec.params.get("strategy"),
+            )  # fmt: skip
+            x = model_inputs(algo, spec.type, batch)
+            rep["models"].append(_model_entry(algo.name, files, x, opts.out / cfg.name / algo.name, popts, budget))
+        elif isinstance(algo, MenuAlgorithm):
+            check = check_menu(algo.menu, batch, opts.out / cfg.name / "menu", part=opts.part, clock_mhz=clock)
+            rep["menu"] = {**check.as_dict(), "latency_cycles": algo.latency_cycles(clock), "budget_cycles": budget}
+        batch = algo.process(batch)
+    return rep, batch
+
+
+def run_chain(opts: FirmwareOptions) -> FirmwareResult:
+    """Projects, checks and reports for every stage of ``opts.config`` on ``opts.events`` replayed events."""
+    if opts.config is None:
+        msg = "run_chain needs a chain config"
+        raise FirmwareError(msg)
+    chain = load_chain(opts.config)
+    source = open_source(opts.source, events=opts.events, mu=opts.mu, seed=opts.seed)
+    batch = EventBatch.concat(source.batches(chain.stream.batch_size))
+    result = FirmwareResult()
+    for cfg in chain.stages:
+        rep, batch = _stage(chain, cfg, batch, opts)
+        rep["events"] = len(batch)
+        write_stage_report(opts.out, rep)
+        result.reports[cfg.name] = rep
+        result.failures += _failures(cfg.name, rep)
+    return result
+
+
+def _random_inputs(engine: FixedPointModel, n: int, seed: int) -> np.ndarray:
+    """Events spread over the input type's whole range (mantissas uniform), float32."""
+    t = engine.input_type
+    m = np.random.default_rng(seed).integers(t.min_int, t.max_int, (n, *engine.input_shape), endpoint=True)
+    return np.ldexp(m.astype(np.float64), -t.fractional).astype(np.float32)
+
+
+def run_model(opts: FirmwareOptions) -> FirmwareResult:
+    """One model file: project, C-sim on random inputs over the input type's range, estimate, report."""
+    if opts.model is None:
+        msg = "run_model needs a model path"
+        raise FirmwareError(msg)
+    files = ModelFiles.locate(opts.model)
+    clock = opts.clock_mhz or 240.0
+    popts = ProjectOptions(backend=opts.backend, part=opts.part, clock_mhz=clock)
+    x = _random_inputs(FixedPointModel.load(files.engine), opts.events, opts.seed)
+    entry = _model_entry(files.name, files, x, opts.out / files.name / files.name, popts, opts.budget_cycles)
+    rep = {"stage": files.name, "clock_mhz": clock, "budget_cycles": opts.budget_cycles, "models": [entry],
+           "events": len(x)}  # fmt: skip
+    write_stage_report(opts.out, rep)
+    return FirmwareResult({files.name: rep}, _failures(files.name, rep))

@@ -1,0 +1,59 @@
+"""The per-stage ``report.json`` and the printed summary table.
+
+>>> rows = {"global_trigger": {"stage": "global_trigger", "clock_mhz": 480.0, "budget_cycles": 48,
+...     "models": [], "menu": {"events": 100, "mismatches": 0, "latency_cycles": 9}}}
+>>> print(format_summary(rows))  # doctest: +NORMALIZE_WHITESPACE
+stage           model        latency/budget  DSP     LUT      FF  BRAM  C-sim mismatches  status
+global_trigger  menu                   9/48    -       -       -     -  0/100             ok
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+__all__ = ["format_summary", "write_stage_report"]
+
+_HEADER = (
+    f"{'stage':<15} {'model':<12} {'latency/budget':>14} {'DSP':>4} {'LUT':>7} {'FF':>7} {'BRAM':>5}  "
+    f"{'C-sim mismatches':<17} status"
+)
+
+
+def write_stage_report(out_dir: Path, report: dict[str, Any]) -> Path:
+    """Write ``out_dir/<stage>/report.json``."""
+    path = out_dir / report["stage"] / "report.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1) + "\n")
+    return path
+
+
+def _status(ok: bool) -> str:
+    return "ok" if ok else "FAIL"
+
+
+def _model_row(stage: str, m: dict[str, Any]) -> str:
+    r, be = m["resources"], m["bit_exact"]
+    lat = f"{m['latency_cycles']}/{m['budget_cycles'] if m['budget_cycles'] is not None else '-'}"
+    ok = be["mismatches"] == 0 and m["within_budget"] is not False
+    return (
+        f"{stage:<15} {m['name']:<12} {lat:>14} {r.get('DSP', 0):>4} {r.get('LUT', 0):>7} {r.get('FF', 0):>7} "
+        f"{r.get('BRAM_18K', 0):>5}  {be['mismatches']}/{be['events']:<15} {_status(ok)}"
+    )
+
+
+def format_summary(reports: dict[str, dict[str, Any]]) -> str:
+    """One line per model and per menu: latency against budget, resources, C-sim mismatches."""
+    lines = [_HEADER]
+    for stage, rep in reports.items():
+        lines += [_model_row(stage, m) for m in rep["models"]]
+        menu = rep.get("menu")
+        if menu:
+            lat = f"{menu.get('latency_cycles', '-')}/{rep['budget_cycles']}"
+            mism = f"{menu['mismatches']}/{menu['events']}"
+            lines.append(
+                f"{stage:<15} {'menu':<12} {lat:>14} {'-':>4} {'-':>7} {'-':>7} {'-':>5}  {mism:<17} "
+                f"{_status(menu['mismatches'] == 0)}"
+            )
+    return "\n".join(lines)
