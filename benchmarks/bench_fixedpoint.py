@@ -132,7 +132,7 @@ def main() -> None:
         for precision in ("auto", "default"):
             hls = build_hls(keras_model, Path(tmp) / precision, precision)
             engine = FixedPointModel.from_hls4ml(hls)
-            csim_s = _best(lambda h=hls: h.predict(x_csim), 1)
+            csim_s = _best(lambda h=hls: h.predict(x_csim), 2)
             same = np.array_equal(engine.predict(x_csim), hls.predict(x_csim))
             engine.predict(x[:10_000])  # load the numba kernels
             t1 = _best(lambda e=engine: e.predict(x), args.reps)

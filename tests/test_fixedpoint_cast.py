@@ -151,9 +151,9 @@ def _harness_source() -> str:
         "  T t = s; return t.range(T::width - 1, 0).to_int64(); }",
         "int main() {",
         "  std::vector<double> xs; std::vector<long long> ms; unsigned long long bits; long long m; int n;",
-        "  scanf(\"%d\", &n);",
-        "  for (int i = 0; i < n; i++) { scanf(\"%llx\", &bits); double x; memcpy(&x, &bits, 8); xs.push_back(x); }",
-        "  while (scanf(\"%lld\", &m) == 1) ms.push_back(m);",
+        '  scanf("%d", &n);',
+        '  for (int i = 0; i < n; i++) { scanf("%llx", &bits); double x; memcpy(&x, &bits, 8); xs.push_back(x); }',
+        '  while (scanf("%lld", &m) == 1) ms.push_back(m);',
     ]
     for t in _CPP_TYPES:
         name = _cpp_name(t)

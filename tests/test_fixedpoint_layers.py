@@ -48,7 +48,7 @@ def ref_dense(x: list[int], op: Dense) -> list[int]:
     f_prod = f_in + op.weight_type.fractional
     out = []
     for j in range(op.weight.shape[1]):
-        acc = ref_cast_value(int(op.bias[j]) * TWO ** -op.bias_type.fractional, a)
+        acc = ref_cast_value(int(op.bias[j]) * TWO**-op.bias_type.fractional, a)
         for i, xi in enumerate(x):
             p = ref_cast_value(xi * int(op.weight[i, j]) * TWO**-f_prod, a)
             acc = ref_overflow(acc + p, a)

@@ -66,8 +66,10 @@ class Pool(Op):
             raise FixedPointError(msg)
         if self.op == "average":
             frac = max(self.accum_type.fractional, self.in_type.fractional)
-            widest = max(self.accum_type.width + frac - self.accum_type.fractional,
-                          self.in_type.width + frac - self.in_type.fractional)
+            widest = max(
+                self.accum_type.width + frac - self.accum_type.fractional,
+                self.in_type.width + frac - self.in_type.fractional,
+            )
             self._check_bits("an average-pooling sum", 1 << widest)
         inside = (idx >= 0).sum(axis=1)
         length = np.full(idx.shape[0], idx.shape[1]) if self.count_pad else inside

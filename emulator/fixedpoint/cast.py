@@ -145,9 +145,7 @@ def float_cast(
     return out.reshape(shape), int(n_ovf), int(n_nonfinite)
 
 
-def cast_fixed(
-    m: np.ndarray, frac: int, t: FixedType, *, counts: list[CastCount] | None = None
-) -> np.ndarray:
+def cast_fixed(m: np.ndarray, frac: int, t: FixedType, *, counts: list[CastCount] | None = None) -> np.ndarray:
     """Mantissas of ``t(v)`` for ``v = m · 2^-frac`` (``m`` int64, ``|m| <= 2^62``)."""
     out, n_ovf = fixed_cast(m, frac, t)
     if counts is not None:
