@@ -88,7 +88,7 @@ def parse_csynth(path: str | Path) -> SynthReport:
     """Parse a ``*_csynth.xml``; a malformed report raises :class:`FirmwareError` naming the field."""
     p = Path(path)
     try:
-        root = ET.parse(p).getroot()  # noqa: S314 - a local report the user's HLS run wrote
+        root = ET.parse(p).getroot()
     except (OSError, ET.ParseError) as exc:
         msg = f"{p}: cannot read the csynth report ({exc})"
         raise FirmwareError(msg) from exc

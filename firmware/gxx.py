@@ -41,7 +41,7 @@ def compile_cpp(sources: list[Path], exe: Path, *, include: list[Path] | None = 
     incs = [f"-I{p}" for p in [ap_types_dir(), *(include or [])]]
     cmd = [gxx, "-O2", "-std=c++14", "-Wno-unknown-pragmas", *incs, *map(str, sources), "-o", str(exe)]
     log.info("compiling %s", exe.name)
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         errors = "\n".join(proc.stderr.splitlines()[:20])
         msg = f"g++ failed to compile {', '.join(s.name for s in sources)} (exit {proc.returncode}):\n{errors}"

@@ -75,7 +75,7 @@ def run_harness(prj: MenuProject, exe: Path, batch: EventBatch) -> np.ndarray:
     events = prj.directory / "tb_events.bin"
     seeds = prj.directory / "tb_seeds.bin"
     pack_events(batch, prj.fields).tofile(events)
-    proc = subprocess.run([str(exe), str(events), str(seeds)], capture_output=True, text=True, check=False)  # noqa: S603
+    proc = subprocess.run([str(exe), str(events), str(seeds)], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         msg = f"{exe} failed (exit {proc.returncode}): {proc.stderr.strip()[:500]}"
         raise FirmwareError(msg)

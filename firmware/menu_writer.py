@@ -81,11 +81,8 @@ class _Emitter:
             code = cpp.sum_cpp(cond, name)
         elif isinstance(cond, HwScore):
             code = cpp.score_cpp(cond, name, self.scores[cond.column])
-        elif isinstance(cond, HwObjects):
-            code = self._objects(cond, name)
         else:
-            msg = f"condition {cond!r} has no HLS implementation"
-            raise UnsupportedError(msg)
+            code = self._objects(cond, name)
         self.conds[cond] = f"{name}(in)"
         self.cond_code.append(code)
         return self.conds[cond]
@@ -163,14 +160,14 @@ def write_menu_hls(
             "menu.cpp.tpl", **common, header=prj.header.name, luts=cpp.lut_tables_cpp(),
             legs="\n".join(em.leg_code), correlations="\n".join(em.corr_code),
             conditions="\n".join(em.cond_code), partitions=_partitions(fields), seeds="\n".join(seed_lines),
-        ),  # fmt: skip
+        ),
         prj.testbench: render(
             "menu_tb.cpp.tpl", **common, header=prj.header.name, n_words=prj.n_words, unpack=_unpack(fields)
         ),
         root / "build_prj.tcl": render(
             "menu_build_prj.tcl.tpl", **common, source=prj.source.name, testbench=prj.testbench.name,
             part=part, clock_period_ns=f"{1000.0 / clock_mhz:.3f}",
-        ),  # fmt: skip
+        ),
     }
     for path, text in files.items():
         path.write_text(text)

@@ -23,7 +23,7 @@ _HEADER = (
 
 def write_stage_report(out_dir: Path, report: dict[str, Any]) -> Path:
     """Write ``out_dir/<stage>/report.json``."""
-    path = out_dir / report["stage"] / "report.json"
+    path = out_dir / str(report["stage"]) / "report.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=1) + "\n")
     return path

@@ -81,8 +81,21 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+MENU = """
+name: fwtest
+columns: [c]
+default_column: c
+seeds:
+  - {name: TinyScore, conditions: [{score: score_tiny, min: 2.0}]}
+  - {name: DoubleMu, conditions: [{legs: [{type: muon, pt_min: 3}, {type: muon, pt_min: 3}],
+                                   correlations: [{dr_max: 1.2, charge: opposite}]}]}
+  - {name: SingleJet60, conditions: [{legs: [{type: jet, pt_min: 60}]}]}
+"""
+
+
 def _chain(tmp_path: Path, models: Path, budget_cycles: int) -> Path:
-    menu = Path("configs/menus/cms2024.yaml").resolve()
+    menu = tmp_path / "menu.yaml"
+    menu.write_text(MENU)
     text = f"""
 name: fwtest
 menu: {menu}
@@ -106,7 +119,7 @@ stages:
 @pytest.fixture(scope="module")
 def chain_run(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> tuple[Path, FirmwareResult]:
     tmp = tmp_path_factory.mktemp("fw")
-    cfg = _chain(tmp, models_dir, budget_cycles=4)  # the estimate for this model is 5 cycles
+    cfg = _chain(tmp, models_dir, budget_cycles=8)  # the estimate for this model is 10 cycles
     out = tmp / "out"
     return out, run_chain(FirmwareOptions(out=out, config=str(cfg), events=600, seed=5))
 
@@ -119,16 +132,19 @@ def test_chain_writes_projects_testbench_and_reports(chain_run: tuple[Path, Firm
         assert (prj / name).is_file(), name
     tb_in = np.loadtxt(prj / "tb_data" / "tb_input_features.dat")
     tb_out = np.loadtxt(prj / "tb_data" / "tb_output_predictions.dat")
-    assert tb_in.shape == (600, N_IN) and tb_out.shape == (600, 2)
+    assert tb_in.shape == (600, N_IN)
+    assert tb_out.shape == (600, 2)
     rep = json.loads((out / "scoring" / "report.json").read_text())
     m = rep["models"][0]
     assert {"name", "project", "part", "clock_mhz", "precisions", "resources", "latency_cycles", "budget_cycles",
             "within_budget", "bit_exact"} <= m.keys()  # fmt: skip
     assert m["bit_exact"] == {"events": 600, "mismatches": 0, "first": []}
     assert m["precisions"]["input"]["result"] == "ap_fixed<12,6>"
-    assert m["latency_source"] == "estimate" and set(m["resources"]) == {"DSP", "LUT", "FF", "BRAM_18K"}
+    assert m["latency_source"] == "estimate"
+    assert set(m["resources"]) == {"DSP", "LUT", "FF", "BRAM_18K"}
     gt = json.loads((out / "global_trigger" / "report.json").read_text())
-    assert gt["menu"]["events"] == 600 and gt["menu"]["mismatches"] == 0
+    assert gt["menu"]["events"] == 600
+    assert gt["menu"]["mismatches"] == 0
     assert (out / "global_trigger" / "menu" / "l1emu_menu.cpp").is_file()
 
 
@@ -144,10 +160,14 @@ def test_testbench_expectations_are_the_engine_outputs(chain_run: tuple[Path, Fi
 def test_over_budget_fails_naming_model_estimate_and_budget(chain_run: tuple[Path, FirmwareResult]) -> None:
     _, result = chain_run
     m = result.reports["scoring"]["models"][0]
-    assert m["latency_cycles"] == 5 and m["budget_cycles"] == 4 and m["within_budget"] is False
-    assert result.failures == ["scoring/tiny: latency 5 cycles (estimate) exceeds the budget of 4 cycles at 240.0 MHz"]
+    assert m["latency_cycles"] == 10
+    assert m["budget_cycles"] == 8
+    assert m["within_budget"] is False
+    assert result.failures == ["scoring/tiny: latency 10 cycles (estimate) exceeds the budget of 8 cycles at 240.0 MHz"]
     table = format_summary(result.reports)
-    assert "tiny" in table and "5/4" in table and "FAIL" in table
+    assert "tiny" in table
+    assert "10/8" in table
+    assert "FAIL" in table
 
 
 def test_overflow_audit_and_accumulator_check_are_reported(chain_run: tuple[Path, FirmwareResult]) -> None:
@@ -165,14 +185,16 @@ def test_single_model_cli(models_dir: Path, tmp_path: Path, capsys: pytest.Captu
     rep = json.loads((tmp_path / "tiny" / "report.json").read_text())
     m = rep["models"][0]
     assert (m["backend"], m["clock_mhz"], m["within_budget"]) == ("Vivado", 200.0, True)
-    assert m["bit_exact"]["mismatches"] == 0 and m["bit_exact"]["events"] == 300
+    assert m["bit_exact"]["mismatches"] == 0
+    assert m["bit_exact"]["events"] == 300
     assert "set part {xcvu9p" in (tmp_path / "tiny" / "tiny" / "build_prj.tcl").read_text() or \
         "xcvu9p" in (tmp_path / "tiny" / "tiny" / "hls4ml_config.yml").read_text()  # fmt: skip
-    assert "tiny" in printed and "0/300" in printed
+    assert "tiny" in printed
+    assert "0/300" in printed
 
 
 def test_run_model_needs_a_model(tmp_path: Path) -> None:
     from firmware.errors import FirmwareError
 
-    with pytest.raises(FirmwareError, match="no .*missing.keras"):
+    with pytest.raises(FirmwareError, match=r"no .*missing\.keras"):
         run_model(FirmwareOptions(out=tmp_path, model=str(tmp_path / "missing")))

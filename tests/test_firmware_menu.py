@@ -123,7 +123,8 @@ def test_record_layout_matches_the_struct(tmp_path: Path) -> None:
     assert words[1, offset + 3] == 77
     assert words[:, -1].astype(np.uint32).view(np.float32).tolist() == [0.5, -1.0]
     header = write_menu_hls(Menu.from_dict(ALL_CUTS), tmp_path, scores={"score_f": "float"}).header.read_text()
-    assert "ap_int<16> jet_pt[12];" in header and "float score_f;" in header
+    assert "ap_int<16> jet_pt[12];" in header
+    assert "float score_f;" in header
 
 
 def test_unsupported_inputs_raise_clear_errors(tmp_path: Path) -> None:
