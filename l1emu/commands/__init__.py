@@ -1,0 +1,1 @@
+"""Subcommands of ``l1emu`` (one module each; registered in :data:`l1emu.cli.COMMANDS`)."""
