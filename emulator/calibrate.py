@@ -29,9 +29,9 @@ from streams.errors import ConfigError
 from streams.event import EventBatch
 
 __all__ = [
-    "DEFAULT_SCORE_SEEDS",
     "BLOCK_BEGIN",
     "BLOCK_END",
+    "DEFAULT_SCORE_SEEDS",
     "DEFAULT_TARGETS_KHZ",
     "OperatingPoint",
     "calibrate",
@@ -110,6 +110,8 @@ def _cut_between(s: np.ndarray, k: int) -> float:
     if k >= n:
         return float(s[-1])
     hi, lo = s[k - 1], s[k]
+    if lo == -np.inf:  # only NaN scores (sorted as −inf) below: they never pass
+        return float(hi)
     if hi == lo:  # a tie straddles the cut: pass nothing of it
         above = s[:k][s[:k] > hi]
         return float(np.nextafter(hi, np.inf)) if above.size == 0 else float(0.5 * (above[-1] + hi))
@@ -207,9 +209,9 @@ def menu_block(ops: Sequence[OperatingPoint], provenance: str) -> str:
         lines += [
             f"  - name: {op.seed}",
             "    conditions:",
-            f"      - {{score: {op.column}, min: {op.threshold:.6g}}}"
+            (f"      - {{score: {op.column}, min: {op.threshold:.6g}}}"
             f"  # ± {op.threshold_err:.3g}; target {op.target_khz:g} kHz, calibrated "
-            f"{op.rate_khz:.2f} ± {op.rate_err_khz:.2f} kHz",
+            f"{op.rate_khz:.2f} ± {op.rate_err_khz:.2f} kHz"),
         ]
     lines.append(BLOCK_END)
     return "\n".join(lines) + "\n"
@@ -241,8 +243,9 @@ def write_menu_block(text: str, block: str) -> str:
     return text + tail + "\n" + block
 
 
-def signal_figures(ops: Sequence[OperatingPoint], zb: Mapping[str, np.ndarray], signals: Mapping[str, Mapping[str, np.ndarray]],
-                   *, crossing_rate_khz: float, fpr: float = 1e-5) -> dict[str, Any]:
+def signal_figures(ops: Sequence[OperatingPoint], zb: Mapping[str, np.ndarray],
+                   signals: Mapping[str, Mapping[str, np.ndarray]], *, crossing_rate_khz: float,
+                   fpr: float = 1e-5) -> dict[str, Any]:
     """Per signal and score: efficiency at each operating point and at a zero-bias FPR of ``fpr``."""
     columns = sorted({op.column for op in ops})
     at_fpr = {c: operating_point(zb[c], zb["weight"], f"FPR_{fpr:g}", fpr * crossing_rate_khz,

@@ -15,6 +15,7 @@ drops, errors, other nodes' heartbeats) are forwarded unchanged.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections import Counter as Tally
 from collections.abc import Callable
@@ -189,7 +190,7 @@ class WorkerNode(NodeBase):
         self.stats.dropped_events = sender.dropped_events
         self.stats.auth_failures = self.guard.failures
         body = {"node": self.config.name, "stage": self.config.stage, "final": final,
-                "stats": self.stats.as_dict()}
+                "stats": {**self.stats.as_dict(), "pid": os.getpid()}}
         frames = encode_notice("heartbeat", stream=self.config.name, body=body)
         self._last_hb = time.monotonic()
         if not sender.send_within(frames, wait_s):

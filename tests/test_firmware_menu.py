@@ -70,6 +70,9 @@ def stress_batch(rng: np.random.Generator, n: int) -> EventBatch:
         cols[name] = rng.integers(-10, 4000, n).astype(np.int32)
     cols["score_f"] = rng.normal(0.1, 0.01, n).astype(np.float32)
     cols["score_i"] = rng.integers(0, 12, n).astype(np.int32)
+    # the default menu's anomaly seeds: scores spread over their calibrated thresholds
+    cols["score_axol1tl"] = rng.uniform(20.0, 40.0, n).astype(np.float32)
+    cols["score_cicada"] = rng.uniform(-1.1, -0.8, n).astype(np.float32)
     return EventBatch(cols)
 
 

@@ -103,7 +103,7 @@ def test_default_menu_content() -> None:
     assert set(menu.columns) == {"2p2E34", "2p0E34", "1p7E34", "emergency"}
     assert menu.default_column == "2p0E34"
     kinds = {type(c).__name__ for s in menu.config.seeds for c in s.conditions}
-    assert "ScoreCondition" not in kinds  # no anomaly columns in the default chain yet
+    assert "ScoreCondition" in kinds  # anomaly seeds (AXO_*, CICADA_*) on the chain's score columns
     assert {"ObjectCondition", "SumCondition", "AlwaysCondition"} <= kinds
     zb = menu.seed_names.index("ZeroBias")
     for column in menu.columns:

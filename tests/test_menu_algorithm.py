@@ -77,9 +77,10 @@ def test_latency_estimate(tmp_path: Path) -> None:
 
 def test_default_chain_global_trigger_stage() -> None:
     chain = load_chain(CONFIGS / "default.yaml")
-    stage = build_stage(chain, "global_trigger")
     n_seeds = len(load_menu(DEFAULT_MENU).seed_names)
-    out = stage.process(EventBatch.empty(5))
+    out = EventBatch.empty(5)
+    for cfg in chain.stages:  # the menu reads score columns from earlier stages
+        out = build_stage(chain, cfg.name).process(out)
     assert out["seeds_raw"].shape == (5, n_seeds)
     assert out["seeds_raw"].dtype == np.bool_
     zb = load_menu(DEFAULT_MENU).seed_names.index("ZeroBias")

@@ -25,7 +25,7 @@ from emulator.algorithm import BuildContext
 from emulator.models.axol1tl import anomaly_score
 from emulator.models.dataset import axol1tl_inputs, cicada_inputs
 from emulator.models.latency import adder_tree_cycles, model_latency_cycles
-from emulator.models.runtime import load_model, require_finite
+from emulator.models.runtime import load_model, require_finite, resolve_model
 from emulator.params import from_mapping
 from streams.event import EventBatch
 from streams.schema import COLLECTIONS
@@ -52,7 +52,8 @@ class _ModelScore:
     def __init__(self, name: str, config: AnomalyConfig, ctx: BuildContext, n_inputs: int) -> None:
         self.name = name
         self.config = config
-        self.model = load_model(ctx.resolve(config.model), where=f"algorithm {name!r}", n_inputs=n_inputs)
+        path = resolve_model(config.model, ctx.config_dir)
+        self.model = load_model(path, where=f"algorithm {name!r}", n_inputs=n_inputs)
         self.column = config.column or f"score_{self.kind}"
         self.outputs: tuple[str, ...] = (self.column,)
 

@@ -22,11 +22,11 @@ import numpy as np
 from emulator.algorithm import BuildContext
 from emulator.models.dataset import TAGGER_FEATURES, tagger_features
 from emulator.models.latency import model_latency_cycles
-from emulator.models.runtime import load_model, require_finite
+from emulator.models.runtime import load_model, require_finite, resolve_model
 from emulator.params import from_mapping
 from streams.event import EventBatch
 
-__all__ = ["TauTagger", "TaggerConfig"]
+__all__ = ["TaggerConfig", "TauTagger"]
 
 _FEATURE_CYCLES = 3  # window compares, region-ET look-up, leading-object select
 
@@ -43,7 +43,7 @@ class TauTagger:
     def __init__(self, name: str, config: TaggerConfig, ctx: BuildContext) -> None:
         self.name = name
         self.config = config
-        self.model = load_model(ctx.resolve(config.model), where=f"algorithm {name!r}",
+        self.model = load_model(resolve_model(config.model, ctx.config_dir), where=f"algorithm {name!r}",
                                 n_inputs=len(TAGGER_FEATURES))  # fmt: skip
         self.outputs: tuple[str, ...] = (config.column,)
 

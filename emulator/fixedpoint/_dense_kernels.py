@@ -18,7 +18,7 @@ from emulator.fixedpoint._kernels import TRN, overflow, round_shift
 __all__ = ["count_product_overflow", "dense_sat", "dense_wrap", "dense_wrap_narrow"]
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=False, nogil=True)
 def dense_wrap(x: np.ndarray, w: np.ndarray, bias: np.ndarray, s: int, q: int, out: np.ndarray) -> None:
     """``out[e, j] = bias[j] + Σ_i quant(x[e, i]·w[i, j])`` in exact int64 (``s > 0``)."""
     n_ev, n_in = x.shape
@@ -40,7 +40,7 @@ def dense_wrap(x: np.ndarray, w: np.ndarray, bias: np.ndarray, s: int, q: int, o
                     acc[j] += round_shift(xi * wr[j], s, q)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=False, nogil=True)
 def dense_wrap_narrow(x: np.ndarray, wt: np.ndarray, bias: np.ndarray, s: int, q: int, out: np.ndarray) -> None:
     """:func:`dense_wrap` for few outputs: ``wt`` is ``(n_out, n_in)``, the loop runs over inputs."""
     n_ev, n_in = x.shape
@@ -59,7 +59,7 @@ def dense_wrap_narrow(x: np.ndarray, wt: np.ndarray, bias: np.ndarray, s: int, q
             out[e, j] = acc
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=False, nogil=True)
 def dense_sat(
     x: np.ndarray,
     w: np.ndarray,
@@ -105,7 +105,7 @@ def dense_sat(
     return n_prod, n_acc
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=False, nogil=True)
 def count_product_overflow(x: np.ndarray, w: np.ndarray, s: int, q: int, lo: int, hi: int) -> int:
     """How many products, cast to ``accum_t`` on their own, fall outside ``[lo, hi]``."""
     n_ev, n_in = x.shape

@@ -20,7 +20,7 @@ WRAP, SAT, SAT_ZERO, SAT_SYM = range(4)
 _BIG = 2.0**62
 
 
-@nb.njit(inline="always", cache=True)
+@nb.njit(inline="always", cache=False)
 def _increment(neg: bool, odd: bool, above: bool, tie: bool, inexact: bool, q: int) -> int:
     """Whether rounding adds one to the floor (``above``/``tie``: remainder vs. one half)."""
     if q == TRN:
@@ -38,7 +38,7 @@ def _increment(neg: bool, odd: bool, above: bool, tie: bool, inexact: bool, q: i
     return 1 if (above or (tie and odd)) else 0  # RND_CONV
 
 
-@nb.njit(inline="always", cache=True)
+@nb.njit(inline="always", cache=False)
 def round_shift(v: int, d: int, q: int) -> int:
     """``v / 2^d`` rounded with mode ``q`` (``d > 0``)."""
     if d > 63:
@@ -51,7 +51,7 @@ def round_shift(v: int, d: int, q: int) -> int:
     return fl + _increment(fl < 0, (fl & 1) == 1, rem > half, rem == half, rem != 0, q)
 
 
-@nb.njit(inline="always", cache=True)
+@nb.njit(inline="always", cache=False)
 def overflow(r: int, lo: int, hi: int, width: int, signed: bool, o: int) -> tuple[int, int]:
     """Bring a quantized mantissa into ``[lo, hi]`` with mode ``o``; returns (value, overflowed)."""
     if lo <= r <= hi:
@@ -66,7 +66,7 @@ def overflow(r: int, lo: int, hi: int, width: int, signed: bool, o: int) -> tupl
     return (hi if r > hi else lo), 1
 
 
-@nb.njit(inline="always", cache=True)
+@nb.njit(inline="always", cache=False)
 def _cast_huge(x: float, frac: int, lo: int, hi: int, width: int, signed: bool, o: int) -> tuple[int, int]:
     """``|x · 2^frac| >= 2^62``: an integer multiple of 2^9; wrap exactly or saturate by sign."""
     if o != WRAP:
@@ -79,7 +79,7 @@ def _cast_huge(x: float, frac: int, lo: int, hi: int, width: int, signed: bool, 
     return overflow(mant << k, lo, hi, width, signed, o)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=False, nogil=True)
 def cast_float_kernel(
     x: np.ndarray, out: np.ndarray, frac: int, q: int, lo: int, hi: int, width: int, signed: bool, o: int
 ) -> tuple[int, int]:

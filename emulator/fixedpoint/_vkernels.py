@@ -28,8 +28,8 @@ __all__ = [
 ]
 
 NO_CHECK, WRAP, SATURATE = 0, 1, 2
-_inline = nb.njit(inline="always", cache=True)
-_jit = nb.njit(cache=True, nogil=True)
+_inline = nb.njit(inline="always", cache=False)
+_jit = nb.njit(cache=False, nogil=True)
 _EXACT = 2.0**52  # below this y ± 0.5 is exact; above, y is already an integer
 _BIG = 2.0**62
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 from pathlib import Path
@@ -19,18 +20,17 @@ def seed_everything(seed: int) -> None:
     """Seed Python, numpy and TensorFlow, and ask TF for deterministic kernels."""
     tf = import_tensorflow()
     random.seed(seed)
-    np.random.seed(seed)  # noqa: NPY002 - TF/Keras initialisers read the legacy global state
+    np.random.seed(seed)
     tf.keras.utils.set_random_seed(seed)
-    try:
+    with contextlib.suppress(AttributeError, RuntimeError):  # older TF: no determinism switch
         tf.config.experimental.enable_op_determinism()
-    except (AttributeError, RuntimeError):  # pragma: no cover - older TF
-        pass
 
 
 def clip_to(x: np.ndarray, precision: str) -> np.ndarray:
     """Clip ``x`` to the range of an ``ap_fixed`` type (what an AP_SAT input cast does)."""
     t = FixedType.parse(precision)
-    return np.clip(x, t.min_int * t.lsb, t.max_int * t.lsb).astype(np.float32)
+    out: np.ndarray = np.clip(x, t.min_int * t.lsb, t.max_int * t.lsb).astype(np.float32)
+    return out
 
 
 def split(n: int, seed: int, frac: float = 0.2) -> tuple[np.ndarray, np.ndarray]:

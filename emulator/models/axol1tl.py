@@ -39,19 +39,20 @@ class Axol1tlConfig:
 def anomaly_score(mu: np.ndarray) -> np.ndarray:
     """Σ μᵢ² per event, float32 ``(N,)`` (float64 sum: exact for fixed-point μ)."""
     mu64 = np.asarray(mu, np.float64)
-    return np.einsum("ij,ij->i", mu64, mu64).astype(np.float32)
+    out: np.ndarray = np.einsum("ij,ij->i", mu64, mu64).astype(np.float32)
+    return out
 
 
 def _vae(cfg: Axol1tlConfig) -> tuple[Any, Any]:
-    from emulator.models._builders import axol1tl_encoder
-
     import tensorflow as tf
     from tf_keras import Model, layers
+
+    from emulator.models._builders import axol1tl_encoder
 
     inp, (mu, h) = axol1tl_encoder(cfg.latent)
     logvar = layers.Dense(cfg.latent, name="logvar", kernel_initializer="zeros")(h)
 
-    class Sampling(layers.Layer):
+    class Sampling(layers.Layer):  # type: ignore[misc]
         def call(self, args: Any) -> Any:
             m, lv = args
             return m + tf.exp(0.5 * lv) * tf.random.normal(tf.shape(m))

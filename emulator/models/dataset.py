@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from emulator.algorithm import Algorithm, BuildContext
+from emulator.models._tagger_kernel import tagger_features_kernel
 from emulator.params import load_yaml
 from emulator.registry import get_algorithm
 from streams.errors import ConfigError
@@ -75,7 +76,8 @@ _MATCH_ETA, _MATCH_PHI = 5, 5  # |Δη|, |Δφ| window in calo LSBs (≈ 0.22 ra
 
 def axol1tl_inputs(batch: EventBatch) -> np.ndarray:
     """The 57 GT inputs in hardware units, each right-shifted by :data:`AXOL1TL_SHIFTS`."""
-    return axol1tl_features(batch, units="hw") * _AXO_SCALE
+    out: np.ndarray = axol1tl_features(batch, units="hw") * _AXO_SCALE
+    return out
 
 
 def cicada_inputs(batch: EventBatch, column: str = "regions_cal") -> np.ndarray:
@@ -105,32 +107,49 @@ def jet_region_index(eta_hw: np.ndarray, phi_hw: np.ndarray) -> tuple[np.ndarray
     return iphi, ieta
 
 
-def _box3(regions: np.ndarray) -> np.ndarray:
-    """3 × 3 region sums (φ cyclic, η zero-padded), int64 (N, 18, 14)."""
-    r = regions.astype(np.int64)
-    s = r + np.roll(r, 1, axis=1) + np.roll(r, -1, axis=1)
-    out = s.copy()
-    out[:, :, 1:] += s[:, :, :-1]
-    out[:, :, :-1] += s[:, :, 1:]
+def _box3_at(regions: np.ndarray, iphi: np.ndarray, ieta: np.ndarray) -> np.ndarray:
+    """Sum of the 3 × 3 regions around (iφ, iη) per jet (φ cyclic, η zero-padded), int64 (N, k)."""
+    rows = np.arange(len(regions))[:, None]
+    out = np.zeros(iphi.shape, np.int64)
+    for de in (-1, 0, 1):
+        e = ieta + de
+        ok = (e >= 0) & (e < N_REGION_ETA)
+        e = np.clip(e, 0, N_REGION_ETA - 1)
+        for dp in (-1, 0, 1):
+            out += np.where(ok, regions[rows, (iphi + dp) % N_REGION_PHI, e], 0)
     return out
 
 
-def _nearest(batch: EventBatch, prefix: str, jet_eta: np.ndarray, jet_phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _nearest(
+    batch: EventBatch, prefix: str, jet_eta: np.ndarray, jet_phi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """pT and iso of the leading object of ``prefix`` in each jet's window (0 when none)."""
-    pt = batch[f"{prefix}_pt"].astype(np.int64)[:, None, :]
-    deta = np.abs(jet_eta[:, :, None] - batch[f"{prefix}_eta"].astype(np.int64)[:, None, :])
-    dphi = np.abs(jet_phi[:, :, None] - batch[f"{prefix}_phi"].astype(np.int64)[:, None, :]) % 144
-    dphi = np.minimum(dphi, 144 - dphi)
-    inside = (deta <= _MATCH_ETA) & (dphi <= _MATCH_PHI) & (pt > 0)
+    pt = batch[f"{prefix}_pt"].astype(np.int32)[:, None, :]
+    deta = np.abs(jet_eta[:, :, None].astype(np.int32) - batch[f"{prefix}_eta"].astype(np.int32)[:, None, :])
+    dphi = (jet_phi[:, :, None].astype(np.int32) - batch[f"{prefix}_phi"].astype(np.int32)[:, None, :]) % 144
+    inside = (deta <= _MATCH_ETA) & ((dphi <= _MATCH_PHI) | (dphi >= 144 - _MATCH_PHI)) & (pt > 0)
     masked = np.where(inside, pt, 0)
     best = masked.argmax(axis=2)[..., None]
-    iso = np.take_along_axis(np.broadcast_to(batch[f"{prefix}_iso"].astype(np.int64)[:, None, :], masked.shape), best, 2)
-    best_pt = np.take_along_axis(masked, best, 2)[..., 0]
-    return best_pt, np.where(best_pt > 0, iso[..., 0], 0)
+    rows = np.arange(masked.shape[0])[:, None]
+    iso = batch[f"{prefix}_iso"].astype(np.int64)[rows, best[..., 0]]
+    best_pt = np.take_along_axis(masked, best, 2)[..., 0].astype(np.int64)
+    return best_pt, np.where(best_pt > 0, iso, 0)
 
 
 def tagger_features(batch: EventBatch, regions_column: str = "regions_cal") -> np.ndarray:
     """Per-jet features ``(N, 12, 7)`` float32 (see :data:`TAGGER_FEATURES`); empty jets are 0."""
+    col = regions_column if regions_column in batch else "regions"
+    c = {k: np.ascontiguousarray(batch[k]) for k in (
+        "jet_pt", "jet_eta", "jet_phi", "tau_pt", "tau_eta", "tau_phi", "tau_iso", "eg_pt", "eg_eta", "eg_phi")}
+    return tagger_features_kernel(
+        c["jet_pt"], c["jet_eta"], c["jet_phi"], c["tau_pt"], c["tau_eta"], c["tau_phi"], c["tau_iso"],
+        c["eg_pt"], c["eg_eta"], c["eg_phi"], np.ascontiguousarray(batch[col]), _REGION_ETA_LUT,
+        _MATCH_ETA, _MATCH_PHI,
+    )
+
+
+def tagger_features_numpy(batch: EventBatch, regions_column: str = "regions_cal") -> np.ndarray:
+    """The same features in plain numpy (the reference the kernel is tested against)."""
     eta = batch["jet_eta"].astype(np.int64)
     phi = batch["jet_phi"].astype(np.int64)
     pt = batch["jet_pt"].astype(np.int64)
@@ -142,7 +161,7 @@ def tagger_features(batch: EventBatch, regions_column: str = "regions_cal") -> n
     ok = ieta >= 0
     rows = np.arange(len(batch))[:, None]
     centre = np.where(ok, regions[rows, iphi, np.maximum(ieta, 0)], 0)
-    ring = np.where(ok, _box3(regions)[rows, iphi, np.maximum(ieta, 0)], 0) - centre
+    ring = np.where(ok, _box3_at(regions, iphi, ieta), 0) - centre
     feats = np.stack([pt >> 4, np.abs(eta) >> 5, tau_pt >> 4, tau_iso, eg_pt >> 4, centre >> 4, ring >> 5], -1)
     return np.where((pt > 0)[..., None], feats, 0).astype(np.float32)
 

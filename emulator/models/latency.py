@@ -21,7 +21,7 @@ import math
 
 from emulator.fixedpoint import FixedPointModel
 
-__all__ = ["MULT_NS", "ADD_LEVEL_NS", "adder_tree_cycles", "model_latency_cycles"]
+__all__ = ["ADD_LEVEL_NS", "MULT_NS", "adder_tree_cycles", "model_latency_cycles"]
 
 MULT_NS = 2.5
 ADD_LEVEL_NS = 0.6

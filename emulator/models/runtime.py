@@ -3,10 +3,10 @@
 >>> import numpy as np
 >>> from streams.event import EventBatch
 >>> b = EventBatch.empty(3).with_columns(x=np.array([0.0, np.nan, 1.0], np.float32))
->>> require_finite(b, ["x"], where="axol1tl")
+>>> require_finite(b, ["x"], where="axol1tl")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-emulator.errors.StageError: axol1tl: column 'x' is not finite (nan) in event 1 (gid 1, event number 0); 1 such event(s) in this batch
+emulator.errors.StageError: axol1tl: column 'x' is not finite (nan) in event 1 (gid 1, ...
 """
 
 from __future__ import annotations
@@ -21,7 +21,26 @@ from emulator.fixedpoint import FixedPointError, FixedPointModel
 from streams.errors import ConfigError
 from streams.event import EventBatch
 
-__all__ = ["load_model", "require_finite"]
+__all__ = ["SHIPPED_CONFIGS", "load_model", "require_finite", "resolve_model"]
+
+#: The repository's ``configs/`` directory: model paths fall back to it (see :func:`resolve_model`).
+SHIPPED_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+def resolve_model(path: str | Path, config_dir: Path) -> Path:
+    """``path`` as given if absolute; else relative to the chain file's directory, or, when
+    nothing is there, to the shipped ``configs/`` (so a copied chain keeps the default models).
+
+    >>> resolve_model("models/axol1tl.fxp", Path("/nonexistent")) == SHIPPED_CONFIGS / "models/axol1tl.fxp"
+    True
+    """
+    p = Path(path)
+    if p.is_absolute():
+        return p
+    local = config_dir / p
+    if local.exists() or not (SHIPPED_CONFIGS / p).exists():
+        return local
+    return SHIPPED_CONFIGS / p
 
 
 def load_model(path: Path, *, where: str, n_inputs: int | None = None) -> FixedPointModel:

@@ -59,7 +59,8 @@ def roc_auc(score: np.ndarray, label: np.ndarray) -> float:
 
 def jets(batch: EventBatch) -> np.ndarray:
     """Features ``(M, F)`` of the candidate jets of a batch."""
-    return tagger_features(batch)[tagger_candidates(batch)]
+    out: np.ndarray = tagger_features(batch)[tagger_candidates(batch)]
+    return out
 
 
 def train_tagger(signal: Sequence[EventBatch], background: EventBatch, *, out_dir: str | Path, seed: int,

@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 def teacher_inputs(regions_hw: np.ndarray) -> np.ndarray:
     """``log1p(ET in GeV)`` as float32 ``(N, 1, 18, 14)`` from hardware region ETs."""
     et = np.asarray(regions_hw, np.float32).reshape(-1, 1, 18, 14) * np.float32(PT_LSB)
-    return np.log1p(et).astype(np.float32)
+    out: np.ndarray = np.log1p(et).astype(np.float32)
+    return out
 
 
 def build_teacher() -> Any:

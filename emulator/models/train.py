@@ -22,27 +22,36 @@ __all__ = ["train"]
 log = logging.getLogger(__name__)
 
 
-def _prepared(path: str | Path, chain: str | Path, kind: str, limit: int | None) -> EventBatch:
+def _prepared(path: str | Path, chain: str | Path, kind: str, limit: int | None, parametric: int = 0) -> EventBatch:
     batch = read_sample(path, limit=limit)
     log.info("%s: %d events from %s", kind, len(batch), path)
+    if parametric > 0:
+        from streams.sources import open_source
+
+        extra = EventBatch.concat(open_source(None, events=parametric, mu=60.0, seed=1).batches(65536))
+        cols = [c for c in batch.columns if c in extra.columns]
+        batch = EventBatch.concat([EventBatch({c: batch[c] for c in cols}), EventBatch({c: extra[c] for c in cols})])
+        log.info("%s: + %d parametric zero-bias events (seed 1, <mu> = 60)", kind, parametric)
     return run_upstream(batch, upstream_algorithms(chain, kind))
 
 
 def train(kind: str, *, sample: str | Path, out_dir: str | Path, seed: int, signal: Sequence[str | Path] = (),
           chain: str | Path = "configs/default.yaml", events: int | None = None,
-          options: dict[str, Any] | None = None) -> dict[str, Any]:
+          options: dict[str, Any] | None = None, parametric: int = 0) -> dict[str, Any]:
     """Train model ``kind`` (see :data:`MODEL_KINDS`) and write it to ``out_dir``.
 
     ``sample`` is zero bias for the anomaly models and the QCD background for the tagger,
     whose τ-enriched ``signal`` samples are required. ``options`` override the model's
-    config dataclass fields (e.g. ``{"epochs": 2}``).
+    config dataclass fields (e.g. ``{"epochs": 2}``). ``parametric`` adds that many events of
+    the parametric zero-bias generator to ``sample`` (anomaly models), so that both zero-bias
+    descriptions the project replays count as normal.
     """
     kind = kind.lower()
     if kind not in MODEL_KINDS:
         msg = f"unknown model {kind!r}; known: {list(MODEL_KINDS)}"
         raise ConfigError(msg)
     opts = dict(options or {})
-    data = _prepared(sample, chain, kind, events)
+    data = _prepared(sample, chain, kind, events, parametric if kind != "tagger" else 0)
     if kind == "axol1tl":
         from emulator.models.axol1tl import Axol1tlConfig, train_axol1tl
 
@@ -50,6 +59,8 @@ def train(kind: str, *, sample: str | Path, out_dir: str | Path, seed: int, sign
     if kind == "cicada":
         from emulator.models.cicada import CicadaConfig, train_cicada
 
+        if parametric > 0:
+            opts.setdefault("aligned_tail", parametric)
         return train_cicada(data, out_dir=out_dir, seed=seed, config=CicadaConfig(**opts))
     if not signal:
         msg = "the tagger needs τ-enriched samples: give --signal (e.g. htautau.h5, h0_tautau.h5)"

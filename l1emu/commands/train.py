@@ -1,7 +1,7 @@
 """``l1emu train``: train a quantized trigger model and ship it (``.keras``, ``.hls4ml.json``, ``.fxp``).
 
     l1emu train axol1tl --sample zb.h5 --out configs/models --seed 1
-    l1emu train cicada  --sample zb.h5 --out configs/models --seed 1
+    l1emu train cicada  --sample zb.h5 --add-parametric 100000 --out configs/models --seed 1
     l1emu train tagger  --sample qcd.h5 --signal htautau.h5 --signal h0_tautau.h5 --out configs/models --seed 1
 """
 
@@ -24,6 +24,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--config", default="configs/default.yaml", help="chain whose upstream algorithms prepare inputs")
     p.add_argument("--events", type=int, default=None, help="use only the first N events of each sample")
     p.add_argument("--epochs", type=int, default=None, help="override the number of epochs (student for cicada)")
+    p.add_argument("--add-parametric", type=int, default=0, metavar="N",
+                   help="add N parametric zero-bias events to --sample (anomaly models)")
     p.set_defaults(func=run)
 
 
@@ -34,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     if args.epochs is not None:
         options["student_epochs" if args.model == "cicada" else "epochs"] = args.epochs
     report = train(args.model, sample=args.sample, out_dir=args.out, seed=args.seed, signal=args.signal,
-                   chain=args.config, events=args.events, options=options)  # fmt: skip
+                   chain=args.config, events=args.events, options=options,
+                   parametric=args.add_parametric)  # fmt: skip
     print(json.dumps(report, indent=1))
     return 0

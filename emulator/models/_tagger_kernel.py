@@ -1,0 +1,69 @@
+"""The τ-tagger feature extraction as one numba kernel (per event: 12 jets × 12 τ/e/γ + 9 regions)."""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+__all__ = ["tagger_features_kernel"]
+
+
+@nb.njit(cache=False, nogil=True)
+def _leading_in_window(
+    pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, je: int, jp: int, win_eta: int, win_phi: int
+) -> int:
+    """Index of the highest-pT object in the window around (je, jp), or −1."""
+    best, best_pt = -1, 0
+    for i in range(pt.shape[0]):
+        p = pt[i]
+        if p <= best_pt:  # pT-ordered with ties kept first, like argmax
+            continue
+        if abs(je - eta[i]) > win_eta:
+            continue
+        d = (jp - phi[i]) % 144
+        if d <= win_phi or d >= 144 - win_phi:
+            best, best_pt = i, p
+    return best
+
+
+@nb.njit(cache=False, nogil=True)
+def tagger_features_kernel(
+    jet_pt: np.ndarray, jet_eta: np.ndarray, jet_phi: np.ndarray,
+    tau_pt: np.ndarray, tau_eta: np.ndarray, tau_phi: np.ndarray, tau_iso: np.ndarray,
+    eg_pt: np.ndarray, eg_eta: np.ndarray, eg_phi: np.ndarray,
+    regions: np.ndarray, region_eta_lut: np.ndarray, win_eta: int, win_phi: int,
+) -> np.ndarray:
+    """Features (N, 12, 7): pT>>4, |η|>>5, τ pT>>4, τ iso, e/γ pT>>4, centre region>>4, ring>>5."""
+    n, k = jet_pt.shape
+    nphi, neta = regions.shape[1], regions.shape[2]
+    out = np.zeros((n, k, 7), np.float32)
+    for e in range(n):
+        for j in range(k):
+            pt = np.int64(jet_pt[e, j])
+            if pt <= 0:
+                continue
+            je, jp = np.int64(jet_eta[e, j]), np.int64(jet_phi[e, j])
+            t = _leading_in_window(tau_pt[e], tau_eta[e], tau_phi[e], je, jp, win_eta, win_phi)
+            g = _leading_in_window(eg_pt[e], eg_eta[e], eg_phi[e], je, jp, win_eta, win_phi)
+            ieta = region_eta_lut[min(max(je, -256), 255) + 256]
+            iphi = (jp % 144) // 8
+            centre = np.int64(0)
+            box = np.int64(0)
+            if ieta >= 0:
+                centre = np.int64(regions[e, iphi, ieta])
+                for de in range(-1, 2):
+                    ee = ieta + de
+                    if ee < 0 or ee >= neta:
+                        continue
+                    for dp in range(-1, 2):
+                        box += np.int64(regions[e, (iphi + dp) % nphi, ee])
+            out[e, j, 0] = pt >> 4
+            out[e, j, 1] = abs(je) >> 5
+            if t >= 0:
+                out[e, j, 2] = np.int64(tau_pt[e, t]) >> 4
+                out[e, j, 3] = tau_iso[e, t]
+            if g >= 0:
+                out[e, j, 4] = np.int64(eg_pt[e, g]) >> 4
+            out[e, j, 5] = centre >> 4
+            out[e, j, 6] = (box - centre) >> 5
+    return out
