@@ -46,7 +46,7 @@ class LatencyRecorder:
         v = np.asarray(self._values, np.float64) * 1e6
         w = np.asarray(self._weights, np.float64)
         p = weighted_percentiles(v, w, list(_QUANTILES.values()))
-        out = dict(zip(_QUANTILES, p, strict=True))
+        out: dict[str, Any] = dict(zip(_QUANTILES, p, strict=True))
         out["max"] = float(v.max()) if v.size else 0.0
         out["hist"] = _log_histogram(v, w)
         out["mean"] = float((v * w).sum() / w.sum()) if v.size else 0.0

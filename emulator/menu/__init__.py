@@ -8,6 +8,7 @@ True
 
 from __future__ import annotations
 
+from emulator.menu._evaluate import BatchEvaluator
 from emulator.menu._model import (
     AlwaysCondition,
     Condition,
@@ -19,7 +20,6 @@ from emulator.menu._model import (
     SeedConfig,
     SumCondition,
 )
-from emulator.menu._evaluate import BatchEvaluator
 from emulator.menu.menu import Menu, load_menu
 
 __all__ = [

@@ -42,10 +42,10 @@ def tagger_features_kernel(
             pt = np.int64(jet_pt[e, j])
             if pt <= 0:
                 continue
-            je, jp = np.int64(jet_eta[e, j]), np.int64(jet_phi[e, j])
+            je, jp = int(jet_eta[e, j]), int(jet_phi[e, j])
             t = _leading_in_window(tau_pt[e], tau_eta[e], tau_phi[e], je, jp, win_eta, win_phi)
             g = _leading_in_window(eg_pt[e], eg_eta[e], eg_phi[e], je, jp, win_eta, win_phi)
-            ieta = region_eta_lut[min(max(je, -256), 255) + 256]
+            ieta = int(region_eta_lut[min(max(je, -256), 255) + 256])
             iphi = (jp % 144) // 8
             centre = np.int64(0)
             box = np.int64(0)

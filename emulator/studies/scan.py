@@ -28,8 +28,7 @@ import numpy as np
 
 from emulator.chain import ChainConfig
 from emulator.errors import ConfigError, StageError
-from emulator.menu import Menu, load_menu
-from emulator.menu import BatchEvaluator
+from emulator.menu import BatchEvaluator, Menu, load_menu
 from emulator.menu.hardware import HwObjects, HwScore, HwSum
 from emulator.rates import apply_prescales
 from emulator.studies._chain import processed_batches
