@@ -5,6 +5,8 @@
 >>> from emulator.menu import load_menu
 >>> from streams.sources.parametric import generate
 >>> batch = generate(np.random.default_rng(1), 500, mu=60.0)
+>>> scores = np.random.default_rng(2).uniform(-1.1, 40.0, (2, 500)).astype(np.float32)
+>>> batch = batch.with_columns(score_axol1tl=scores[0], score_cicada=scores[1])
 >>> check = check_menu(load_menu("configs/menus/cms2024.yaml"), batch, tempfile.mkdtemp())
 >>> check.events, check.mismatches
 (500, 0)

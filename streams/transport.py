@@ -35,7 +35,7 @@ class LinkOptions:
 
     hwm: int = 8
     max_message_bytes: int = 1 << 30
-    linger_ms: int = 1000
+    linger_ms: int = 30_000  # a closing node still delivers what it queued (bounded, if the peer is gone)
 
 
 def bind_address(address: str) -> str:

@@ -96,12 +96,17 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     return out, render_report(inputs, out), {"report": report, "scan": scan, "columns": cols}
 
 
+_LATENCY_HISTS = {"latency_end_to_end"} | {
+    f"latency_{s}_{k}" for s in ("calo_layer1", "objects", "global_trigger") for k in ("per_batch_us", "per_event_us")
+}
+
+
 def test_full_report_writes_every_plot_family(rendered: tuple[Path, dict[str, Any], dict[str, Any]]) -> None:
     out, result, _ = rendered
     assert set(result["plots"]) == {
         "pure_rates", "overlap", "scan_SingleMu18_pt", "pileup_total", "pileup_seeds", "prescale_columns",
         "turnon_SingleMu18_hh4b", "score_axo_distributions", "score_axo_rate", "score_axo_efficiency",
-        "latency_percentiles",
+        "latency_percentiles", *_LATENCY_HISTS,
     }  # fmt: skip
     for name in result["plots"]:
         _png_ok(out / f"{name}.png")
@@ -135,7 +140,8 @@ def test_report_numbers_are_the_inputs(rendered: tuple[Path, dict[str, Any], dic
 def test_report_alone_draws_only_what_it_can(tmp_path: Path, rendered: tuple[Path, dict[str, Any], Any]) -> None:
     report = rendered[2]["report"]
     result = render_report(ReportInputs(report=report), tmp_path)
-    assert set(result["plots"]) == {"pure_rates", "overlap", "pileup_total", "pileup_seeds", "latency_percentiles"}
+    assert set(result["plots"]) == {
+        "pure_rates", "overlap", "pileup_total", "pileup_seeds", "latency_percentiles", *_LATENCY_HISTS}
     assert not any(p.name.startswith("score_") for p in tmp_path.iterdir())
 
 
@@ -145,7 +151,8 @@ def test_several_reports_give_rate_against_mean_pileup(tmp_path: Path, rendered:
     def at(mu: float, scale: float) -> dict[str, Any]:
         seeds = {n: {**s, "rate_khz": s["rate_khz"] * scale} for n, s in base["seeds"].items()}
         total = base["total_rate_khz"] * scale
-        return {**base, "run": {**base["run"], "mu": mu}, "seeds": seeds, "total_rate_khz": total}
+        pileup = {**base["pileup"], "mean": mu}
+        return {**base, "run": {**base["run"], "mu": mu}, "pileup": pileup, "seeds": seeds, "total_rate_khz": total}
 
     reports = [at(60.0, 1.0), at(20.0, 0.2), at(40.0, 0.5)]
     render_report(ReportInputs(report=reports[0], more_reports=reports[1:], target_mu=(100.0,), fit_model="linear"),

@@ -57,7 +57,7 @@ def test_worker_refuses_strangers_on_both_sides(
     fake.bind(fake_addr)
     setup = load_curve_setup(keys, "w-0", {up_addr: "up", fake_addr: "up"})
     cfg = WorkerConfig(name="w-0", stage="demo", inputs=(up_addr, fake_addr), output=out_addr,
-                       link=LinkOptions(linger_ms=0), heartbeat_s=0.05, curve=setup)
+                       link=LinkOptions(linger_ms=1000), heartbeat_s=0.05, curve=setup)
     node = WorkerNode(cfg, lambda b: b)
     caplog.set_level(logging.WARNING)
     thread = node.start_thread()

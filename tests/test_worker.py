@@ -52,7 +52,7 @@ def chain(zctx: zmq.Context[Any], ipc: Any) -> Any:
     down.connect(out_addr)
     cfg = WorkerConfig(
         name="w-0", stage="demo", inputs=(up_addr,), output=out_addr,
-        link=LinkOptions(hwm=100, linger_ms=0), heartbeat_s=0.05, drain_s=0.1,
+        link=LinkOptions(hwm=100, linger_ms=1000), heartbeat_s=0.05, drain_s=0.1,
         limits=Limits(max_message_bytes=200_000),
     )
     node = WorkerNode(cfg, _double_pt)

@@ -27,7 +27,10 @@ class MenuAlgorithm:
     >>> from pathlib import Path
     >>> ctx = BuildContext(config_dir=Path("configs"), menu_path=Path("configs/menus/cms2024.yaml"))
     >>> algo = MenuAlgorithm.build("menu", {}, ctx)
-    >>> algo.process(EventBatch.empty(2))["seeds_raw"].shape == (2, len(algo.menu.seed_names))
+    >>> import numpy as np
+    >>> scores = {"score_axol1tl": np.zeros(2, np.float32), "score_cicada": np.zeros(2, np.float32)}
+    >>> batch = EventBatch.empty(2).with_columns(**scores)  # the anomaly seeds read these
+    >>> algo.process(batch)["seeds_raw"].shape == (2, len(algo.menu.seed_names))
     True
     """
 

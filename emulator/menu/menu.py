@@ -3,8 +3,11 @@
 >>> menu = load_menu("configs/menus/cms2024.yaml")
 >>> len(menu.seed_names) >= 15, menu.default_column in menu.columns
 (True, True)
+>>> import numpy as np
 >>> from streams.event import EventBatch
->>> menu.evaluate(EventBatch.empty(3)).shape == (3, len(menu.seed_names))
+>>> zero = np.zeros(3, np.float32)
+>>> batch = EventBatch.empty(3).with_columns(score_axol1tl=zero, score_cicada=zero)
+>>> menu.evaluate(batch).shape == (3, len(menu.seed_names))
 True
 """
 
