@@ -9,7 +9,10 @@ every event is in.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -17,6 +20,7 @@ import zmq
 
 from streams._node import NodeBase
 from streams._sender import Sender
+from streams.event import EventBatch
 from streams.security import AuthGuard, CurveSetup
 from streams.sources.base import Source
 from streams.transport import LinkOptions, make_push
@@ -25,6 +29,7 @@ from streams.wire import encode_notice
 __all__ = ["ProducerConfig", "ProducerNode", "ProducerStats"]
 
 log = logging.getLogger(__name__)
+_READ_AHEAD = 512  # batches read ahead of a paced send schedule
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +100,42 @@ class ProducerNode(NodeBase):
         log.info("%s sent %d events in %d batches", cfg.name, self.stats.events, self.stats.batches)
         return self.stats
 
+    def _batches(self) -> Iterator[EventBatch]:
+        """The shard's batches; when paced, read ahead in a thread so file reads and
+        generation never stall the send schedule (a stall would become a burst)."""
+        cfg = self.config
+        source = self.source.batches(cfg.batch_size, shard=(cfg.index, cfg.count))
+        if cfg.rate_hz <= 0:
+            yield from source
+            return
+        ahead: queue.Queue[EventBatch | BaseException | None] = queue.Queue(maxsize=_READ_AHEAD)
+
+        def fill() -> None:
+            try:
+                for b in source:
+                    while not self.stop_event.is_set():
+                        try:
+                            ahead.put(b, timeout=0.1)
+                            break
+                        except queue.Full:
+                            continue
+                    if self.stop_event.is_set():
+                        break
+                ahead.put(None)
+            except BaseException as exc:  # handed to the sending thread, which re-raises it
+                ahead.put(exc)
+
+        threading.Thread(target=fill, name=f"{cfg.name}-read-ahead", daemon=True).start()
+        while (item := ahead.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
     def _send_all(self, sender: Sender, produced: Any) -> None:
         cfg = self.config
-        t_start = time.perf_counter()
-        for batch in self.source.batches(cfg.batch_size, shard=(cfg.index, cfg.count)):
+        t_start: float | None = None  # the schedule starts with the first batch in hand
+        for batch in self._batches():
+            t_start = time.perf_counter() if t_start is None else t_start
             if self.stop_event.is_set():
                 log.info("%s: stopped early after %d events", cfg.name, self.stats.events)
                 break
