@@ -24,7 +24,7 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=400_000)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--paced-events", type=int, default=200_000)
-    ap.add_argument("--paced-batch", type=int, default=512)
+    ap.add_argument("--paced-batch", type=int, default=256)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         sample = str(Path(tmp) / "zb.h5")
