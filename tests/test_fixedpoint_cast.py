@@ -25,12 +25,13 @@ def floats_for(draw: st.DrawFn, t: FixedType) -> list[float]:
     """Plain floats, exact ties of the type's LSB, values around its range edges, specials."""
     lsb = math.ldexp(1.0, -t.fractional)
     span = math.ldexp(1.0, t.integer)
-    ties = st.integers(-(2**20), 2**20).map(lambda k: (k + 0.5) * lsb)
+    ties = (st.integers(-(2**20), 2**20) | st.sampled_from([-1, 0])).map(lambda k: (k + 0.5) * lsb)
+    beside = ties.flatmap(lambda v: st.sampled_from([math.nextafter(v, -math.inf), math.nextafter(v, math.inf)]))
     edges = st.sampled_from([span / 2, -span / 2, span, -span]).flatmap(
         lambda e: st.integers(-3, 3).map(lambda k: e + k * lsb / 2)
     )
     plain = st.floats(allow_nan=True, allow_infinity=True, width=64)
-    return draw(st.lists(ties | edges | plain | st.sampled_from(SPECIAL), min_size=1, max_size=40))
+    return draw(st.lists(ties | beside | edges | plain | st.sampled_from(SPECIAL), min_size=1, max_size=40))
 
 
 @given(st.data(), fixed_types())
@@ -106,6 +107,14 @@ def test_to_float_rounds_half_even(t: FixedType, data: st.DataObject) -> None:
         exact = Fraction(mant) * Fraction(2) ** -t.fractional
         assert as64[k] == float(exact)  # Python's float(Fraction) rounds half to even
         assert float(as32[k]) == ref_to_float32(mant, t)
+
+
+@pytest.mark.parametrize("mode", list(Rounding))
+def test_doubles_just_beside_a_tie(mode: Rounding) -> None:
+    """0.5 - 2^-54 is below one half: ``floor(y + 0.5)`` would round it up (the sum rounds to 1.0)."""
+    t = FixedType(12, 12, rounding=mode)
+    xs = [math.nextafter(v, d) for v in (0.5, -0.5, 1.5, -1.5, 2.5) for d in (-math.inf, math.inf)]
+    assert cast_float(np.array(xs), t).tolist() == [ref_cast_value(x, t) for x in xs]
 
 
 def test_counts_and_nonfinite() -> None:

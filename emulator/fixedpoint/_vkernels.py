@@ -30,7 +30,6 @@ __all__ = [
 NO_CHECK, WRAP, SATURATE = 0, 1, 2
 _inline = nb.njit(inline="always", cache=False)
 _jit = nb.njit(cache=False, nogil=True)
-_EXACT = 2.0**52  # below this y ± 0.5 is exact; above, y is already an integer
 _BIG = 2.0**62
 
 
@@ -79,6 +78,21 @@ INT_ROUND = (_i_trn, _i_trn_zero, _i_rnd, _i_rnd_zero, _i_rnd_inf, _i_rnd_min_in
 
 
 # -- rounding of y = x · 2^F for finite |y| < 2^62 (exact below 2^52, integer above) -------
+# Round-to-nearest works on |y|: its fraction |y| - floor(|y|) is exact, while floor(y + 0.5)
+# is not (y = 0.5 - 2^-54: the sum rounds up to 1.0) and neither is y - floor(y) for y < 0.
+@_inline
+def _nearest(y: float, tie_up_pos: bool, tie_up_neg: bool) -> float:
+    """``y`` rounded to nearest; a tie moves away from zero when ``tie_up_pos`` (y >= 0) or
+    ``tie_up_neg`` (y < 0) says so, else toward zero."""
+    a = abs(y)
+    t = np.floor(a)
+    g = a - t
+    neg = y < 0
+    up = (g > 0.5) | ((g == 0.5) & (tie_up_neg if neg else tie_up_pos))
+    r: float = t + up
+    return -r if neg else r
+
+
 @_inline
 def _f_trn(y: float) -> float:
     return math.floor(y)
@@ -91,24 +105,22 @@ def _f_trn_zero(y: float) -> float:
 
 @_inline
 def _f_rnd(y: float) -> float:
-    return y if abs(y) >= _EXACT else math.floor(y + 0.5)
+    return _nearest(y, True, False)  # ties toward +inf
 
 
 @_inline
 def _f_rnd_zero(y: float) -> float:
-    r = math.ceil(y - 0.5) if y >= 0 else math.floor(y + 0.5)
-    return y if abs(y) >= _EXACT else r
+    return _nearest(y, False, False)
 
 
 @_inline
 def _f_rnd_inf(y: float) -> float:
-    r = math.floor(y + 0.5) if y >= 0 else math.ceil(y - 0.5)
-    return y if abs(y) >= _EXACT else r
+    return _nearest(y, True, True)
 
 
 @_inline
 def _f_rnd_min_inf(y: float) -> float:
-    return y if abs(y) >= _EXACT else math.ceil(y - 0.5)
+    return _nearest(y, False, True)  # ties toward -inf
 
 
 @_inline

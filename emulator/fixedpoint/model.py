@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -30,6 +31,8 @@ from typing import Any
 import numpy as np
 
 from emulator.fixedpoint._base import LayerCost, Op, Run, Scratch, op_from_spec, single_threaded_blas
+from emulator.fixedpoint._columnar import BLOCK as COLUMNAR_BLOCK
+from emulator.fixedpoint._columnar import ColumnarPlan, build_columnar
 from emulator.fixedpoint.audit import OverflowReport, Tally
 from emulator.fixedpoint.cast import float_cast, to_float
 from emulator.fixedpoint.errors import FixedPointError
@@ -51,8 +54,10 @@ class FixedPointModel:
     layers: tuple[Op, ...]
     name: str = "model"
     source: dict[str, Any] = field(default_factory=dict)  # provenance (hls4ml version, backend …)
-    block_size: int = 4096  # events per block
+    block_size: int = 4096  # events per block (layer by layer)
+    columnar: bool = True  # use the columnar plan when the network allows it
     _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
+    _plan: ColumnarPlan | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         t, shape = self.input_type, self.input_shape
@@ -64,6 +69,8 @@ class FixedPointModel:
                 )
                 raise FixedPointError(msg)
             t, shape = op.out_type, op.out_shape
+        if self.columnar and self.layers:
+            object.__setattr__(self, "_plan", build_columnar(self.input_type, self.layers))
 
     # -- shape and type -------------------------------------------------------
     @property
@@ -73,6 +80,15 @@ class FixedPointModel:
     @property
     def output_shape(self) -> tuple[int, ...]:
         return self.layers[-1].out_shape if self.layers else self.input_shape
+
+    @property
+    def plan(self) -> str:
+        """How :meth:`predict` runs: ``columnar float32|float64`` or ``layers``."""
+        if self._plan is None:
+            return "layers"
+        plan = f"columnar {np.dtype(self._plan.dtype).name}"
+        rest = self.layers[self._plan.n_layers :]
+        return plan if not rest else f"{plan} up to {self.layers[self._plan.n_layers - 1].name!r}, then layers"
 
     @property
     def n_inputs(self) -> int:
@@ -90,7 +106,11 @@ class FixedPointModel:
         ``threads > 1`` splits large batches over threads (the kernels release the GIL).
         """
         x, single = self._prepare(X)
-        y = to_float(self._run_threads(x, threads), self.output_type, x.dtype)
+        if self._plan is not None and self._plan.n_layers == len(self.layers):  # values straight from the plan
+            y = np.empty((x.shape[0], self.n_outputs), x.dtype)
+            self._split(x, y, threads, lambda xs, ys: self._columnar(xs, ys, self.output_type.lsb))
+        else:
+            y = to_float(self._run_threads(x, threads), self.output_type, x.dtype)
         return y[0] if single else y
 
     def predict_mantissas(self, X: np.ndarray, *, threads: int = 1) -> np.ndarray:
@@ -115,40 +135,62 @@ class FixedPointModel:
             arr = arr.astype(np.float64)
         n_in = self.n_inputs
         if arr.size == n_in:
-            return arr.reshape(1, n_in), True
+            return np.ascontiguousarray(arr.reshape(1, n_in)), True
         if arr.ndim < 2 or math.prod(arr.shape[1:]) != n_in:
             msg = f"model {self.name!r}: input of shape {arr.shape} does not hold events of {self.input_shape}"
             raise FixedPointError(msg)
-        return arr.reshape(arr.shape[0], n_in), False
+        return np.ascontiguousarray(arr.reshape(arr.shape[0], n_in)), False
 
     def _run_threads(self, x: np.ndarray, threads: int) -> np.ndarray:
+        out = np.empty((x.shape[0], self.n_outputs), np.int64)
+        self._split(x, out, threads, lambda xs, ys: self._run(xs, None, ys))
+        return out
+
+    def _split(
+        self, x: np.ndarray, out: np.ndarray, threads: int, fn: Callable[[np.ndarray, np.ndarray], object]
+    ) -> None:
+        """``fn(x_part, out_part)`` over up to ``threads`` parts of at least one block each."""
         n = x.shape[0]
         n_chunks = min(max(threads, 1), math.ceil(n / self.block_size))
         with single_threaded_blas():
             if n_chunks <= 1:
-                return self._run(x, None)
-            out = np.empty((n, self.n_outputs), np.int64)
+                fn(x, out)
+                return
             bounds = np.linspace(0, n, n_chunks + 1).astype(int)
             with ThreadPoolExecutor(n_chunks) as pool:
-                jobs = [pool.submit(self._run, x[a:b], None, out[a:b]) for a, b in pairwise(bounds)]
+                jobs = [pool.submit(fn, x[a:b], out[a:b]) for a, b in pairwise(bounds)]
                 for job in jobs:
                     job.result()
-        return out
+
+    def _columnar(self, x: np.ndarray, out: np.ndarray, scale: float) -> None:
+        assert self._plan is not None
+        self._plan.run(x, out, scale, block=min(self.block_size, COLUMNAR_BLOCK))
 
     def _run(self, x: np.ndarray, tally: Tally | None, out: np.ndarray | None = None) -> np.ndarray:
         n = x.shape[0]
         out = np.empty((n, self.n_outputs), np.int64) if out is None else out
+        plan = self._plan if tally is None else None
+        if plan is not None and plan.n_layers == len(self.layers):
+            self._columnar(x, out, 1.0)
+            return out
+        start, mid = 0, None
+        if plan is not None:  # the leading layers columnar, the rest layer by layer
+            start, mid = plan.n_layers, np.empty((n, plan.n_outputs), np.int64)
+            self._columnar(x, mid, 1.0)
         run = Run(tally, self._scratch())
         wants = [op.float_input for op in self.layers[1:]] + [None] * bool(self.layers)
         first = (self.layers[0].float_input if self.layers else None) or np.int64
         for b0 in range(0, n, self.block_size):
-            block = x[b0 : b0 + self.block_size]
-            buf = run.scratch.get(("input", "input"), block.shape, first)
-            m, n_ovf, n_bad = float_cast(block, self.input_type, out=buf)
-            if tally is not None:
-                mode = self.input_type.overflow.value
-                tally.add("input", "input", mode, values=m.size, overflowed=n_ovf, nonfinite=n_bad)
-            for op, float_out in zip(self.layers, wants, strict=True):
+            if mid is not None:
+                m = mid[b0 : b0 + self.block_size]
+            else:
+                block = x[b0 : b0 + self.block_size]
+                buf = run.scratch.get(("input", "input"), block.shape, first)
+                m, n_ovf, n_bad = float_cast(block, self.input_type, out=buf)
+                if tally is not None:
+                    mode = self.input_type.overflow.value
+                    tally.add("input", "input", mode, values=m.size, overflowed=n_ovf, nonfinite=n_bad)
+            for op, float_out in zip(self.layers[start:], wants[start:], strict=True):
                 if m.dtype != np.int64 and not op.accepts_float:
                     m = m.astype(np.int64)
                 m = op.forward(m, run, float_out=float_out)
@@ -169,7 +211,7 @@ class FixedPointModel:
         return tuple(op.cost() for op in self.layers)
 
     def summary(self) -> str:
-        lines = [f"{self.name}: input {self.input_type} x {self.input_shape}"]
+        lines = [f"{self.name}: input {self.input_type} x {self.input_shape}, {self.plan}"]
         lines += [f"  {op.name:<20} {op.describe()}" for op in self.layers]
         return "\n".join(lines)
 
