@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from typing import Any
 
 from streams.metrics import NodeMetrics
 
-__all__ = ["NodeBase"]
+__all__ = ["NodeBase", "settle_heap"]
+
+
+def settle_heap() -> None:
+    """Collect once, then move every live object out of the garbage collector's view.
+
+    What a node holds after start-up (modules, models, compiled kernels, preloaded events)
+    lives until it exits; frozen, it no longer makes each full collection walk hundreds of
+    thousands of objects: those pauses were milliseconds in the latency tail.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 class NodeBase:

@@ -12,6 +12,7 @@ import zmq
 
 from streams.event import EventBatch
 from streams.metrics import NodeMetrics
+from streams.transport import send_frames
 from streams.wire import encode_batch, encode_notice
 
 __all__ = ["Sender"]
@@ -19,6 +20,7 @@ __all__ = ["Sender"]
 log = logging.getLogger(__name__)
 Policy = Literal["block", "drop"]
 _POLL_MS = 200
+_NOBLOCK = int(zmq.NOBLOCK)
 
 
 class Sender:
@@ -46,7 +48,7 @@ class Sender:
 
     def _try(self, frames: list[Any]) -> bool:
         try:
-            self.sock.send_multipart(frames, flags=zmq.NOBLOCK, copy=False)
+            send_frames(self.sock, frames, _NOBLOCK)
         except zmq.Again:
             return False
         return True

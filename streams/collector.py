@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import zmq
 
-from streams._node import NodeBase
+from streams._node import NodeBase, settle_heap
 from streams._reorder import Entry, ReorderBuffer
 from streams.errors import WireFormatError
 from streams.event import EventBatch
@@ -137,6 +137,7 @@ class CollectorNode(NodeBase):
         ctx: zmq.Context[Any] = zmq.Context()
         guard = AuthGuard(ctx, cfg.curve, cfg.name)
         pull = make_pull(ctx, cfg.inputs, cfg.link, guard)
+        settle_heap()
         try:
             self._collect(pull)
             self._finish()

@@ -9,6 +9,7 @@ every event is in.
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 import time
@@ -18,7 +19,7 @@ from typing import Any, Literal
 
 import zmq
 
-from streams._node import NodeBase
+from streams._node import NodeBase, settle_heap
 from streams._sender import Sender
 from streams.event import EventBatch
 from streams.security import AuthGuard, CurveSetup
@@ -48,8 +49,12 @@ class ProducerConfig:
     metrics_port: int | None = None
     linger_s: float = 0.0  # keep the metrics endpoint up this long after end-of-stream
     curve: CurveSetup | None = None  # CURVE on tcp links (see streams.security)
+    preload_events: int = 200_000  # paced: shards up to this size are read before the first send
 
     def __post_init__(self) -> None:
+        if self.preload_events < 0:
+            msg = f"preload_events must be >= 0, not {self.preload_events}"
+            raise ValueError(msg)
         if not 0 <= self.index < self.count:
             msg = f"producer index {self.index} not in 0..{self.count - 1}"
             raise ValueError(msg)
@@ -101,12 +106,20 @@ class ProducerNode(NodeBase):
         return self.stats
 
     def _batches(self) -> Iterator[EventBatch]:
-        """The shard's batches; when paced, read ahead in a thread so file reads and
-        generation never stall the send schedule (a stall would become a burst)."""
+        """The shard's batches. Paced, file reads and generation must never disturb the send
+        schedule (a stall becomes a burst, a busy reader thread delays sends): shards up to
+        ``preload_events`` are read completely before the first send, like a test-vector
+        player fills its buffer; larger ones are read ahead in a thread."""
         cfg = self.config
         source = self.source.batches(cfg.batch_size, shard=(cfg.index, cfg.count))
         if cfg.rate_hz <= 0:
             yield from source
+            return
+        if math.ceil(len(self.source) / cfg.count) <= cfg.preload_events:
+            loaded = list(source)
+            settle_heap()
+            log.info("%s: %d batches preloaded for paced sending", cfg.name, len(loaded))
+            yield from loaded
             return
         ahead: queue.Queue[EventBatch | BaseException | None] = queue.Queue(maxsize=_READ_AHEAD)
 

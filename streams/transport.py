@@ -24,9 +24,12 @@ __all__ = [
     "make_pull",
     "make_push",
     "recv_frames",
+    "send_frames",
 ]
 
 log = logging.getLogger(__name__)
+_SNDMORE = int(zmq.SNDMORE)
+_ZERO_COPY_BYTES = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +104,28 @@ def make_pull(
 
 
 def recv_frames(sock: zmq.Socket[Any], timeout_s: float) -> list[zmq.Frame] | None:
-    """Receive one multipart message without copying, or None after ``timeout_s``."""
+    """Receive one multipart message without copying, or None after ``timeout_s``.
+
+    A plain loop over ``recv`` with positional arguments: ``recv_multipart`` costs about
+    twice as much per frame, and a batch has a frame per column.
+    """
     if sock.poll(int(timeout_s * 1000), zmq.POLLIN) == 0:
         return None
-    return sock.recv_multipart(copy=False)
+    recv = sock.recv
+    parts: list[zmq.Frame] = [recv(0, False)]
+    while parts[-1].more:
+        parts.append(recv(0, False))
+    return parts
+
+
+def send_frames(sock: zmq.Socket[Any], frames: Sequence[Any], flags: int = 0) -> None:
+    """Send one multipart message (``flags`` e.g. ``zmq.NOBLOCK``: only the first frame can
+    raise ``zmq.Again``, the rest of a message is then always taken).
+
+    Frames below 64 KiB are copied (libzmq would copy them anyway), larger ones go zero-copy.
+    """
+    send = sock.send
+    more = flags | _SNDMORE
+    last = len(frames) - 1
+    for i, frame in enumerate(frames):
+        send(frame, more if i < last else flags, getattr(frame, "nbytes", 0) < _ZERO_COPY_BYTES)

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import zmq
 
-from streams._node import NodeBase
+from streams._node import NodeBase, settle_heap
 from streams._sender import Sender
 from streams.errors import L1EmuError, WireFormatError
 from streams.event import EventBatch, StageTrace
@@ -101,6 +101,7 @@ class WorkerNode(NodeBase):
             pull = make_pull(ctx, cfg.inputs, cfg.link, self.guard)
             push = make_push(ctx, cfg.output, cfg.link, self.guard)
             sender = Sender(push, cfg.policy, self.metrics, cfg.name, stop=self.stop_event)
+            settle_heap()
             while not self.stop_event.is_set() and not self._heartbeat(sender, final=False, wait_s=0.2):
                 pass  # hello: waits until a downstream peer is connected (readiness)
             self._loop(pull, sender)

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import zmq
 
+from streams.event import EventBatch
 from streams.producer import ProducerConfig, ProducerNode
 from streams.sources.parametric import ParametricConfig, ParametricSource
 from streams.transport import LinkOptions
@@ -50,3 +53,44 @@ def test_paced_producer_spreads_sends_over_time(zctx: zmq.Context[Any], ipc: Any
     # 500 events at 2 kHz: the last batch cannot leave earlier than 0.2 s after the first
     # (it may leave later on a loaded machine: pacing only ever waits)
     assert 0.2 - 0.01 <= sent[-1] - sent[0] < 2.0
+
+
+class _Recorder(ParametricSource):
+    """Records how many batches have been read, and by which thread."""
+
+    def __init__(self, events: int) -> None:
+        super().__init__(ParametricConfig(events=events, seed=3))
+        self.read = 0
+        self.threads: set[str] = set()
+
+    def batches(self, batch_size: int, *, shard: tuple[int, int] = (0, 1)) -> Iterator[EventBatch]:
+        for b in super().batches(batch_size, shard=shard):
+            self.read += 1
+            self.threads.add(threading.current_thread().name)
+            yield b
+
+
+@pytest.mark.parametrize(("preload", "whole"), [(1000, True), (100, False)], ids=["preloaded", "read-ahead"])
+def test_paced_shards_are_preloaded_up_to_the_limit(zctx: zmq.Context[Any], ipc: Any, preload: int,
+                                                    whole: bool) -> None:  # fmt: skip
+    """A paced producer reads a small shard completely before its first send (file reads never
+    delay a send); beyond ``preload_events`` a thread reads ahead instead. Same batches either way."""
+    addr = ipc(f"preload{preload}")
+    source = _Recorder(1000)
+    cfg = ProducerConfig(name="producer-0", output=addr, batch_size=100, rate_hz=20_000.0,
+                         link=LinkOptions(linger_ms=5000), preload_events=preload)  # fmt: skip
+    pull = zctx.socket(zmq.PULL)
+    pull.connect(addr)
+    thread = ProducerNode(cfg, source).start_thread()
+    first = decode(recv(pull))
+    read_at_first_send = source.read
+    msgs = [first]
+    while msgs[-1].kind != "eos":
+        msgs.append(decode(recv(pull)))
+    thread.join(timeout=10)
+    if whole:
+        assert read_at_first_send == 10
+    assert source.threads == ({"producer-0"} if whole else {"producer-0-read-ahead"})
+    assert [m.first for m in msgs[:-1]] == list(range(0, 1000, 100))
+    with pytest.raises(ValueError, match="preload_events"):
+        ProducerConfig(name="p", output=addr, preload_events=-1)

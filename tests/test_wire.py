@@ -5,12 +5,14 @@ from typing import Any
 import msgpack
 import numpy as np
 import pytest
+import zmq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from streams.errors import WireFormatError
 from streams.event import BatchMeta, EventBatch, StageTrace
+from streams.transport import recv_frames, send_frames
 from streams.wire import Limits, check_content, decode, encode_batch, encode_notice
 
 _DTYPES = st.sampled_from(["bool", "int8", "uint16", "int32", "int64", "uint64", "float32", "float64"])
@@ -151,3 +153,29 @@ def test_check_content_rejects_nan_weight() -> None:
     with pytest.raises(WireFormatError, match="event 1") as err:
         check_content(b.with_columns(weight=w))
     assert err.value.kind == "nan"
+
+
+def test_frames_round_trip_through_real_sockets(zctx: zmq.Context[Any], ipc: Any) -> None:
+    """``send_frames``/``recv_frames``: small frames copied, large ones zero-copy, one message each;
+    with NOBLOCK a full link refuses the whole message and never sends part of one."""
+    addr = ipc("frames")
+    push, pull = zctx.socket(zmq.PUSH), zctx.socket(zmq.PULL)
+    push.bind(addr)
+    batch = EventBatch.empty(300, meta=BatchMeta(stream="s", first=7)).with_columns(
+        big=np.arange(300 * 400, dtype=np.int32).reshape(300, 400)  # 480 kB: zero-copy
+    )
+    frames = encode_batch(batch)
+    with pytest.raises(zmq.Again):  # no peer yet: the whole message is refused, nothing half-sent
+        send_frames(push, frames, int(zmq.NOBLOCK))
+    pull.connect(addr)
+    for _ in range(2):
+        send_frames(push, frames)
+    got = [recv_frames(pull, 10.0) for _ in range(2)]
+    assert all(g is not None and len(g) == len(frames) for g in got)
+    for g in got:
+        assert g is not None
+        out = decode(g).batch
+        assert out is not None
+        assert np.array_equal(out["big"], batch["big"])
+        assert out.meta.first == 7
+    assert recv_frames(pull, 0.05) is None
