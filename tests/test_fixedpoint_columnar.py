@@ -20,34 +20,23 @@ from emulator.fixedpoint import FixedPointError, FixedPointModel, FixedType, Ove
 from emulator.fixedpoint._columnar import _overflow_args
 from emulator.fixedpoint._columnar_kernels import overflow_fn, round_fn
 from emulator.fixedpoint.layers import Activation, BatchNorm, Conv, Dense, Lut, Op
-from tests.test_fixedpoint_layers import mantissas
+from tests.test_fixedpoint_layers import mantissas, small_types
 from tests.test_fixedpoint_reference import ref_overflow, ref_round
 
 SPECIAL = [np.nan, np.inf, -np.inf, 1e30, -1e30, 1e-300, -1e-300, -0.0]
-
-
-def types(max_width: int = 14, *, wrap_only: bool = False) -> st.SearchStrategy[FixedType]:
-    return st.builds(
-        FixedType,
-        width=st.integers(3, max_width),
-        integer=st.integers(-1, max_width + 1),
-        signed=st.booleans(),
-        rounding=st.sampled_from(list(Rounding)),
-        overflow=st.just(Overflow.WRAP) if wrap_only else st.sampled_from(list(Overflow)),
-    )
 
 
 @st.composite
 def networks(draw: st.DrawFn) -> FixedPointModel:
     """1-3 dense layers (pruned weights, any rounding, wrapping or saturating accumulators),
     each followed by a linear/ReLU/ReLU6 cast to a random type."""
-    t_in = draw(types(12))
+    t_in = draw(small_types(12))
     n = draw(st.integers(1, 10))
     t, layers = t_in, []
     for k in range(draw(st.integers(1, 3))):
         n_out = draw(st.integers(1, 9))
-        t_w, t_b = draw(types(8)), draw(types(8))
-        t_acc = draw(types(24, wrap_only=draw(st.booleans())))
+        t_w, t_b = draw(small_types(8)), draw(small_types(8))
+        t_acc = draw(small_types(24, wrap_only=draw(st.booleans())))
         w = draw(mantissas(t_w, (n, n_out)))
         w[np.asarray(draw(st.lists(st.booleans(), min_size=w.size, max_size=w.size))).reshape(w.shape)] = 0
         try:
@@ -56,7 +45,7 @@ def networks(draw: st.DrawFn) -> FixedPointModel:
         except FixedPointError:
             reject()
         fn = draw(st.sampled_from(["linear", "relu", "relu_max"]))
-        t_out = draw(types(12))
+        t_out = draw(small_types(12))
         act = Activation(f"a{k}", t_acc, t_out, (n_out,), (n_out,), function=fn, max_value=6 if fn == "relu_max" else 0)
         layers += [dense, act]
         t, n = t_out, n_out
@@ -149,7 +138,7 @@ def test_convolutions_run_columnar(data: st.DataObject, pads: tuple[int, int, in
     assert np.array_equal(model.predict(x.reshape(-1, h, w, c)), layer_by_layer(model).predict(x))
 
 
-@given(st.data(), types(10), types(10), types(12))
+@given(st.data(), small_types(10), small_types(10), small_types(12))
 @settings(max_examples=8, deadline=None)
 def test_batchnorm_runs_columnar(data: st.DataObject, t_s: FixedType, t_b: FixedType, t_out: FixedType) -> None:
     t_in = FixedType(10, 4)
@@ -195,7 +184,7 @@ def test_float_rounding_primitives(mode: Rounding, dtype: type) -> None:
             assert not (got == 0 and math.copysign(1.0, float(got)) < 0)
 
 
-@given(st.data(), types(16))
+@given(st.data(), small_types(16))
 @settings(max_examples=60, deadline=None)
 def test_float_overflow_primitives(data: st.DataObject, t: FixedType) -> None:
     mode, zero, (lo, hi, mod, off) = _overflow_args(t, True)

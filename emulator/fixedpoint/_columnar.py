@@ -303,7 +303,11 @@ def build_columnar(input_type: FixedType, layers: Sequence[Op]) -> ColumnarPlan 
         except _UnsupportedError:
             pass
         if n_done and (best is None or n_done > best[0]):
-            best = (n_done, _prefix(dtype, bits, input_type, layers[:n_done]))
+            # a layer that failed half-way may have left steps behind: rebuild up to it
+            whole = n_done == len(layers)
+            best = (n_done, builder if whole else _prefix(dtype, bits, input_type, layers[:n_done]))
+        if best is not None and best[0] == len(layers):
+            break  # float32 runs the whole network: no need to try float64
     if best is None:
         return None
     n_done, builder = best

@@ -10,12 +10,13 @@ indirect calls) that LLVM vectorises.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 import numba as nb
 import numpy as np
+
+from emulator.fixedpoint._vkernels import round_fn
 
 __all__ = [
     "NO_CHECK",
@@ -38,38 +39,6 @@ _TILE = 16  # events per tile of the transposing kernels
 _inline = nb.njit(inline="always", cache=False)
 _jit = nb.njit(cache=False, nogil=True)
 Kernel = Any  # a numba dispatcher
-
-
-@cache
-def round_fn(q: int, dtype: type) -> Kernel:
-    """Rounding of an exact ``y`` to an integer-valued float, mode code ``q`` (``Rounding.code``).
-
-    Round-to-nearest works on ``|y|``, whose fraction ``|y| - floor(|y|)`` is exact
-    (``floor(y + 0.5)`` is not); results are never ``-0.0``.
-    """
-    half, zero, one = dtype(0.5), dtype(0.0), dtype(1.0)
-
-    def nearest(tie_up_pos: bool, tie_up_neg: bool) -> Kernel:
-        def fn(y: Any) -> Any:
-            a = abs(y)
-            t = np.floor(a)
-            g = a - t
-            neg = y < zero
-            r = t + (one if (g > half or (g == half and (tie_up_neg if neg else tie_up_pos))) else zero)
-            return zero - r if neg else r
-
-        return _inline(fn)
-
-    fns: tuple[Callable[[Any], Any], ...] = (
-        _inline(lambda y: np.floor(y) + zero),  # TRN (+0: no -0.0)
-        _inline(lambda y: np.trunc(y) + zero),  # TRN_ZERO
-        nearest(True, False),  # RND: ties toward +inf
-        nearest(False, False),  # RND_ZERO
-        nearest(True, True),  # RND_INF
-        nearest(False, True),  # RND_MIN_INF: ties toward -inf
-        _inline(lambda y: np.rint(y) + zero),  # RND_CONV: ties to even
-    )
-    return fns[q]
 
 
 @cache
@@ -143,6 +112,15 @@ def input_kernel(q: int, mode: int, zero_on_sat: bool) -> Kernel:
     return _jit(kernel)
 
 
+@_inline
+def _start_row(out: np.ndarray, j: int, bias: Any, n: int) -> np.ndarray:
+    """Output row ``j`` of a dense layer, every event's accumulator set to the bias."""
+    acc: np.ndarray = out[j]
+    for e in range(n):
+        acc[e] = bias
+    return acc
+
+
 @cache
 def dense_kernel(q: int | None, dtype: type) -> Kernel:
     """``k(x, ptr, idx, w, bias, out)``: ``out[j] = bias[j] + Σ_k round(w[k]·x[idx[k]])`` over
@@ -155,10 +133,7 @@ def dense_kernel(q: int | None, dtype: type) -> Kernel:
                out: np.ndarray) -> None:  # fmt: skip
         n = x.shape[1]
         for j in range(out.shape[0]):
-            acc = out[j]
-            bj = bias[j]
-            for e in range(n):
-                acc[e] = bj
+            acc = _start_row(out, j, bias[j], n)
             for k in range(ptr[j], ptr[j + 1], _UNROLL):
                 x0, x1, x2, x3 = x[idx[k]], x[idx[k + 1]], x[idx[k + 2]], x[idx[k + 3]]
                 w0, w1, w2, w3 = w[k], w[k + 1], w[k + 2], w[k + 3]
@@ -185,10 +160,7 @@ def dense_sat_kernel(q: int | None, zero_on_sat: bool, dtype: type) -> Kernel:
                hi: Any, out: np.ndarray) -> None:  # fmt: skip
         n = x.shape[1]
         for j in range(out.shape[0]):
-            acc = out[j]
-            bj = bias[j]
-            for e in range(n):
-                acc[e] = bj
+            acc = _start_row(out, j, bias[j], n)
             for k in range(ptr[j], ptr[j + 1]):
                 xr = x[idx[k]]
                 wk = w[k]

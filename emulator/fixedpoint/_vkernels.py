@@ -9,7 +9,8 @@ loop with no mode branches inside; the overflow handling is chosen once per call
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import numba as nb
@@ -24,6 +25,7 @@ __all__ = [
     "cast_float_pass",
     "cast_int_pass",
     "round_far",
+    "round_fn",
     "shl_saturate",
 ]
 
@@ -78,57 +80,40 @@ INT_ROUND = (_i_trn, _i_trn_zero, _i_rnd, _i_rnd_zero, _i_rnd_inf, _i_rnd_min_in
 
 
 # -- rounding of y = x · 2^F for finite |y| < 2^62 (exact below 2^52, integer above) -------
-# Round-to-nearest works on |y|: its fraction |y| - floor(|y|) is exact, while floor(y + 0.5)
-# is not (y = 0.5 - 2^-54: the sum rounds up to 1.0) and neither is y - floor(y) for y < 0.
-@_inline
-def _nearest(y: float, tie_up_pos: bool, tie_up_neg: bool) -> float:
-    """``y`` rounded to nearest; a tie moves away from zero when ``tie_up_pos`` (y >= 0) or
-    ``tie_up_neg`` (y < 0) says so, else toward zero."""
-    a = abs(y)
-    t = np.floor(a)
-    g = a - t
-    neg = y < 0
-    up = (g > 0.5) | ((g == 0.5) & (tie_up_neg if neg else tie_up_pos))
-    r: float = t + up
-    return -r if neg else r
+# One set of primitives for every float type: the float64 casts here and the columnar plan.
+@cache
+def round_fn(q: int, dtype: type) -> Any:
+    """Rounding of an exact ``y`` to an integer-valued float, mode code ``q`` (``Rounding.code``).
+
+    Round-to-nearest works on ``|y|``, whose fraction ``|y| - floor(|y|)`` is exact
+    (``floor(y + 0.5)`` is not); results are never ``-0.0``.
+    """
+    half, zero, one = dtype(0.5), dtype(0.0), dtype(1.0)
+
+    def nearest(tie_up_pos: bool, tie_up_neg: bool) -> Any:
+        def fn(y: Any) -> Any:
+            a = abs(y)
+            t = np.floor(a)
+            g = a - t
+            neg = y < zero
+            r = t + (one if (g > half or (g == half and (tie_up_neg if neg else tie_up_pos))) else zero)
+            return zero - r if neg else r
+
+        return _inline(fn)
+
+    fns: tuple[Callable[[Any], Any], ...] = (
+        _inline(lambda y: np.floor(y) + zero),  # TRN (+0: no -0.0)
+        _inline(lambda y: np.trunc(y) + zero),  # TRN_ZERO
+        nearest(True, False),  # RND: ties toward +inf
+        nearest(False, False),  # RND_ZERO
+        nearest(True, True),  # RND_INF
+        nearest(False, True),  # RND_MIN_INF: ties toward -inf
+        _inline(lambda y: np.rint(y) + zero),  # RND_CONV: ties to even
+    )
+    return fns[q]
 
 
-@_inline
-def _f_trn(y: float) -> float:
-    return math.floor(y)
-
-
-@_inline
-def _f_trn_zero(y: float) -> float:
-    return math.trunc(y)
-
-
-@_inline
-def _f_rnd(y: float) -> float:
-    return _nearest(y, True, False)  # ties toward +inf
-
-
-@_inline
-def _f_rnd_zero(y: float) -> float:
-    return _nearest(y, False, False)
-
-
-@_inline
-def _f_rnd_inf(y: float) -> float:
-    return _nearest(y, True, True)
-
-
-@_inline
-def _f_rnd_min_inf(y: float) -> float:
-    return _nearest(y, False, True)  # ties toward -inf
-
-
-@_inline
-def _f_rnd_conv(y: float) -> float:
-    return float(np.rint(y))
-
-
-FLOAT_ROUND = (_f_trn, _f_trn_zero, _f_rnd, _f_rnd_zero, _f_rnd_inf, _f_rnd_min_inf, _f_rnd_conv)
+FLOAT_ROUND = tuple(round_fn(q, np.float64) for q in range(7))
 
 
 # -- one pass: optional ReLU, rounding, overflow ------------------------------------------
