@@ -9,16 +9,16 @@ seeds sharing a leg or a condition pay once.
 from __future__ import annotations
 
 import math
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 
 from emulator.errors import StageError
-from emulator.menu._kernels import CUT_FIELDS, NSLOT, any_assignment
+from emulator.menu._kernels import CUT_FIELDS, NSLOT, any_assignment, stack_objects
 from emulator.menu.hardware import ALL_BITS, HwAlways, HwCondition, HwLeg, HwObjects, HwScore, HwSum
 from emulator.menu.luts import LUTS
 from streams.event import EventBatch
-from streams.schema import COLLECTIONS, Collection
+from streams.schema import COLLECTIONS
 
 __all__ = ["BatchEvaluator"]
 
@@ -57,7 +57,7 @@ class BatchEvaluator:
         self.n = len(batch)
         self._legs: dict[HwLeg, np.ndarray] = {}
         self._conds: dict[HwCondition, np.ndarray] = {}
-        self._columns: tuple[Any, ...] | None = None
+        self._stacked: np.ndarray | None = None
         self._colls: dict[str, dict[str, np.ndarray]] = {}
 
     def condition(self, cond: HwCondition) -> np.ndarray:
@@ -141,18 +141,12 @@ class BatchEvaluator:
             [(*c.deta, *c.dphi, *c.dr2, *c.mass2, c.charge) for c in cond.correlations], np.int64
         ).reshape(-1, len(CUT_FIELDS))
         luts = (_DETA2, _DPHI2, _COSH, _COS, _PHI_BINS)
-        any_assignment(events, tuple(masks), leg_coll, *self._objects_columns(),
+        any_assignment(events, tuple(masks), leg_coll, self._objects_array(), _COLL_BINS,
                        corr_legs, corr_scale, corr_cut, *luts, out)  # fmt: skip
         return out
 
-    def _objects_columns(self) -> tuple[Any, ...]:
-        """((pts, etas, phis), muon charges, φ bins per collection) for the kernel (built once)."""
-        if self._columns is None:
-            def col(coll: Collection, f: str) -> np.ndarray:
-                return np.ascontiguousarray(self.batch[coll.column(f)], dtype=np.int16)
-
-            colls = list(COLLECTIONS.values())
-            obj = tuple(tuple(col(c, f) for c in colls) for f in ("pt", "eta", "phi"))
-            mu_chg = np.ascontiguousarray(self.batch[COLLECTIONS["muon"].column("charge")], dtype=np.int8)
-            self._columns = (obj, mu_chg, _COLL_BINS)
-        return self._columns
+    def _objects_array(self) -> np.ndarray:
+        """The stacked object array for the kernel (built once per batch)."""
+        if self._stacked is None:
+            self._stacked = stack_objects(self.batch)
+        return self._stacked

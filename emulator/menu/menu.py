@@ -22,6 +22,7 @@ import numpy as np
 from emulator.errors import MenuError, StageError
 from emulator.menu._evaluate import BatchEvaluator
 from emulator.menu._model import MenuConfig, parse_menu
+from emulator.menu._program import MenuProgram
 from emulator.menu.hardware import HwSeed, compile_seed
 from emulator.params import load_yaml
 from streams.errors import ConfigError
@@ -37,6 +38,7 @@ class Menu:
     config: MenuConfig
     hw_seeds: tuple[HwSeed, ...] = field(init=False)
     _prescales: np.ndarray = field(init=False, repr=False)
+    _program: MenuProgram = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hw_seeds", tuple(compile_seed(s) for s in self.config.seeds))
@@ -44,6 +46,7 @@ class Menu:
         table = np.array([s.prescales for s in seeds], np.int64).reshape(len(seeds), -1)
         table.flags.writeable = False
         object.__setattr__(self, "_prescales", table)
+        object.__setattr__(self, "_program", MenuProgram(self.hw_seeds))
 
     @classmethod
     def from_dict(cls, data: Any, *, source: str = "<menu>") -> Menu:
@@ -82,6 +85,11 @@ class Menu:
 
     def evaluate(self, batch: EventBatch) -> np.ndarray:
         """Pre-prescale decisions, bool (N, S) in menu order (AND of each seed's conditions)."""
+        return self._program.evaluate(batch, self.name)
+
+    def evaluate_reference(self, batch: EventBatch) -> np.ndarray:
+        """:meth:`evaluate` condition by condition with :class:`BatchEvaluator` (numpy, no kernel
+        call per event): the cross-check of the compiled program, same decisions and errors."""
         ev = BatchEvaluator(batch)
         out = np.empty((len(batch), len(self.hw_seeds)), bool)
         for s, seed in enumerate(self.hw_seeds):
