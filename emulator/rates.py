@@ -116,13 +116,16 @@ class RateAccumulator:
         self.count += fired.sum(axis=0)
         self.count_raw += np.asarray(raw, bool).sum(axis=0)
         self.pure += pure.sum(axis=0)
-        self.seed_w += (w @ fired, (w * w) @ fired, w @ pure, (w * w) @ pure)
-        f64 = fired.astype(np.int64)
-        self.overlap += f64.T @ f64
-        self._update_pileup(np.asarray(pileup, np.float64), w, fired, l1a)
+        # float64 products go to BLAS (bool and int64 ones do not); 0/1 sums stay exact below 2^53
+        ww = np.stack([w, w * w])
+        ff = fired.astype(np.float64)
+        self.seed_w += np.concatenate([ww @ ff, ww @ pure.astype(np.float64)])
+        self.overlap += np.rint(ff.T @ ff).astype(np.int64)
+        self._update_pileup(np.asarray(pileup, np.float64), w, ff, l1a)
         return fired, l1a
 
     def _update_pileup(self, pileup: np.ndarray, w: np.ndarray, fired: np.ndarray, l1a: np.ndarray) -> None:
+        """Pileup profiles; ``fired`` is the float64 (N, S) 0/1 matrix of fired seeds."""
         nb = len(self.pu_events)
         self.pu_sum_w += float((w * pileup).sum())
         self.pu_total_w += float(w.sum())
