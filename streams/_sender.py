@@ -13,7 +13,7 @@ import zmq
 from streams.event import EventBatch
 from streams.metrics import NodeMetrics
 from streams.transport import send_frames
-from streams.wire import encode_batch, encode_notice
+from streams.wire import encode_batch, encode_notice, pack_batch
 
 __all__ = ["Sender"]
 
@@ -75,7 +75,7 @@ class Sender:
     def send_batch(self, batch: EventBatch) -> bool:
         """Send a batch; returns False if it was dropped (drop policy) or abandoned."""
         self._try_pending()
-        frames = encode_batch(batch)
+        frames = encode_batch(pack_batch(batch))  # a frame per pack, not per column
         if self.policy == "block":
             return self._send_blocking(frames)
         if self._try(frames):

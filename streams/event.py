@@ -21,7 +21,7 @@ import numpy as np
 from streams.errors import WireFormatError
 from streams.schema import ALLOWED_DTYPES, BASE_COLUMNS, COLUMN_NAME_RE, SCHEMA_VERSION
 
-__all__ = ["BatchMeta", "EventBatch", "StageTrace"]
+__all__ = ["BatchMeta", "EventBatch", "Pack", "StageTrace"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +45,19 @@ class BatchMeta:
     trace: tuple[StageTrace, ...] = ()
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Pack:
+    """One buffer holding several columns: ``members[name] = (byte offset, the array viewing it)``.
+
+    Received batches keep their message frames as packs and producers pack their batches,
+    so a worker forwards the columns it did not replace with the frame they came in
+    (zero-copy) instead of one frame per column; see :mod:`streams.wire`.
+    """
+
+    buffer: Any  # a zmq.Frame, bytes or uint8 array: what the sender hands to the socket
+    members: Mapping[str, tuple[int, np.ndarray]]
+
+
 @dataclass(frozen=True, slots=True)
 class EventBatch:
     """N events as named columns; arrays are shared, never copied implicitly."""
@@ -52,6 +65,7 @@ class EventBatch:
     columns: Mapping[str, np.ndarray]
     meta: BatchMeta = field(default_factory=BatchMeta)
     schema_version: int = SCHEMA_VERSION
+    packs: tuple[Pack, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "columns", dict(self.columns))
@@ -111,21 +125,28 @@ class EventBatch:
     # -- derivation ---------------------------------------------------------
     def with_columns(self, **new: np.ndarray) -> EventBatch:
         """A batch with extra or replaced columns (others shared); only new ones are checked."""
-        out = self._trusted({**self.columns, **new}, self.meta, self.schema_version)
+        out = self._trusted({**self.columns, **new}, self.meta, self.schema_version, self.packs)
         out._validate_columns(new)
         return out
 
     def with_meta(self, **changes: Any) -> EventBatch:
         """A batch with changed :class:`BatchMeta` fields (columns shared, not re-checked)."""
-        return self._trusted(self.columns, replace(self.meta, **changes), self.schema_version)
+        return self._trusted(self.columns, replace(self.meta, **changes), self.schema_version, self.packs)
+
+    def with_packs(self, packs: tuple[Pack, ...]) -> EventBatch:
+        """The same batch noting which of its columns live in which shared buffers."""
+        return self._trusted(self.columns, self.meta, self.schema_version, packs)
 
     @classmethod
-    def _trusted(cls, columns: Mapping[str, np.ndarray], meta: BatchMeta, version: int) -> EventBatch:
+    def _trusted(
+        cls, columns: Mapping[str, np.ndarray], meta: BatchMeta, version: int, packs: tuple[Pack, ...] = ()
+    ) -> EventBatch:
         """Build without re-validating columns that an existing batch already validated."""
         out = object.__new__(cls)
         object.__setattr__(out, "columns", dict(columns))
         object.__setattr__(out, "meta", meta)
         object.__setattr__(out, "schema_version", version)
+        object.__setattr__(out, "packs", packs)
         return out
 
     def select(self, index: slice | np.ndarray) -> EventBatch:

@@ -24,7 +24,7 @@ import numpy as np
 
 from streams.errors import WireFormatError
 from streams.event import BatchMeta, EventBatch
-from streams.wire import decode, encode_batch, encode_notice
+from streams.wire import decode, encode_batch, encode_notice, pack_batch
 
 __all__ = ["FuzzCrashError", "fuzz_decoder", "fuzz_node", "malformed_messages"]
 
@@ -36,6 +36,8 @@ class FuzzCrashError(AssertionError):
 def _valid(rng: np.random.Generator) -> list[bytes]:
     n = int(rng.integers(0, 40))
     batch = EventBatch.empty(n, meta=BatchMeta(stream="fuzz", first=int(rng.integers(0, 1 << 40))))
+    if rng.random() < 0.5:
+        batch = pack_batch(batch)  # columns laid out in one shared frame
     if rng.random() < 0.5:
         batch = batch.with_columns(score=rng.random(n).astype(np.float32))
     return [bytes(f) for f in encode_batch(batch, sent_t=0.0)]
@@ -59,8 +61,15 @@ def _mutate_header(rng: np.random.Generator, frames: list[bytes]) -> list[bytes]
     h = _header(frames)
     if h is None:
         return frames
-    key = str(rng.choice(["v", "kind", "stream", "seq", "first", "n", "t", "cols", "trace", "origin_t", "new"]))
+    keys = ["v", "kind", "stream", "seq", "first", "n", "t", "cols", "trace", "origin_t", "new", "layout"]
+    key = str(rng.choice(keys))
     cols = h.get("cols")
+    layout = h.get("layout")
+    if key == "layout" and isinstance(layout, list) and layout and rng.random() < 0.7:
+        i = int(rng.integers(0, len(layout)))
+        layout[i] = _JUNK[int(rng.integers(0, len(_JUNK)))] if rng.random() < 0.3 else (
+            [int(rng.integers(-1, 4)), int(rng.integers(-8, 1 << 16))])
+        return [msgpack.packb(h, use_bin_type=True), *frames[1:]]
     if key == "cols" and isinstance(cols, list) and cols and isinstance(cols[0], list) and rng.random() < 0.7:
         i = int(rng.integers(0, len(h["cols"])))
         j = int(rng.integers(0, 3))

@@ -25,7 +25,7 @@ from streams.event import EventBatch
 from streams.security import AuthGuard, CurveSetup
 from streams.sources.base import Source
 from streams.transport import LinkOptions, make_push
-from streams.wire import encode_notice
+from streams.wire import encode_notice, pack_batch
 
 __all__ = ["ProducerConfig", "ProducerNode", "ProducerStats"]
 
@@ -111,7 +111,8 @@ class ProducerNode(NodeBase):
         ``preload_events`` are read completely before the first send, like a test-vector
         player fills its buffer; larger ones are read ahead in a thread."""
         cfg = self.config
-        source = self.source.batches(cfg.batch_size, shard=(cfg.index, cfg.count))
+        # each batch packed into one buffer: one frame on the wire instead of one per column
+        source = map(pack_batch, self.source.batches(cfg.batch_size, shard=(cfg.index, cfg.count)))
         if cfg.rate_hz <= 0:
             yield from source
             return

@@ -13,7 +13,7 @@ from hypothesis.extra import numpy as hnp
 from streams.errors import WireFormatError
 from streams.event import BatchMeta, EventBatch, StageTrace
 from streams.transport import recv_frames, send_frames
-from streams.wire import Limits, check_content, decode, encode_batch, encode_notice
+from streams.wire import Limits, check_content, decode, encode_batch, encode_notice, pack_batch
 
 _DTYPES = st.sampled_from(["bool", "int8", "uint16", "int32", "int64", "uint64", "float32", "float64"])
 
@@ -179,3 +179,73 @@ def test_frames_round_trip_through_real_sockets(zctx: zmq.Context[Any], ipc: Any
         assert np.array_equal(out["big"], batch["big"])
         assert out.meta.first == 7
     assert recv_frames(pull, 0.05) is None
+
+
+# -- packed batches: columns laid out in shared frames ------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 40), width=st.integers(1, 3), dtype=_DTYPES, data=st.data())
+def test_packed_batches_round_trip_and_forward_frames_untouched(n: int, width: int, dtype: str, data: Any) -> None:
+    batch = EventBatch.empty(n, meta=BatchMeta(stream="s", first=5)).with_columns(
+        x=data.draw(hnp.arrays(np.dtype(dtype), (n, width))))
+    frames = encode_batch(pack_batch(batch))
+    assert len(frames) == 2  # header and one buffer for every column
+    received = [bytearray(f) for f in frames]  # writable, like zmq frames
+    got = decode(received).batch
+    assert got is not None
+    for k, v in batch.columns.items():
+        assert got[k].dtype == v.dtype
+        assert got[k].shape == v.shape
+        assert got[k].tobytes() == np.ascontiguousarray(v).tobytes()
+    # a stage replaces one column and adds one: the received frame goes on as it came
+    new_pt = np.full((n, 12), 7, np.int16)
+    out = pack_batch(got.with_columns(jet_pt=new_pt, y=np.arange(n, dtype=np.float64)))
+    again = encode_batch(out)
+    assert len(again) == 3
+    assert again[1] is received[1]
+    final = decode([bytes(f) for f in again]).batch
+    assert final is not None
+    assert np.array_equal(final["jet_pt"], new_pt)
+    assert np.array_equal(final["y"], np.arange(n))
+    assert final["x"].tobytes() == np.ascontiguousarray(batch["x"]).tobytes()
+
+
+def _packed(n: int = 4) -> list[Any]:
+    return [bytes(f) for f in encode_batch(pack_batch(EventBatch.empty(n)))]
+
+
+@pytest.mark.parametrize(
+    ("edit", "kind", "match"),
+    [
+        (lambda h: h.update(layout=h["layout"][1:]), "header", "for each of the"),
+        (lambda h: h.update(layout="x"), "header", "for each of the"),
+        (lambda h: h["layout"][0].__setitem__(0, 2), "header", r"frame 1\.\.1"),
+        (lambda h: h["layout"][0].__setitem__(0, 0), "header", r"frame 1\.\.1"),
+        (lambda h: h["layout"][5].__setitem__(1, 3), "header", "aligned offset"),  # int16 at an odd byte
+        (lambda h: h["layout"][0].__setitem__(1, -8), "header", "aligned offset"),
+        (lambda h: h["layout"][-1].__setitem__(1, 1 << 20), "truncated", "beyond frame 1"),
+        (lambda h: h["layout"][0].__setitem__(1, True), "header", "aligned offset"),
+    ],
+    ids=["short", "not-a-list", "frame-out-of-range", "frame-zero", "misaligned", "negative", "beyond-end", "bool"],
+)
+def test_bad_layouts_name_the_problem(edit: Any, kind: str, match: str) -> None:
+    frames = _packed()
+    h = _header(frames)
+    edit(h)
+    with pytest.raises(WireFormatError, match=match) as err:
+        decode([msgpack.packb(h, use_bin_type=True), *frames[1:]])
+    assert err.value.kind == kind
+
+
+def test_layout_frames_must_all_be_used_and_within_limits() -> None:
+    frames = _packed()
+    with pytest.raises(WireFormatError, match="the layout uses 1") as err:
+        decode([*frames, b"spare"])
+    assert err.value.kind == "frames"
+    with pytest.raises(WireFormatError) as err:
+        decode(frames, limits=Limits(max_message_bytes=100))
+    assert err.value.kind == "oversize"
+    with pytest.raises(WireFormatError) as err:
+        decode(frames[:1])
+    assert err.value.kind == "header"  # the layout names frame 1, the message has none
