@@ -44,7 +44,7 @@ def pack_batch(batch: EventBatch) -> EventBatch:
     """The batch with every column that is not yet in one of its packs copied into one new
     buffer (8-byte aligned offsets). A producer packs whole batches, a worker the columns its
     stage made: a message then has one frame per stage passed, not one per column."""
-    loose = {k: v for k, v in batch.columns.items() if not batch.packs or find_in_packs(batch.packs, k, v) is None}
+    loose = {k: v for k, v in batch.columns.items() if find_in_packs(batch.packs, k, v) is None}
     if not loose:
         return batch
     offsets: dict[str, int] = {}
@@ -59,8 +59,7 @@ def pack_batch(batch: EventBatch) -> EventBatch:
         view = buf[offsets[name] : offsets[name] + arr.nbytes].view(arr.dtype).reshape(arr.shape)
         view[...] = arr
         cols[name] = view
-    pack = Pack(buf, {k: (offsets[k], v) for k, v in cols.items()})
-    return batch.with_columns(**cols).with_packs((*batch.packs, pack))
+    return batch.with_packed(cols, Pack(buf, {k: (offsets[k], v) for k, v in cols.items()}))
 
 
 def framed_columns(frames: Sequence[Any], specs: list[Spec]) -> dict[str, np.ndarray]:
@@ -91,8 +90,9 @@ def _layout(raw: Any, specs: list[Spec], nframes: int) -> list[tuple[int, int]]:
             msg = f"column {name!r}: layout {entry!r} is not [frame 1..{nframes - 1}, aligned offset]"
             raise WireFormatError(msg, kind="header")
         out.append((entry[0], entry[1]))
-    if len({k for k, _ in out}) != nframes - 1:
-        msg = f"message has {nframes - 1} column frames, the layout uses {len({k for k, _ in out})}"
+    used = len({k for k, _ in out})
+    if used != nframes - 1:
+        msg = f"message has {nframes - 1} column frames, the layout uses {used}"
         raise WireFormatError(msg, kind="frames")
     return out
 

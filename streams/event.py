@@ -137,6 +137,16 @@ class EventBatch:
         """The same batch noting which of its columns live in which shared buffers."""
         return self._trusted(self.columns, self.meta, self.schema_version, packs)
 
+    def with_packed(self, moved: Mapping[str, np.ndarray], pack: Pack) -> EventBatch:
+        """Columns ``moved`` into ``pack``'s buffer: the same names, dtypes, shapes and values
+        as before (checked cheaply, not re-validated), now views into one more pack."""
+        for name, arr in moved.items():
+            old = self.columns.get(name)
+            if old is None or old.dtype != arr.dtype or old.shape != arr.shape:
+                msg = f"column {name!r} cannot move into a pack as {arr.dtype}{arr.shape}"
+                raise ValueError(msg)
+        return self._trusted({**self.columns, **moved}, self.meta, self.schema_version, (*self.packs, pack))
+
     @classmethod
     def _trusted(
         cls, columns: Mapping[str, np.ndarray], meta: BatchMeta, version: int, packs: tuple[Pack, ...] = ()

@@ -96,7 +96,7 @@ def encode_batch(batch: EventBatch, *, sent_t: float | None = None) -> list[Any]
     layout: list[list[int]] = []
     pack_frame: dict[int, int] = {}
     for name, arr in batch.columns.items():
-        where = find_in_packs(batch.packs, name, arr) if batch.packs else None
+        where = find_in_packs(batch.packs, name, arr)
         if where is None:
             arr = np.ascontiguousarray(arr)
             frames.append(arr.reshape(-1).view(np.uint8).data)

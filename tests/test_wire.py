@@ -249,3 +249,14 @@ def test_layout_frames_must_all_be_used_and_within_limits() -> None:
     with pytest.raises(WireFormatError) as err:
         decode(frames[:1])
     assert err.value.kind == "header"  # the layout names frame 1, the message has none
+
+
+def test_moving_a_column_into_a_pack_keeps_dtype_and_shape() -> None:
+    batch = EventBatch.empty(3)
+    packed = pack_batch(batch)
+    assert [k for k in packed.columns if packed[k] is batch[k]] == []  # every column now a view
+    pack = packed.packs[0]
+    with pytest.raises(ValueError, match="'jet_pt' cannot move"):
+        batch.with_packed({"jet_pt": np.zeros((3, 12), np.int32)}, pack)
+    with pytest.raises(ValueError, match="'new' cannot move"):
+        batch.with_packed({"new": np.zeros(3, np.int32)}, pack)

@@ -9,18 +9,29 @@ seeds sharing a leg or a condition pay once.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Final
 
 import numpy as np
 
 from emulator.errors import StageError
 from emulator.menu._kernels import CUT_FIELDS, NSLOT, any_assignment, stack_objects
-from emulator.menu.hardware import ALL_BITS, HwAlways, HwCondition, HwLeg, HwObjects, HwScore, HwSum
+from emulator.menu.hardware import (
+    ALL_BITS,
+    HwAlways,
+    HwCondition,
+    HwCorrelation,
+    HwLeg,
+    HwObjects,
+    HwScore,
+    HwSeed,
+    HwSum,
+)
 from emulator.menu.luts import LUTS
 from streams.event import EventBatch
 from streams.schema import COLLECTIONS
 
-__all__ = ["BatchEvaluator"]
+__all__ = ["BatchEvaluator", "condition_label", "correlation_tables"]
 
 COLL_INDEX: Final = {name: i for i, name in enumerate(COLLECTIONS)}
 _SCALE_INDEX: Final = {"calo": 0, "muon": 1}
@@ -41,6 +52,19 @@ _COSH: Final = _stack_luts("cosh_deta")
 _COS: Final = _stack_luts("cos_dphi")
 _PHI_BINS: Final = np.array([LUTS[s].phi_bins for s in _SCALE_INDEX], np.int64)
 _COLL_BINS: Final = np.array([c.phi_bins for c in COLLECTIONS.values()], np.int64)
+
+
+def correlation_tables(corrs: Sequence[HwCorrelation]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kernels' correlation inputs: leg pairs (K, 2), scale index (K,), cuts (K, CUT_FIELDS)."""
+    legs = np.array([c.legs for c in corrs], np.int64).reshape(-1, 2)
+    scale = np.array([_SCALE_INDEX[c.scale] for c in corrs], np.int64)
+    cut = np.array([(*c.deta, *c.dphi, *c.dr2, *c.mass2, c.charge) for c in corrs], np.int64)
+    return legs, scale, cut.reshape(-1, len(CUT_FIELDS))
+
+
+def condition_label(seeds: Sequence[HwSeed], s: int, j: int) -> str:
+    """How errors name condition ``j`` of seed ``s``."""
+    return f"seed {s} ({seeds[s].name}) condition {j}"
 
 
 def _any_slot(mask: np.ndarray) -> np.ndarray:
@@ -135,14 +159,9 @@ class BatchEvaluator:
         if events.size == 0:
             return out
         leg_coll = np.array([COLL_INDEX[leg.collection] for leg in cond.legs], np.int64)
-        corr_legs = np.array([c.legs for c in cond.correlations], np.int64).reshape(-1, 2)
-        corr_scale = np.array([_SCALE_INDEX[c.scale] for c in cond.correlations], np.int64)
-        corr_cut = np.array(
-            [(*c.deta, *c.dphi, *c.dr2, *c.mass2, c.charge) for c in cond.correlations], np.int64
-        ).reshape(-1, len(CUT_FIELDS))
         luts = (_DETA2, _DPHI2, _COSH, _COS, _PHI_BINS)
         any_assignment(events, tuple(masks), leg_coll, self._objects_array(), _COLL_BINS,
-                       corr_legs, corr_scale, corr_cut, *luts, out)  # fmt: skip
+                       *correlation_tables(cond.correlations), *luts, out)  # fmt: skip
         return out
 
     def _objects_array(self) -> np.ndarray:

@@ -22,14 +22,24 @@ import numba
 import numpy as np
 
 from emulator.errors import StageError
-from emulator.menu._evaluate import _COLL_BINS, _COS, _COSH, _DETA2, _DPHI2, _PHI_BINS, COLL_INDEX, BatchEvaluator
-from emulator.menu._kernels import CUT_FIELDS, F_ETA, F_ISO, F_PT, F_QUAL, NSLOT, assignment_ok, stack_objects
+from emulator.menu._evaluate import (
+    _COLL_BINS,
+    _COS,
+    _COSH,
+    _DETA2,
+    _DPHI2,
+    _PHI_BINS,
+    COLL_INDEX,
+    BatchEvaluator,
+    condition_label,
+    correlation_tables,
+)
+from emulator.menu._kernels import F_ETA, F_ISO, F_PT, F_QUAL, NSLOT, assignment_ok, stack_objects
 from emulator.menu.hardware import ALL_BITS, HwCondition, HwLeg, HwObjects, HwSeed
 from streams.event import EventBatch
 
 __all__ = ["MenuProgram"]
 
-_SCALE: Final = {"calo": 0, "muon": 1}
 _LEG_FIELDS: Final = 6  # collection, pt_min, eta_min, eta_max, qual_mask, iso_mask
 
 
@@ -122,12 +132,7 @@ class MenuProgram:
         self.cond_legs = np.array([legs[leg] for c in conds for leg in c.legs], np.int64)
         self.cond_coll = np.array([COLL_INDEX[leg.collection] for c in conds for leg in c.legs], np.int64)
         self.corr_ptr = np.cumsum([0, *(len(c.correlations) for c in conds)]).astype(np.int64)
-        corrs = [k for c in conds for k in c.correlations]
-        self.corr_legs = np.array([k.legs for k in corrs], np.int64).reshape(-1, 2)
-        self.corr_scale = np.array([_SCALE[k.scale] for k in corrs], np.int64)
-        self.corr_cut = np.array(
-            [(*k.deta, *k.dphi, *k.dr2, *k.mass2, k.charge) for k in corrs], np.int64
-        ).reshape(-1, len(CUT_FIELDS))
+        self.corr_legs, self.corr_scale, self.corr_cut = correlation_tables([k for c in conds for k in c.correlations])
         index = {c: i for i, c in enumerate(conds)} | {c: len(conds) + i for i, c in enumerate(self.others)}
         self.seed_ptr = np.cumsum([0, *(len(s.conditions) for s in seeds)]).astype(np.int64)
         self.seed_conds = np.array([index[c] for s in seeds for c in s.conditions], np.int64)
@@ -135,7 +140,7 @@ class MenuProgram:
     def _where(self, cond: HwCondition) -> str:
         """'seed s (NAME) condition j' of the first use of ``cond``."""
         s, j = next((s, j) for s, seed in enumerate(self.seeds) for j, c in enumerate(seed.conditions) if c == cond)
-        return f"seed {s} ({self.seeds[s].name}) condition {j}"
+        return condition_label(self.seeds, s, j)
 
     def _other_columns(self, batch: EventBatch, menu: str) -> np.ndarray:
         ev = BatchEvaluator(batch)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from emulator.errors import MenuError, StageError
-from emulator.menu._evaluate import BatchEvaluator
+from emulator.menu._evaluate import BatchEvaluator, condition_label
 from emulator.menu._model import MenuConfig, parse_menu
 from emulator.menu._program import MenuProgram
 from emulator.menu.hardware import HwSeed, compile_seed
@@ -98,7 +98,7 @@ class Menu:
                 try:
                     decision &= ev.condition(cond)
                 except StageError as exc:
-                    msg = f"menu {self.name!r}: seed {s} ({seed.name}) condition {j}: {exc}"
+                    msg = f"menu {self.name!r}: {condition_label(self.hw_seeds, s, j)}: {exc}"
                     raise StageError(msg) from exc
             out[:, s] = decision
         return out
