@@ -148,6 +148,12 @@ class EventBatch:
         return self._trusted({**self.columns, **moved}, self.meta, self.schema_version, (*self.packs, pack))
 
     @classmethod
+    def checked(cls, columns: Mapping[str, np.ndarray], meta: BatchMeta, packs: tuple[Pack, ...] = ()) -> EventBatch:
+        """A batch whose column names, dtypes and shapes already passed :meth:`validate` in
+        an earlier batch of the same description (the wire decoder's cached plans)."""
+        return cls._trusted(columns, meta, SCHEMA_VERSION, packs)
+
+    @classmethod
     def _trusted(
         cls, columns: Mapping[str, np.ndarray], meta: BatchMeta, version: int, packs: tuple[Pack, ...] = ()
     ) -> EventBatch:

@@ -24,7 +24,7 @@ import numpy as np
 
 from streams.errors import WireFormatError
 from streams.event import BatchMeta, EventBatch
-from streams.wire import decode, encode_batch, encode_notice, pack_batch
+from streams.wire import decode, encode_batch, encode_notice, pack_batch, read_header, write_header
 
 __all__ = ["FuzzCrashError", "fuzz_decoder", "fuzz_node", "malformed_messages"]
 
@@ -44,14 +44,14 @@ def _valid(rng: np.random.Generator) -> list[bytes]:
 
 
 def _header(frames: list[bytes]) -> dict[str, Any] | None:
-    """The header map of ``frames``, or None when an earlier mutation already broke it."""
+    """The header map of ``frames`` (``columns`` opened into ``cols`` and ``layout``), or
+    None when an earlier mutation already broke it."""
     if not frames:
         return None
     try:
-        out = msgpack.unpackb(frames[0], raw=False, strict_map_key=False)
+        return read_header(frames[0])
     except Exception:  # garbage from an earlier mutation
         return None
-    return out if isinstance(out, dict) else None
 
 
 _JUNK: tuple[Any, ...] = (None, -1, 2**63, 1.5, "x" * 70, b"\x00", [], {}, [[1]], True, float("nan"), "<f16", [-3])
@@ -61,7 +61,7 @@ def _mutate_header(rng: np.random.Generator, frames: list[bytes]) -> list[bytes]
     h = _header(frames)
     if h is None:
         return frames
-    keys = ["v", "kind", "stream", "seq", "first", "n", "t", "cols", "trace", "origin_t", "new", "layout"]
+    keys = ["v", "kind", "stream", "seq", "first", "n", "t", "cols", "trace", "origin_t", "new", "layout", "columns"]
     key = str(rng.choice(keys))
     cols = h.get("cols")
     layout = h.get("layout")
@@ -69,15 +69,21 @@ def _mutate_header(rng: np.random.Generator, frames: list[bytes]) -> list[bytes]
         i = int(rng.integers(0, len(layout)))
         layout[i] = _JUNK[int(rng.integers(0, len(_JUNK)))] if rng.random() < 0.3 else (
             [int(rng.integers(-1, 4)), int(rng.integers(-8, 1 << 16))])
-        return [msgpack.packb(h, use_bin_type=True), *frames[1:]]
+        return [write_header(h), *frames[1:]]
     if key == "cols" and isinstance(cols, list) and cols and isinstance(cols[0], list) and rng.random() < 0.7:
         i = int(rng.integers(0, len(h["cols"])))
         j = int(rng.integers(0, 3))
         h["cols"][i][j] = _JUNK[int(rng.integers(0, len(_JUNK)))] if rng.random() < 0.5 else (
             [int(rng.integers(0, 1 << 20)), int(rng.integers(0, 1 << 20))] if j == 2 else "<i8")
+    elif key == "columns":  # the raw field: a description cut short, or junk
+        raw = msgpack.unpackb(write_header(h), raw=False)
+        desc = raw.get("columns", b"")
+        cut = isinstance(desc, bytes) and desc and rng.random() < 0.5
+        raw["columns"] = desc[: int(rng.integers(0, len(desc)))] if cut else _JUNK[int(rng.integers(0, len(_JUNK)))]
+        return [msgpack.packb(raw, use_bin_type=True), *frames[1:]]
     else:
         h[key] = _JUNK[int(rng.integers(0, len(_JUNK)))]
-    return [msgpack.packb(h, use_bin_type=True), *frames[1:]]
+    return [write_header(h), *frames[1:]]
 
 
 def _flip(rng: np.random.Generator, frames: list[bytes]) -> list[bytes]:

@@ -1,15 +1,18 @@
 """The wire format: one multipart ZeroMQ message per batch.
 
 Frame 0 is a small msgpack header; frames 1…k carry the raw column buffers, sent and
-received without copies. By default each column is one frame, in header order. A
-header with a ``layout`` (one ``[frame, byte offset]`` per column) places columns in
-shared frames instead, like Arrow's IPC body: producers pack a batch into one buffer
-(:func:`pack_batch`) and a worker forwards the frames it received untouched, adding a
-frame per column it created, so a message has a handful of frames instead of ~40
-(each costs ~10 µs per hop in pyzmq). :func:`decode` validates the header completely
-(version, kind, column names, dtypes, shapes against byte lengths, layout, size limits)
-before it touches any buffer, and raises :class:`WireFormatError` naming what is wrong,
-with a ``kind`` used to count bad messages.
+received without copies. The header's ``columns`` field, a nested msgpack ``bin``, holds
+``[cols, layout]``: ``[name, dtype, shape]`` per column and, unless it is nil (one frame
+per column, in order), one ``[frame, byte offset]`` per column placing columns in shared
+frames, like Arrow's IPC body. Producers pack a batch into one buffer (:func:`pack_batch`)
+and a worker forwards the frames it received untouched, adding a frame for the columns it
+created, so a message has a handful of frames instead of ~40 (each costs ~10 µs per hop in
+pyzmq). :func:`decode` validates the header completely (version, kind, column names,
+dtypes, shapes against byte lengths, layout, size limits) before it touches any buffer,
+and raises :class:`WireFormatError` naming what is wrong, with a ``kind`` used to count
+bad messages. The ``columns`` bytes repeat batch after batch on a link, so a validated
+description is kept (:mod:`streams._plan`) and later messages are only checked against
+their frames.
 
 >>> from streams.event import EventBatch
 >>> from streams.wire import decode, encode_batch
@@ -20,7 +23,6 @@ with a ``kind`` used to count bad messages.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,10 +31,11 @@ from typing import Any, Final, Literal
 import msgpack
 import numpy as np
 
-from streams._layout import Spec, as_buffer, find_in_packs, framed_columns, laid_out_columns, pack_batch
+from streams._layout import find_in_packs, pack_batch
+from streams._plan import accept_plan, as_buffer, column_plan, describe, read_description
 from streams.errors import WireFormatError
 from streams.event import BatchMeta, EventBatch, StageTrace
-from streams.schema import ALLOWED_DTYPES, COLUMN_NAME_RE, SCHEMA_VERSION
+from streams.schema import SCHEMA_VERSION
 
 __all__ = [
     "KINDS",
@@ -44,6 +47,8 @@ __all__ = [
     "encode_batch",
     "encode_notice",
     "pack_batch",
+    "read_header",
+    "write_header",
 ]
 
 MessageKind = Literal["batch", "eos", "heartbeat", "drop", "error"]
@@ -119,12 +124,29 @@ def encode_batch(batch: EventBatch, *, sent_t: float | None = None) -> list[Any]
         "t": time.time() if sent_t is None else sent_t,
         "origin_t": m.origin_t,
         "trace": [[s.stage, s.worker, s.t_recv, s.proc_s] for s in m.trace],
-        "cols": cols,
+        "columns": describe(cols, layout if pack_frame else None),
     }
-    if pack_frame:
-        header["layout"] = layout
     frames[0] = _header_bytes(header)
     return frames
+
+
+def read_header(frame: Any) -> dict[str, Any]:
+    """A header as a plain map, its ``columns`` field opened into ``cols`` and ``layout``
+    (for tools and tests that inspect or edit headers; no validation)."""
+    header = dict(msgpack.unpackb(bytes(as_buffer(frame)), raw=False))
+    if "columns" in header:
+        header["cols"], layout = read_description(header.pop("columns"), DEFAULT_LIMITS)
+        if layout is not None:
+            header["layout"] = layout
+    return header
+
+
+def write_header(header: Mapping[str, Any]) -> bytes:
+    """The inverse of :func:`read_header`: ``cols`` and ``layout`` folded into ``columns``."""
+    out = {k: v for k, v in header.items() if k not in ("cols", "layout")}
+    if "cols" in header:
+        out["columns"] = describe(header["cols"], header.get("layout"))
+    return _header_bytes(out)
 
 
 def encode_notice(
@@ -198,67 +220,6 @@ def _check_common(header: Mapping[str, Any], limits: Limits) -> tuple[str, str, 
     return kind, stream, seq, first, n, sent_t
 
 
-_SPEC_CACHE: dict[tuple[str, str, tuple[int, ...]], Spec] = {}
-_SPEC_CACHE_MAX = 4096
-
-
-def _column_spec(entry: Any) -> Spec:
-    """One validated ``[name, dtype, shape]`` entry (cached: batches repeat their columns)."""
-    key = None
-    if type(entry) is list and len(entry) == 3 and type(entry[2]) is list:
-        try:
-            key = (entry[0], entry[1], tuple(entry[2]))
-            hit = _SPEC_CACHE.get(key)
-        except TypeError:  # unhashable junk: validate the long way and fail there
-            key, hit = None, None
-        if hit is not None:
-            return hit
-    if not (isinstance(entry, list) and len(entry) == 3):
-        msg = f"column entry {entry!r} is not [name, dtype, shape]"
-        raise WireFormatError(msg, kind="header")
-    name, dtype_str, shape = entry
-    if not isinstance(name, str) or not COLUMN_NAME_RE.match(name):
-        msg = f"column name {name!r} is invalid"
-        raise WireFormatError(msg, kind="header")
-    if not isinstance(dtype_str, str) or dtype_str not in ALLOWED_DTYPES:
-        msg = f"column {name!r}: dtype {dtype_str!r} is not allowed"
-        raise WireFormatError(msg, kind="dtype")
-    if not (
-        isinstance(shape, list) and 1 <= len(shape) <= 4
-        and all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 1 << 31 for d in shape)
-    ):
-        msg = f"column {name!r}: shape {shape!r} is invalid"
-        raise WireFormatError(msg, kind="shape")
-    dtype = np.dtype(dtype_str)
-    spec = (name, dtype, tuple(shape), math.prod(shape) * dtype.itemsize)
-    if key is not None:
-        if len(_SPEC_CACHE) >= _SPEC_CACHE_MAX:
-            _SPEC_CACHE.clear()
-        _SPEC_CACHE[key] = spec
-    return spec
-
-
-def _column_specs(header: Mapping[str, Any], n: int, limits: Limits) -> list[Spec]:
-    cols = _field(header, "cols", list)
-    if len(cols) > limits.max_columns:
-        msg = f"{len(cols)} columns exceed the limit of {limits.max_columns}"
-        raise WireFormatError(msg, kind="oversize")
-    specs = [_column_spec(entry) for entry in cols]
-    if len({s[0] for s in specs}) != len(specs):
-        msg = "column names repeat"
-        raise WireFormatError(msg, kind="header")
-    total = 0
-    for name, _, shape, nbytes in specs:
-        if shape[0] != n:
-            msg = f"column {name!r}: {shape[0]} events but header says n={n}"
-            raise WireFormatError(msg, kind="shape")
-        total += nbytes
-        if total > limits.max_message_bytes:
-            msg = f"message payload exceeds the limit of {limits.max_message_bytes} bytes"
-            raise WireFormatError(msg, kind="oversize")
-    return specs
-
-
 def _trace(header: Mapping[str, Any]) -> tuple[StageTrace, ...]:
     raw = header.get("trace", [])
     try:
@@ -284,17 +245,22 @@ def decode(frames: Sequence[Any], *, limits: Limits = DEFAULT_LIMITS) -> Message
             msg = "header field 'body' is not a map"
             raise WireFormatError(msg, kind="header")
         return Message(kind, stream, seq, first, n, sent_t, body=body)  # type: ignore[arg-type]
-    specs = _column_specs(header, n, limits)
-    if "layout" in header:
-        cols, packs = laid_out_columns(frames, specs, header["layout"], limits.max_message_bytes)
-    else:
-        cols, packs = framed_columns(frames, specs), ()
+    if "columns" not in header:
+        msg = "header lacks field 'columns'"
+        raise WireFormatError(msg, kind="header")
+    raw = header["columns"]
+    plan, accepted = column_plan(raw, n, len(frames), limits)
+    cols, packs = plan.place(frames, limits.max_message_bytes)
     origin_t = header.get("origin_t", 0.0)
     if not isinstance(origin_t, int | float) or isinstance(origin_t, bool):
         msg = f"header field 'origin_t' has type {type(origin_t).__name__}"
         raise WireFormatError(msg, kind="header")
     meta = BatchMeta(stream=stream, seq=seq, first=first, origin_t=float(origin_t), trace=_trace(header))
-    batch = EventBatch(cols, meta).with_packs(packs)  # checks base columns (kind "schema")
+    if accepted:  # these names, dtypes and shapes passed the schema check before
+        batch = EventBatch.checked(cols, meta, packs)
+    else:
+        batch = EventBatch(cols, meta).with_packs(packs)  # checks base columns (kind "schema")
+        accept_plan(raw, n, len(frames), limits, plan)
     return Message("batch", stream, seq, first, n, sent_t, batch=batch)
 
 

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import msgpack
 import numpy as np
 import pytest
 import zmq
@@ -21,7 +20,7 @@ from emulator.report import RateSink, build_report
 from emulator.topology import build_plan
 from streams.collector import CollectorNode
 from streams.sources.parametric import ParametricConfig, ParametricSource
-from streams.wire import encode_batch, encode_notice
+from streams.wire import encode_batch, encode_notice, read_header, write_header
 from tests.helpers import DEFAULT_CONFIG, ROOT, balanced, load_report, run_cli, seed_counts
 
 pytestmark = pytest.mark.integration
@@ -29,7 +28,7 @@ pytestmark = pytest.mark.integration
 
 def _malformed(valid: list[Any]) -> dict[str, list[Any]]:
     """One message per kind the decoder must count, derived from a valid batch."""
-    h = msgpack.unpackb(bytes(valid[0]), raw=False)
+    h = read_header(valid[0])
     cols = [list(c) for c in h["cols"]]
     wrong_dtype = [list(c) for c in cols]
     wrong_dtype[3][1] = "<c8"
@@ -40,10 +39,10 @@ def _malformed(valid: list[Any]) -> dict[str, list[Any]]:
     return {
         "truncated": [valid[0], *valid[1:-2]],
         "header": [os.urandom(64)],
-        "version": [msgpack.packb({**h, "v": 7}), *valid[1:]],
-        "dtype": [msgpack.packb({**h, "cols": wrong_dtype}), *valid[1:]],
-        "length": [msgpack.packb({**h, "cols": mismatch}), *valid[1:]],
-        "oversize": [msgpack.packb({**h, "cols": huge}), *valid[1:]],
+        "version": [write_header({**h, "v": 7}), *valid[1:]],
+        "dtype": [write_header({**h, "cols": wrong_dtype}), *valid[1:]],
+        "length": [write_header({**h, "cols": mismatch}), *valid[1:]],
+        "oversize": [write_header({**h, "cols": huge}), *valid[1:]],
     }
 
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgpack
 import numpy as np
 import pytest
 import zmq
@@ -13,19 +12,28 @@ from hypothesis.extra import numpy as hnp
 from streams.errors import WireFormatError
 from streams.event import BatchMeta, EventBatch, StageTrace
 from streams.transport import recv_frames, send_frames
-from streams.wire import Limits, check_content, decode, encode_batch, encode_notice, pack_batch
+from streams.wire import (
+    Limits,
+    check_content,
+    decode,
+    encode_batch,
+    encode_notice,
+    pack_batch,
+    read_header,
+    write_header,
+)
 
 _DTYPES = st.sampled_from(["bool", "int8", "uint16", "int32", "int64", "uint64", "float32", "float64"])
 
 
 def _header(frames: list[Any]) -> dict[str, Any]:
-    return msgpack.unpackb(bytes(frames[0]), raw=False)
+    return read_header(frames[0])
 
 
 def _with_header(frames: list[Any], **changes: Any) -> list[Any]:
     h = _header(frames)
     h.update(changes)
-    return [msgpack.packb(h, use_bin_type=True), *frames[1:]]
+    return [write_header(h), *frames[1:]]
 
 
 @settings(max_examples=60, deadline=None)
@@ -119,7 +127,7 @@ def test_base_column_missing_is_a_schema_error() -> None:
     h = _header(frames)
     h["cols"] = h["cols"][1:]
     with pytest.raises(WireFormatError) as err:
-        decode([msgpack.packb(h), *frames[2:]])
+        decode([write_header(h), *frames[2:]])
     assert err.value.kind == "schema"
 
 
@@ -234,7 +242,7 @@ def test_bad_layouts_name_the_problem(edit: Any, kind: str, match: str) -> None:
     h = _header(frames)
     edit(h)
     with pytest.raises(WireFormatError, match=match) as err:
-        decode([msgpack.packb(h, use_bin_type=True), *frames[1:]])
+        decode([write_header(h), *frames[1:]])
     assert err.value.kind == kind
 
 
@@ -260,3 +268,39 @@ def test_moving_a_column_into_a_pack_keeps_dtype_and_shape() -> None:
         batch.with_packed({"jet_pt": np.zeros((3, 12), np.int32)}, pack)
     with pytest.raises(ValueError, match="'new' cannot move"):
         batch.with_packed({"new": np.zeros(3, np.int32)}, pack)
+
+
+def test_a_description_is_validated_once_and_each_message_against_its_frames() -> None:
+    frames = _packed(6)
+    first = decode(frames).batch
+    again = decode(frames).batch  # the description is now a known plan
+    assert first is not None
+    assert again is not None
+    assert list(again.columns) == list(first.columns)
+    assert all(again[k].tobytes() == first[k].tobytes() for k in first.columns)
+    with pytest.raises(WireFormatError, match="beyond frame 1") as err:
+        decode([frames[0], frames[1][:-8]])  # same description, a frame cut short
+    assert err.value.kind == "truncated"
+    with pytest.raises(WireFormatError, match="the layout uses 1") as err:
+        decode([*frames, b"spare"])  # same description, one frame more
+    assert err.value.kind == "frames"
+    with pytest.raises(WireFormatError) as err:
+        decode(frames, limits=Limits(max_message_bytes=100))  # other limits: validated again
+    assert err.value.kind == "oversize"
+    framed = [bytes(f) for f in encode_batch(EventBatch.empty(6))]
+    decode(framed)
+    with pytest.raises(WireFormatError) as err:
+        decode([*framed[:-1], framed[-1] + b"\x00" * 4])  # a frame per column: exact lengths
+    assert err.value.kind == "length"
+
+
+def test_a_description_that_failed_the_schema_check_is_never_trusted() -> None:
+    frames = _packed(3)
+    h = _header(frames)
+    h["cols"] = [c for c in h["cols"] if c[0] != "weight"]
+    h["layout"] = [p for c, p in zip(_header(frames)["cols"], h["layout"], strict=True) if c[0] != "weight"]
+    bad = [write_header(h), *frames[1:]]
+    for _ in range(2):
+        with pytest.raises(WireFormatError, match="missing base column 'weight'") as err:
+            decode(bad)
+        assert err.value.kind == "schema"

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgpack
 import numpy as np
 import pytest
 import zmq
@@ -10,7 +9,7 @@ import zmq
 from streams.errors import L1EmuError
 from streams.event import BatchMeta, EventBatch
 from streams.transport import LinkOptions
-from streams.wire import Limits, Message, decode, encode_batch, encode_notice
+from streams.wire import Limits, Message, decode, encode_batch, encode_notice, read_header, write_header
 from streams.worker import WorkerConfig, WorkerNode
 from tests.conftest import recv
 
@@ -23,16 +22,16 @@ def _double_pt(batch: EventBatch) -> EventBatch:
 
 
 def _malformed(valid: list[Any]) -> dict[str, list[Any]]:
-    h = msgpack.unpackb(bytes(valid[0]), raw=False)
-    wrong_version = msgpack.packb({**h, "v": 42})
+    h = read_header(valid[0])
+    wrong_version = write_header({**h, "v": 42})
     cols = [list(c) for c in h["cols"]]
     cols[0][1] = "<c16"
-    wrong_dtype = msgpack.packb({**h, "cols": cols})
+    wrong_dtype = write_header({**h, "cols": cols})
     cols = [list(c) for c in h["cols"]]
     cols[6][2] = [h["n"], 3]
-    shape_mismatch = msgpack.packb({**h, "cols": cols})
+    shape_mismatch = write_header({**h, "cols": cols})
     n_big = 100_000
-    huge = msgpack.packb({**h, "n": n_big, "cols": [[c[0], c[1], [n_big, *c[2][1:]]] for c in h["cols"]]})
+    huge = write_header({**h, "n": n_big, "cols": [[c[0], c[1], [n_big, *c[2][1:]]] for c in h["cols"]]})
     return {  # keyed by the kind the decoder must count
         "truncated": [valid[0], *valid[1:-1]],
         "header": [b"\x93\x01\xff garbage", b"more"],
