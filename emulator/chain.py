@@ -72,12 +72,16 @@ class StreamConfig:
     policy: Literal["block", "drop"] = "block"
     heartbeat_s: float = 1.0
     collect_timeout_s: float = 60.0
+    warmup_batches: int = 4  # per producer, before the first event (see streams.producer)
     tcp: TcpConfig = field(default_factory=TcpConfig)
     curve: CurveConfig = field(default_factory=CurveConfig)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.hwm < 1:
             msg = "batch_size and hwm must be positive"
+            raise ValueError(msg)
+        if not 0 <= self.warmup_batches <= 64:
+            msg = f"warmup_batches must be in 0..64, not {self.warmup_batches}"
             raise ValueError(msg)
 
 

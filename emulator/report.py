@@ -91,6 +91,7 @@ def build_report(
         "pileup": rates["pileup"],
         "latency_us": col["latency_us"],
         "throughput_eps": col["throughput_eps"],
+        "warmup_batches": col["warmup_batches"],
         "bad_messages": col["bad_messages"],
         "errors": col["errors"],
         "workers": col["workers"],

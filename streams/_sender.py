@@ -89,6 +89,14 @@ class Sender:
         )
         return False
 
+    def send_warmup(self, batch: EventBatch) -> None:
+        """Send a warm-up batch; under ``drop`` a full link simply discards it (not an event)."""
+        frames = encode_batch(pack_batch(batch), kind="warmup")
+        if self.policy == "block":
+            self._send_blocking(frames)
+        else:
+            self._try(frames)
+
     def send_raw(self, frames: list[Any]) -> bool:
         """Forward a message (notices, heartbeats) with backpressure, after pending drop notices."""
         self.flush()

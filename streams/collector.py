@@ -65,6 +65,7 @@ class CollectorResult:
     lost: int = 0
     duplicates: int = 0
     batches: int = 0
+    warmup_batches: int = 0  # arrived through the whole chain; never events
     complete: bool = False
     bad_messages: Tally[str] = field(default_factory=Tally)
     errors: Tally[str] = field(default_factory=Tally)
@@ -102,6 +103,7 @@ class CollectorResult:
                        "dropped": self.dropped, "lost": self.lost, "duplicates": self.duplicates},
             "complete": self.complete,
             "batches": self.batches,
+            "warmup_batches": self.warmup_batches,
             "bad_messages": self.all_bad_messages(),
             "auth_failures": self.auth_failures + sum(int(w.get("auth_failures", 0)) for w in self.workers.values()),
             "errors": dict(self.errors),
@@ -191,6 +193,9 @@ class CollectorNode(NodeBase):
             return False
         if msg.kind == "heartbeat":
             self._on_heartbeat(msg)
+            return False
+        if msg.kind == "warmup":  # went through every stage; not an event
+            self.result.warmup_batches += 1
             return False
         if msg.kind == "eos":
             self._eos.add(msg.stream)

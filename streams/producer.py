@@ -50,8 +50,13 @@ class ProducerConfig:
     linger_s: float = 0.0  # keep the metrics endpoint up this long after end-of-stream
     curve: CurveSetup | None = None  # CURVE on tcp links (see streams.security)
     preload_events: int = 200_000  # paced: shards up to this size are read before the first send
+    warmup_batches: int = 4  # uncounted copies of the first batch sent through the chain first
+    warmup_gap_s: float = 0.005  # between warm-up batches, and before the first event
 
     def __post_init__(self) -> None:
+        if self.warmup_batches < 0 or self.warmup_gap_s < 0:
+            msg = f"warmup_batches and warmup_gap_s must be >= 0, not {self.warmup_batches}, {self.warmup_gap_s}"
+            raise ValueError(msg)
         if self.preload_events < 0:
             msg = f"preload_events must be >= 0, not {self.preload_events}"
             raise ValueError(msg)
@@ -145,11 +150,25 @@ class ProducerNode(NodeBase):
                 raise item
             yield item
 
+    def _warm_up(self, sender: Sender, batch: EventBatch) -> None:
+        """Send copies of the first batch as ``warmup`` messages: every stage runs them and the
+        collector discards them, so the first events do not pay for cold sockets, first-touch
+        allocations and cold caches in any node (the tail of a latency measurement)."""
+        cfg = self.config
+        for _ in range(cfg.warmup_batches):
+            if self.stop_event.wait(cfg.warmup_gap_s):
+                return
+            sender.send_warmup(batch.with_meta(stream=cfg.name, seq=0, origin_t=0.0, trace=()))
+        if cfg.warmup_batches:
+            self.stop_event.wait(cfg.warmup_gap_s)
+
     def _send_all(self, sender: Sender, produced: Any) -> None:
         cfg = self.config
         t_start: float | None = None  # the schedule starts with the first batch in hand
         for batch in self._batches():
-            t_start = time.perf_counter() if t_start is None else t_start
+            if t_start is None:
+                self._warm_up(sender, batch)
+                t_start = time.perf_counter()
             if self.stop_event.is_set():
                 log.info("%s: stopped early after %d events", cfg.name, self.stats.events)
                 break

@@ -38,6 +38,7 @@ from streams.event import BatchMeta, EventBatch, StageTrace
 from streams.schema import SCHEMA_VERSION
 
 __all__ = [
+    "BATCH_KINDS",
     "KINDS",
     "Limits",
     "Message",
@@ -51,9 +52,12 @@ __all__ = [
     "write_header",
 ]
 
-MessageKind = Literal["batch", "eos", "heartbeat", "drop", "error"]
-KINDS: Final = frozenset({"batch", "eos", "heartbeat", "drop", "error"})
-_NOTICE_KINDS: Final = KINDS - {"batch"}
+MessageKind = Literal["batch", "warmup", "eos", "heartbeat", "drop", "error"]
+KINDS: Final = frozenset({"batch", "warmup", "eos", "heartbeat", "drop", "error"})
+#: kinds that carry columns: ``warmup`` batches run through every stage like events but are
+#: never counted (they warm links, allocators and caches before the first event)
+BATCH_KINDS: Final = frozenset({"batch", "warmup"})
+_NOTICE_KINDS: Final = KINDS - BATCH_KINDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +93,10 @@ def _header_bytes(header: Mapping[str, Any]) -> bytes:
     return out
 
 
-def encode_batch(batch: EventBatch, *, sent_t: float | None = None) -> list[Any]:
-    """Frames of one batch message: header, then the column buffers (no copy).
+def encode_batch(
+    batch: EventBatch, *, sent_t: float | None = None, kind: Literal["batch", "warmup"] = "batch"
+) -> list[Any]:
+    """Frames of one batch (or warm-up) message: header, then the column buffers (no copy).
 
     Columns still held in one of the batch's packs travel in that pack's buffer; the
     others get a frame each. Without packs the message has one frame per column.
@@ -116,7 +122,7 @@ def encode_batch(batch: EventBatch, *, sent_t: float | None = None) -> list[Any]
         cols.append([name, arr.dtype.str, list(arr.shape)])
     header = {
         "v": batch.schema_version,
-        "kind": "batch",
+        "kind": kind,
         "stream": m.stream,
         "seq": m.seq,
         "first": m.first,
@@ -214,7 +220,7 @@ def _check_common(header: Mapping[str, Any], limits: Limits) -> tuple[str, str, 
     first = _field(header, "first", int)
     n = _field(header, "n", int)
     sent_t = float(_field(header, "t", (int, float)))
-    if min(seq, first, n) < 0 or (n > limits.max_events and kind == "batch"):
+    if min(seq, first, n) < 0 or (n > limits.max_events and kind in BATCH_KINDS):
         msg = f"header counts out of range (seq={seq}, first={first}, n={n})"
         raise WireFormatError(msg, kind="header")
     return kind, stream, seq, first, n, sent_t
@@ -236,7 +242,7 @@ def decode(frames: Sequence[Any], *, limits: Limits = DEFAULT_LIMITS) -> Message
         raise WireFormatError(msg, kind="frames")
     header = _unpack_header(as_buffer(frames[0]), limits)
     kind, stream, seq, first, n, sent_t = _check_common(header, limits)
-    if kind != "batch":
+    if kind not in BATCH_KINDS:
         if len(frames) != 1:
             msg = f"{kind} message has {len(frames)} frames, expected 1"
             raise WireFormatError(msg, kind="frames")
@@ -261,7 +267,7 @@ def decode(frames: Sequence[Any], *, limits: Limits = DEFAULT_LIMITS) -> Message
     else:
         batch = EventBatch(cols, meta).with_packs(packs)  # checks base columns (kind "schema")
         accept_plan(raw, n, len(frames), limits, plan)
-    return Message("batch", stream, seq, first, n, sent_t, batch=batch)
+    return Message(kind, stream, seq, first, n, sent_t, batch=batch)  # type: ignore[arg-type]
 
 
 def check_content(batch: EventBatch) -> None:

@@ -65,6 +65,7 @@ class WorkerStats:
     dropped_events: int = 0
     proc_s: float = 0.0
     auth_failures: int = 0
+    warmup_batches: int = 0  # processed and passed on, never counted as events
     bad_messages: Tally[str] = field(default_factory=Tally)
     errors: Tally[str] = field(default_factory=Tally)
 
@@ -72,7 +73,7 @@ class WorkerStats:
         return {
             "batches": self.batches, "events": self.events, "errored_events": self.errored_events,
             "dropped_events": self.dropped_events, "proc_s": self.proc_s, "auth_failures": self.auth_failures,
-            "bad_messages": dict(self.bad_messages), "errors": dict(self.errors),
+            "warmup_batches": self.warmup_batches, "bad_messages": dict(self.bad_messages), "errors": dict(self.errors),
         }
 
 
@@ -146,10 +147,23 @@ class WorkerNode(NodeBase):
             self.metrics.bad_messages.labels(node=self.config.name, kind=exc.kind).inc()
             log.warning("%s: bad message (%s): %s", self.config.name, exc.kind, exc)
             return
-        if msg.kind != "batch":
+        if msg.kind == "warmup":
+            self._warm(msg, sender)
+        elif msg.kind == "batch":
+            self._process(msg, sender)
+        else:
             sender.send_raw(frames)
+
+    def _warm(self, msg: Message, sender: Sender) -> None:
+        """A warm-up batch: the stage runs and passes it on, nothing is counted or timed."""
+        assert msg.batch is not None
+        try:
+            out = self.process(msg.batch)
+        except Exception as exc:  # warm-up content is the producer's own events; never fatal
+            log.warning("%s: warm-up batch failed in stage %s: %s", self.config.name, self.config.stage, exc)
             return
-        self._process(msg, sender)
+        self.stats.warmup_batches += 1
+        sender.send_warmup(out)
 
     def _process(self, msg: Message, sender: Sender) -> None:
         assert msg.batch is not None

@@ -43,9 +43,10 @@ def test_budget_units() -> None:
         ({"clock_mhz: 480": "clock_mhz: -1"}, "clock_mhz must be positive"),
         ({"name: objects": "name: calo_layer1"}, "stage names repeat"),
         ({"menu: ": "menu_file: "}, "unknown field(s) ['menu_file']"),
+        ({"warmup_batches: 4 ": "warmup_batches: 99 "}, "stream: warmup_batches must be in 0..64"),
     ],
     ids=["unknown-algo", "zero-workers", "over-budget", "typo-param", "bad-type", "bad-literal",
-         "neg-clock", "dupe-stage", "unknown-top-key"],
+         "neg-clock", "dupe-stage", "unknown-top-key", "warmup-range"],
 )
 def test_invalid_chains_fail_at_load_naming_file_and_field(
     tmp_path: Path, replace: dict[str, str], needle: str

@@ -61,6 +61,24 @@ def test_out_of_order_arrival_is_released_in_sequence_order(upstream: Any) -> No
     assert r.errors == {"nan": 1}
 
 
+def test_warm_up_batches_are_not_events(upstream: Any) -> None:
+    sock, addr = upstream
+    sink = Recorder()
+    node = _collector(addr, sink, timeout_s=5)
+    thread = node.start_thread()
+    warm = encode_batch(EventBatch.empty(10, meta=BatchMeta(stream="p0", first=0, origin_t=1.0)), kind="warmup")
+    for _ in range(3):
+        sock.send_multipart(warm)
+    sock.send_multipart(_batch(0))
+    sock.send_multipart(encode_notice("eos", stream="p0", count=10))
+    thread.join(timeout=10)
+    r = node.result
+    assert sink.firsts == [0]
+    assert (r.produced, r.received, r.duplicates, r.batches, r.warmup_batches) == (10, 10, 0, 1, 3)
+    assert r.latency.summary_us()["max"] < 1e6  # the warm-ups' origin (t = 1 s) was never a sample
+    assert r.complete
+
+
 def test_missing_events_are_lost_after_timeout_and_sink_failures_are_errored(upstream: Any) -> None:
     sock, addr = upstream
     sink = Recorder(fail_first=20)

@@ -4,6 +4,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pytest
 import zmq
 
@@ -36,12 +37,32 @@ def test_shards_split_the_sequence_space(zctx: zmq.Context[Any], ipc: Any, index
     cfg = ProducerConfig(name=f"producer-{index}", output=addr, index=index, count=2, batch_size=100,
                          link=LinkOptions(linger_ms=5000))
     msgs = _run(zctx, addr, cfg, events=450)
-    batches, eos = msgs[:-1], msgs[-1]
+    batches, eos = [m for m in msgs if m.kind == "batch"], msgs[-1]
     expected = list(range(0, 450, 100))[index::2]
     assert [m.first for m in batches] == expected
     assert all(m.batch is not None and m.batch.meta.origin_t > 0 for m in batches)
     assert eos.count == sum(m.count for m in batches) == eos.body["events"]
     assert eos.stream == f"producer-{index}"
+
+
+@pytest.mark.parametrize("warmups", [0, 3])
+def test_warm_up_batches_go_first_as_uncounted_copies_of_the_first_batch(
+    zctx: zmq.Context[Any], ipc: Any, warmups: int
+) -> None:
+    addr = ipc(f"warm{warmups}")
+    cfg = ProducerConfig(name="producer-0", output=addr, batch_size=100, warmup_batches=warmups,
+                         link=LinkOptions(linger_ms=5000))
+    msgs = _run(zctx, addr, cfg, events=250)
+    assert [m.kind for m in msgs] == ["warmup"] * warmups + ["batch"] * 3 + ["eos"]
+    first = msgs[warmups].batch
+    assert first is not None
+    for m in msgs[:warmups]:
+        assert m.batch is not None
+        assert m.batch.meta.origin_t == 0.0  # never a latency sample
+        assert all(np.array_equal(m.batch[k], first[k]) for k in first.columns)
+    assert msgs[-1].count == msgs[-1].body["events"] == 250  # warm-ups are not events
+    with pytest.raises(ValueError, match="warmup_batches"):
+        ProducerConfig(name="p", output=addr, warmup_batches=-1)
 
 
 def test_paced_producer_spreads_sends_over_time(zctx: zmq.Context[Any], ipc: Any) -> None:
@@ -91,6 +112,6 @@ def test_paced_shards_are_preloaded_up_to_the_limit(zctx: zmq.Context[Any], ipc:
     if whole:
         assert read_at_first_send == 10
     assert source.threads == ({"producer-0"} if whole else {"producer-0-read-ahead"})
-    assert [m.first for m in msgs[:-1]] == list(range(0, 1000, 100))
+    assert [m.first for m in msgs[:-1] if m.kind == "batch"] == list(range(0, 1000, 100))
     with pytest.raises(ValueError, match="preload_events"):
         ProducerConfig(name="p", output=addr, preload_events=-1)

@@ -115,6 +115,25 @@ def test_failing_batch_becomes_error_notice_and_nan_weight_too(chain: Any) -> No
     assert node.stats.errored_events == 10
 
 
+def test_warm_up_batches_run_the_stage_and_pass_on_uncounted(chain: Any) -> None:
+    up, down, node = chain
+    warm = EventBatch.empty(5, meta=BatchMeta(stream="p", first=0))
+    up.send_multipart(encode_batch(warm, kind="warmup"))
+    up.send_multipart(encode_batch(EventBatch.empty(5, meta=BatchMeta(stream="p", first=666)), kind="warmup"))
+    up.send_multipart(encode_batch(EventBatch.empty(5, meta=BatchMeta(stream="p", first=0))))
+    up.send_multipart(encode_notice("eos", stream="p", count=5))
+    kinds = []
+    while not kinds or kinds[-1] != "eos":
+        msg = decode(recv(down))
+        if msg.kind != "heartbeat":
+            kinds.append(msg.kind)
+        if msg.kind == "warmup":
+            assert msg.batch is not None
+            assert "score" in msg.batch  # the stage ran
+    assert kinds == ["warmup", "batch", "eos"]  # the failing warm-up is dropped, no error notice
+    assert (node.stats.warmup_batches, node.stats.batches, node.stats.events, node.stats.errored_events) == (1, 1, 5, 0)
+
+
 def test_final_heartbeat_reports_stats_after_stop(chain: Any) -> None:
     up, down, node = chain
     up.send_multipart([b"junk"])
