@@ -184,8 +184,10 @@ def _producer_args(opts: ReplayOptions, ipc_dir: str, p: NodeSpec) -> list[str]:
         args += ["--events", str(opts.events)]
     if opts.source is not None:
         args += ["--source", opts.source]
-    if opts.linger_s > 0:
-        args += ["--linger", str(opts.linger_s + 60)]  # ended by stop_in_order
+    # Producers stay up after their end-of-stream until stop_in_order ends them: one that exits
+    # at once tears its interpreter down while its last batches are still in the chain, and on
+    # two cores that delayed those batches by 5-10 ms.
+    args += ["--linger", str(opts.linger_s + 600)]
     return args
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -40,7 +41,7 @@ class RateSink:
             [metrics.seed_accepts.labels(seed=s) for s in menu.seed_names] if metrics else []
         )
 
-    def on_batch(self, batch: EventBatch) -> None:
+    def _seeds_raw(self, batch: EventBatch) -> np.ndarray:
         if "seeds_raw" not in batch:
             msg = f"events {batch.meta.first}..: no 'seeds_raw' column (does the chain end in a menu?)"
             raise StageError(msg)
@@ -48,7 +49,15 @@ class RateSink:
         if raw.shape != (len(batch), len(self.menu.seed_names)):
             msg = f"'seeds_raw' has shape {raw.shape}, the menu has {len(self.menu.seed_names)} seeds"
             raise StageError(msg)
-        fired, _ = self.acc.update(raw, batch["weight"], batch["pileup"])
+        return raw
+
+    def warm_up(self, batch: EventBatch) -> None:
+        """Run a warm-up batch through a scratch accumulator: same code, nothing counted."""
+        scratch = copy.deepcopy(self.acc)
+        scratch.update(self._seeds_raw(batch), batch["weight"], batch["pileup"])
+
+    def on_batch(self, batch: EventBatch) -> None:
+        fired, _ = self.acc.update(self._seeds_raw(batch), batch["weight"], batch["pileup"])
         if self.metrics is not None:
             for counter, n in zip(self._seed_counters, fired.sum(axis=0).tolist(), strict=True):
                 if n:

@@ -33,7 +33,11 @@ log = logging.getLogger(__name__)
 
 
 class BatchSink(Protocol):
-    """Receives good batches in global-sequence order."""
+    """Receives good batches in global-sequence order.
+
+    A sink may also define ``warm_up(batch)``: the collector hands it each warm-up batch, to
+    run its code on real content without counting anything.
+    """
 
     def on_batch(self, batch: EventBatch) -> None: ...
 
@@ -196,6 +200,7 @@ class CollectorNode(NodeBase):
             return False
         if msg.kind == "warmup":  # went through every stage; not an event
             self.result.warmup_batches += 1
+            self._warm_sink(msg)
             return False
         if msg.kind == "eos":
             self._eos.add(msg.stream)
@@ -245,6 +250,15 @@ class CollectorNode(NodeBase):
             r.errored += e.count
             e = Entry(e.first, e.count, None, "errored")
         m.collected.labels(node=self.config.name, status=e.status).inc(e.count)
+
+    def _warm_sink(self, msg: Message) -> None:
+        warm_up = getattr(self.sink, "warm_up", None)
+        if warm_up is None or msg.batch is None:
+            return
+        try:
+            warm_up(msg.batch)
+        except Exception as exc:  # a warm-up is never fatal, and never counted
+            log.warning("%s: sink warm-up failed: %s", self.config.name, exc)
 
     def _sink_accepts(self, batch: EventBatch) -> bool:
         """Hand a batch to the sink; a failing batch counts as errored, not fatal."""

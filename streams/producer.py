@@ -51,7 +51,7 @@ class ProducerConfig:
     curve: CurveSetup | None = None  # CURVE on tcp links (see streams.security)
     preload_events: int = 200_000  # paced: shards up to this size are read before the first send
     warmup_batches: int = 4  # uncounted copies of the first batch sent through the chain first
-    warmup_gap_s: float = 0.005  # between warm-up batches, and before the first event
+    warmup_gap_s: float = 0.02  # between warm-up batches; five gaps more before the first event
 
     def __post_init__(self) -> None:
         if self.warmup_batches < 0 or self.warmup_gap_s < 0:
@@ -159,8 +159,8 @@ class ProducerNode(NodeBase):
             if self.stop_event.wait(cfg.warmup_gap_s):
                 return
             sender.send_warmup(batch.with_meta(stream=cfg.name, seq=0, origin_t=0.0, trace=()))
-        if cfg.warmup_batches:
-            self.stop_event.wait(cfg.warmup_gap_s)
+        if cfg.warmup_batches:  # the last warm-up is through the chain before the first event
+            self.stop_event.wait(5 * cfg.warmup_gap_s)
 
     def _send_all(self, sender: Sender, produced: Any) -> None:
         cfg = self.config

@@ -16,6 +16,13 @@ class Recorder:
     def __init__(self, fail_first: int | None = None) -> None:
         self.firsts: list[int] = []
         self.fail_first = fail_first
+        self.warmed: list[int] = []
+
+    def warm_up(self, batch: EventBatch) -> None:
+        self.warmed.append(len(batch))
+        if len(self.warmed) == 2:
+            msg = "a warm-up failure is logged, never fatal"
+            raise ValueError(msg)
 
     def on_batch(self, batch: EventBatch) -> None:
         if batch.meta.first == self.fail_first:
@@ -74,6 +81,7 @@ def test_warm_up_batches_are_not_events(upstream: Any) -> None:
     thread.join(timeout=10)
     r = node.result
     assert sink.firsts == [0]
+    assert sink.warmed == [10, 10, 10]
     assert (r.produced, r.received, r.duplicates, r.batches, r.warmup_batches) == (10, 10, 0, 1, 3)
     assert r.latency.summary_us()["max"] < 1e6  # the warm-ups' origin (t = 1 s) was never a sample
     assert r.complete

@@ -12,8 +12,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from emulator.chain import load_chain
 from emulator.errors import StageError
+from emulator.menu import load_menu
 from emulator.rates import RateAccumulator, apply_prescales, format_rate_table
+from emulator.report import RateSink
+from streams.event import EventBatch
+from tests.helpers import DEFAULT_CONFIG
 
 # 10 events, seeds A (prescale 1), B (prescale 2), C (prescale 0)
 RAW = np.array(
@@ -182,3 +187,18 @@ def test_random_run_split_into_uneven_batches() -> None:
     assert r["accepted"] == q["accepted"]
     for name in "abcde":
         assert r["seeds"][name]["rate_khz"] == pytest.approx(q["seeds"][name]["rate_khz"], rel=1e-12)
+
+
+def test_rate_sink_warm_up_counts_nothing() -> None:
+    chain = load_chain(DEFAULT_CONFIG)
+    sink = RateSink(load_menu(chain.menu_path or ""), chain)
+    n_seeds = len(sink.menu.seed_names)
+    batch = EventBatch.empty(20).with_columns(seeds_raw=np.ones((20, n_seeds), bool))
+    sink.warm_up(batch)
+    assert sink.acc.events == 0
+    assert not sink.acc.count_raw.any()
+    sink.on_batch(batch)
+    assert sink.acc.events == 20
+    assert (sink.acc.count_raw == 20).all()
+    with pytest.raises(StageError, match="no 'seeds_raw'"):
+        sink.warm_up(EventBatch.empty(3))
