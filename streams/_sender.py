@@ -72,14 +72,17 @@ class Sender:
         finally:
             self.metrics.send_blocked.labels(**self.metrics.labels()).inc(time.perf_counter() - t0)
 
-    def send_batch(self, batch: EventBatch) -> bool:
-        """Send a batch; returns False if it was dropped (drop policy) or abandoned."""
+    def send_batch(self, batch: EventBatch, *, kind: Literal["batch", "warmup"] = "batch") -> bool:
+        """Send a batch; returns False if it was dropped (drop policy) or abandoned. A warm-up
+        batch that a full link refuses is simply discarded: it is not events, so no notice."""
         self._try_pending()
-        frames = encode_batch(pack_batch(batch))  # a frame per pack, not per column
+        frames = encode_batch(pack_batch(batch), kind=kind)  # a frame per pack, not per column
         if self.policy == "block":
             return self._send_blocking(frames)
         if self._try(frames):
             return True
+        if kind == "warmup":
+            return False
         m = batch.meta
         self.dropped_events += len(batch)
         self.metrics.dropped.labels(**self.metrics.labels()).inc(len(batch))
@@ -88,14 +91,6 @@ class Sender:
                           body={"node": self.node})
         )
         return False
-
-    def send_warmup(self, batch: EventBatch) -> None:
-        """Send a warm-up batch; under ``drop`` a full link simply discards it (not an event)."""
-        frames = encode_batch(pack_batch(batch), kind="warmup")
-        if self.policy == "block":
-            self._send_blocking(frames)
-        else:
-            self._try(frames)
 
     def send_raw(self, frames: list[Any]) -> bool:
         """Forward a message (notices, heartbeats) with backpressure, after pending drop notices."""

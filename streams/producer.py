@@ -155,10 +155,11 @@ class ProducerNode(NodeBase):
         collector discards them, so the first events do not pay for cold sockets, first-touch
         allocations and cold caches in any node (the tail of a latency measurement)."""
         cfg = self.config
+        warm = batch.with_meta(stream=cfg.name, seq=0, origin_t=0.0, trace=())  # never a latency sample
         for _ in range(cfg.warmup_batches):
             if self.stop_event.wait(cfg.warmup_gap_s):
                 return
-            sender.send_warmup(batch.with_meta(stream=cfg.name, seq=0, origin_t=0.0, trace=()))
+            sender.send_batch(warm, kind="warmup")
         if cfg.warmup_batches:  # the last warm-up is through the chain before the first event
             self.stop_event.wait(5 * cfg.warmup_gap_s)
 

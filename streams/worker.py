@@ -163,7 +163,7 @@ class WorkerNode(NodeBase):
             log.warning("%s: warm-up batch failed in stage %s: %s", self.config.name, self.config.stage, exc)
             return
         self.stats.warmup_batches += 1
-        sender.send_warmup(out)
+        sender.send_batch(out, kind="warmup")
 
     def _process(self, msg: Message, sender: Sender) -> None:
         assert msg.batch is not None

@@ -304,3 +304,18 @@ def test_a_description_that_failed_the_schema_check_is_never_trusted() -> None:
         with pytest.raises(WireFormatError, match="missing base column 'weight'") as err:
             decode(bad)
         assert err.value.kind == "schema"
+
+
+def test_pack_batch_zeroes_the_padding_between_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    batch = EventBatch.empty(3)  # 3-event columns of 1, 2, 4 and 8-byte dtypes: gaps before aligned ones
+    full = np.full
+    monkeypatch.setattr(np, "empty", lambda shape, dtype=float: full(shape, 0xAB, dtype))  # stale memory
+    packed = pack_batch(batch)
+    monkeypatch.undo()
+    (pack,) = packed.packs
+    used = np.zeros(len(pack.buffer), bool)
+    for offset, arr in pack.members.values():
+        used[offset : offset + arr.nbytes] = True
+    assert (~used).any()  # there is padding to check
+    assert not pack.buffer[~used].any()
+    assert all(packed[k].tobytes() == batch[k].tobytes() for k in batch.columns)

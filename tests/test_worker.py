@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 import zmq
 
+from streams._sender import Sender
 from streams.errors import L1EmuError
 from streams.event import BatchMeta, EventBatch
+from streams.metrics import NodeMetrics
 from streams.transport import LinkOptions
 from streams.wire import Limits, Message, decode, encode_batch, encode_notice, read_header, write_header
 from streams.worker import WorkerConfig, WorkerNode
@@ -144,3 +146,14 @@ def test_final_heartbeat_reports_stats_after_stop(chain: Any) -> None:
             break
     assert msg.body["node"] == "w-0"
     assert msg.body["stats"]["bad_messages"] == {"header": 1}
+
+
+def test_a_full_link_under_drop_discards_warm_ups_without_a_drop_notice(zctx: zmq.Context[Any], ipc: Any) -> None:
+    push = zctx.socket(zmq.PUSH)  # no peer: every non-blocking send is refused
+    push.bind(ipc("nobody"))
+    sender = Sender(push, "drop", NodeMetrics("w-0", "demo"), "w-0")
+    batch = EventBatch.empty(7, meta=BatchMeta(stream="p", first=70))
+    assert not sender.send_batch(batch, kind="warmup")
+    assert (sender.dropped_events, len(sender._pending)) == (0, 0)
+    assert not sender.send_batch(batch)
+    assert (sender.dropped_events, len(sender._pending)) == (7, 1)
