@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +38,25 @@ def write_config(path: Path, **replace: str) -> str:
     return str(path)
 
 
+def _ephemeral_low() -> int:
+    """The lowest port the kernel hands to connecting sockets (Linux: 32768 unless changed)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port_block(n: int) -> int:
-    """A base port with ``n`` consecutive ports free on 127.0.0.1 right now."""
+    """A base port with ``n`` consecutive ports free on 127.0.0.1 right now.
+
+    The block lies below the ephemeral range: a port from the kernel's ``bind(0)`` pool can be
+    taken, between this check and a node's bind, as the local end of any connecting socket (the
+    chain's own tcp connections among them), which failed a CI run with EADDRINUSE.
+    """
+    top = min(_ephemeral_low(), 65535) - n
+    rng = random.Random(os.getpid() ^ time.monotonic_ns())
     for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + n >= 65535:
-            continue
+        base = rng.randrange(10_000, max(top, 10_001))
         socks = []
         try:
             for p in range(base, base + n):
