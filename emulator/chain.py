@@ -73,6 +73,7 @@ class StreamConfig:
     heartbeat_s: float = 1.0
     collect_timeout_s: float = 60.0
     warmup_batches: int = 4  # per producer, before the first event (see streams.producer)
+    socket_buffer_kib: int = 8192  # kernel send/receive buffer per link, 0: the kernel's default (streams._sockbuf)
     tcp: TcpConfig = field(default_factory=TcpConfig)
     curve: CurveConfig = field(default_factory=CurveConfig)
 
@@ -82,6 +83,9 @@ class StreamConfig:
             raise ValueError(msg)
         if not 0 <= self.warmup_batches <= 64:
             msg = f"warmup_batches must be in 0..64, not {self.warmup_batches}"
+            raise ValueError(msg)
+        if not 0 <= self.socket_buffer_kib <= 1 << 20:
+            msg = f"socket_buffer_kib must be in 0..{1 << 20} (1 GiB), not {self.socket_buffer_kib}"
             raise ValueError(msg)
 
 

@@ -104,7 +104,7 @@ def chain_overrides(
 
 
 def link_options(chain: ChainConfig) -> LinkOptions:
-    return LinkOptions(hwm=chain.stream.hwm)
+    return LinkOptions(hwm=chain.stream.hwm, kernel_buffer_bytes=chain.stream.socket_buffer_kib << 10)
 
 
 def collector_config(chain: ChainConfig, plan: Plan) -> CollectorConfig:

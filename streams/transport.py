@@ -15,6 +15,7 @@ from typing import Any
 
 import zmq
 
+from streams._sockbuf import BufferedPushSocket, set_kernel_buffers
 from streams.errors import TransportError
 from streams.security import AuthGuard
 
@@ -34,11 +35,13 @@ _ZERO_COPY_BYTES = 1 << 16
 
 @dataclass(frozen=True, slots=True)
 class LinkOptions:
-    """Per-socket options: high-water mark in messages, size limit, linger."""
+    """Per-socket options: high-water mark in messages, size limit, linger, and the kernel
+    socket buffer to request (bytes, 0: the kernel's default; see ``streams._sockbuf``)."""
 
     hwm: int = 8
     max_message_bytes: int = 1 << 30
     linger_ms: int = 30_000  # a closing node still delivers what it queued (bounded, if the peer is gone)
+    kernel_buffer_bytes: int = 8 << 20
 
 
 def bind_address(address: str) -> str:
@@ -61,15 +64,21 @@ def bind_address(address: str) -> str:
 def _apply(sock: zmq.Socket[Any], opts: LinkOptions) -> None:
     sock.setsockopt(zmq.LINGER, opts.linger_ms)
     sock.setsockopt(zmq.MAXMSGSIZE, opts.max_message_bytes)
+    set_kernel_buffers(sock, opts.kernel_buffer_bytes)
 
 
 def make_push(
     ctx: zmq.Context[Any], address: str, opts: LinkOptions, guard: AuthGuard | None = None
 ) -> zmq.Socket[Any]:
-    """A PUSH socket bound at ``address`` (the node's output; a CURVE server under ``guard``)."""
-    sock: zmq.Socket[Any] = ctx.socket(zmq.PUSH)
+    """A PUSH socket bound at ``address`` (the node's output; a CURVE server under ``guard``).
+
+    On ipc its accepted connections get ``opts.kernel_buffer_bytes`` of send buffer.
+    """
+    sock: BufferedPushSocket = ctx.socket(zmq.PUSH, socket_class=BufferedPushSocket)
     sock.setsockopt(zmq.SNDHWM, opts.hwm)
     _apply(sock, opts)
+    if address.startswith("ipc://"):
+        sock.watch_accepted(opts.kernel_buffer_bytes)
     if guard is not None:
         guard.server(sock)
     try:

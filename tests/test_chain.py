@@ -44,9 +44,10 @@ def test_budget_units() -> None:
         ({"name: objects": "name: calo_layer1"}, "stage names repeat"),
         ({"menu: ": "menu_file: "}, "unknown field(s) ['menu_file']"),
         ({"warmup_batches: 4 ": "warmup_batches: 99 "}, "stream: warmup_batches must be in 0..64"),
+        ({"socket_buffer_kib: 8192 ": "socket_buffer_kib: -1 "}, "stream: socket_buffer_kib must be in 0.."),
     ],
     ids=["unknown-algo", "zero-workers", "over-budget", "typo-param", "bad-type", "bad-literal",
-         "neg-clock", "dupe-stage", "unknown-top-key", "warmup-range"],
+         "neg-clock", "dupe-stage", "unknown-top-key", "warmup-range", "sockbuf-range"],
 )
 def test_invalid_chains_fail_at_load_naming_file_and_field(
     tmp_path: Path, replace: dict[str, str], needle: str
