@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 from pathlib import Path
@@ -64,6 +65,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sample = str(Path(tmp) / "zb.h5")
         write_batches(sample, ParametricSource(ParametricConfig(events=args.events, mu=60, seed=11)).batches(8192))
+        os.sync()  # the sample's write-back must not land in the middle of a measurement
         common = {"config": CONFIG, "source": sample}
         rounds = [_one_round(common, args) for _ in range(max(1, args.repeat))]
     summary: dict[str, Any] = {key: _spread([r[key] for r in rounds]) for key in (
