@@ -4,9 +4,8 @@ A batch message is a few hundred kB (388 kB for 256 events of the default chain)
 Linux's default socket send buffer (``net.core.wmem_default``, 208 kB). The sending ZeroMQ I/O
 thread then writes what fits, sleeps until the receiving I/O thread has read some of it, and
 writes the rest: two more wake-ups of two threads in two processes on every hop, and on a busy
-machine each wake-up can wait for a scheduler slice. Measured on the 2-core development
-machine, paced at 40 k ev/s: per-hop wait p99 2–4 ms with the default buffer, about 1.2 ms with
-a 4 MiB one; end-to-end p99 12–13 ms → 7–8 ms.
+machine each wake-up can wait for a scheduler slice (figures: docs/streaming.md, "Latency
+hygiene").
 
 libzmq applies ``ZMQ_SNDBUF``/``ZMQ_RCVBUF`` to tcp connections only. For ipc (Unix domain
 sockets, where only the sender's buffer limits a stream) a bound output socket is watched
