@@ -59,21 +59,34 @@ class BufferedPushSocket(zmq.Socket):  # type: ignore[type-arg]
     """A socket that raises the kernel send buffer of every ipc connection it accepts.
 
     ``watch_accepted`` starts the watcher (call it before ``bind``, so no connection is missed);
-    ``close`` stops it first.
+    ``close`` stops it first. ``wait_tuned`` waits for the watcher's verdicts on accepted
+    connections (the buffer granted, or None for a connection gone before it was tuned).
     """
 
     _watch_stop: threading.Event | None = None
     _watch_thread: threading.Thread | None = None
+    _tuned: _Tuned | None = None
 
     def watch_accepted(self, nbytes: int) -> None:
         if nbytes <= 0 or self._watch_thread is not None:
             return
         monitor = self.get_monitor_socket(zmq.EVENT_ACCEPTED)
         stop = threading.Event()
-        thread = threading.Thread(target=_watch, args=(monitor, nbytes, stop),
+        self._tuned = tuned = _Tuned()
+        thread = threading.Thread(target=_watch, args=(monitor, nbytes, stop, tuned),
                                   name="sockbuf-watch", daemon=True)
         self._watch_stop, self._watch_thread = stop, thread
         thread.start()
+
+    def wait_tuned(self, n: int, timeout_s: float) -> list[int | None]:
+        """The first ``n`` accepted connections' granted buffers, waiting up to ``timeout_s``
+        for them (fewer if the time runs out; none if nothing is watched)."""
+        tuned = self._tuned
+        if tuned is None:
+            return []
+        with tuned.changed:
+            tuned.changed.wait_for(lambda: len(tuned.granted) >= n, timeout_s)
+            return tuned.granted[:n]
 
     def close(self, linger: int | None = None) -> None:
         if self._watch_thread is not None and self._watch_stop is not None:
@@ -88,7 +101,20 @@ class BufferedPushSocket(zmq.Socket):  # type: ignore[type-arg]
         super().close(linger=linger)
 
 
-def _watch(monitor: zmq.Socket[Any], nbytes: int, stop: threading.Event) -> None:
+class _Tuned:
+    """What the watcher did, in accept order, and a condition to wait for more."""
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.granted: list[int | None] = []
+
+    def add(self, granted: int | None) -> None:
+        with self.changed:
+            self.granted.append(granted)
+            self.changed.notify_all()
+
+
+def _watch(monitor: zmq.Socket[Any], nbytes: int, stop: threading.Event, tuned: _Tuned) -> None:
     """Thread body: apply the send buffer to each accepted connection until stopped."""
     try:
         while not stop.is_set():
@@ -99,6 +125,7 @@ def _watch(monitor: zmq.Socket[Any], nbytes: int, stop: threading.Event) -> None
                 break
             if event["event"] == zmq.EVENT_ACCEPTED:
                 granted = kernel_send_buffer(int(event["value"]), nbytes)
+                tuned.add(granted)
                 log.debug("accepted %s: kernel send buffer %s bytes", event["endpoint"], granted)
     except zmq.ZMQError as exc:  # context terminated under us: nothing left to tune
         log.debug("socket buffer watcher stopped: %s", exc)

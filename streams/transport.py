@@ -69,7 +69,7 @@ def _apply(sock: zmq.Socket[Any], opts: LinkOptions) -> None:
 
 def make_push(
     ctx: zmq.Context[Any], address: str, opts: LinkOptions, guard: AuthGuard | None = None
-) -> zmq.Socket[Any]:
+) -> BufferedPushSocket:
     """A PUSH socket bound at ``address`` (the node's output; a CURVE server under ``guard``).
 
     On ipc its accepted connections get ``opts.kernel_buffer_bytes`` of send buffer.

@@ -78,8 +78,9 @@ def test_kill_9_worker_mid_replay_is_replaced_and_every_event_accounted(tmp_path
 def test_slow_stage_block_slows_producer_drop_counts_deadtime(tmp_path: Path, policy: str) -> None:
     cfg = write_config(tmp_path / "slow.yaml", **SLOW_OBJECTS)
     report = tmp_path / "r.json"
-    # 60 batches into a 200 ms/batch stage. The links buffer about 18 of them (HWMs of 8 at both ends
-    # plus the one in hand); upstream feeds a batch every ~27 ms here. A dropping worker must drop
+    # 60 batches into a 200 ms/batch stage. The links buffer about 18 of them (HWMs of 8 at both ends,
+    # the one in hand, and what the kernel socket buffers hold: 41 of 60 dropped here with 8 MiB);
+    # upstream feeds a batch every ~27 ms here. A dropping worker must drop
     # unless upstream is >4x slower than that (at 40 ms/batch and 90 batches a slower CI machine
     # kept up, and nothing was dropped)
     proc = _replay("--config", cfg, "--events", str(N_SLOW), "--batch-size", "1000", "--policy", policy,

@@ -50,15 +50,11 @@ def _unix_streams(path: str) -> Iterator[tuple[int, int, bool]]:
             s.detach()
 
 
-def _accepted_sndbufs(path: str, n: int, want: int, timeout_s: float = 10.0) -> list[int]:
-    """Send buffers of the ``n`` accepted connections at ``path``, polled until all equal ``want``
-    (the watcher applies them asynchronously) or ``timeout_s`` passes."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        bufs = sorted(b for _, b, listening in _unix_streams(path) if not listening)
-        if (len(bufs) == n and all(b == want for b in bufs)) or time.monotonic() > deadline:
-            return bufs
-        time.sleep(0.01)  # polling a kernel state, not synchronising threads
+def _accepted_sndbufs(push: Any, path: str, n: int) -> list[int]:
+    """Send buffers of the accepted connections at ``path`` as the kernel reports them, once
+    the watcher of ``push`` has handled ``n`` of them (it tunes them asynchronously)."""
+    assert len(push.wait_tuned(n, timeout_s=10.0)) == n, "the watcher never saw the connections"
+    return sorted(b for _, b, listening in _unix_streams(path) if not listening)
 
 
 def _roundtrip(push: zmq.Socket[Any], pulls: list[zmq.Socket[Any]], nbytes: int) -> None:
@@ -87,7 +83,8 @@ def test_ipc_output_connections_get_the_configured_send_buffer(
     pulls = [make_pull(zctx, [addr], opts) for _ in range(2)]  # two downstream workers
     try:
         _roundtrip(push, pulls, 400_000)
-        assert _accepted_sndbufs(path, 2, _granted(request_kib * KIB)) == [_granted(request_kib * KIB)] * 2
+        assert push.wait_tuned(2, timeout_s=10.0) == [_granted(request_kib * KIB)] * 2
+        assert _accepted_sndbufs(push, path, 2) == [_granted(request_kib * KIB)] * 2
         # the listening socket is not a data path and keeps the default
         assert [b for _, b, listening in _unix_streams(path) if listening] == [_default_sndbuf()]
     finally:
@@ -104,7 +101,9 @@ def test_zero_keeps_the_kernel_default_and_starts_no_watcher(zctx: zmq.Context[A
     try:
         assert {t.name for t in threading.enumerate() if t.ident not in before} == set()
         _roundtrip(push, [pull], 1000)
-        assert _accepted_sndbufs(addr[len("ipc://"):], 1, _default_sndbuf(), timeout_s=0.5) == [_default_sndbuf()]
+        assert push.wait_tuned(1, timeout_s=0.0) == []  # nothing watched
+        assert sorted(b for _, b, listening in _unix_streams(addr[len("ipc://"):]) if not listening) == [
+            _default_sndbuf()]
     finally:
         pull.close()
         push.close()
@@ -122,7 +121,7 @@ def test_connections_made_after_start_are_tuned_too(zctx: zmq.Context[Any], ipc:
         _roundtrip(push, [first], 10)
         late = make_pull(zctx, [addr], opts)
         _roundtrip(push, [first, late], 10)
-        assert _accepted_sndbufs(addr[len("ipc://"):], 2, _granted(1024 * KIB)) == [_granted(1024 * KIB)] * 2
+        assert _accepted_sndbufs(push, addr[len("ipc://"):], 2) == [_granted(1024 * KIB)] * 2
     finally:
         for s in (late, first, push):
             if s is not None:
