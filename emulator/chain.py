@@ -17,6 +17,7 @@ from emulator.errors import BudgetError
 from emulator.params import from_mapping, load_yaml
 from emulator.registry import get_algorithm
 from streams.errors import ConfigError
+from streams.realtime import MAX_PRIORITY
 
 __all__ = [
     "AlgorithmSpec",
@@ -74,6 +75,7 @@ class StreamConfig:
     collect_timeout_s: float = 60.0
     warmup_batches: int = 4  # per producer, before the first event (see streams.producer)
     socket_buffer_kib: int = 8192  # kernel send/receive buffer per link, 0: the kernel's default (streams._sockbuf)
+    realtime_priority: int = 0  # SCHED_FIFO priority of every node, 0: normal scheduling (streams.realtime)
     tcp: TcpConfig = field(default_factory=TcpConfig)
     curve: CurveConfig = field(default_factory=CurveConfig)
 
@@ -86,6 +88,9 @@ class StreamConfig:
             raise ValueError(msg)
         if not 0 <= self.socket_buffer_kib <= 1 << 20:
             msg = f"socket_buffer_kib must be in 0..{1 << 20} (1 GiB), not {self.socket_buffer_kib}"
+            raise ValueError(msg)
+        if not 0 <= self.realtime_priority <= MAX_PRIORITY:
+            msg = f"realtime_priority must be in 0..{MAX_PRIORITY} (0: normal scheduling), not {self.realtime_priority}"
             raise ValueError(msg)
 
 

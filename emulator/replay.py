@@ -24,7 +24,7 @@ from emulator.report import RateSink, build_report
 from emulator.stage import Stage, build_stage, warm_up
 from emulator.topology import NodeSpec, Plan, build_plan, curve_setup
 from streams.collector import CollectorConfig, CollectorNode, CollectorResult
-from streams.errors import ConfigError
+from streams.errors import ConfigError, TransportError
 from streams.event import EventBatch
 from streams.latency import LatencyRecorder
 from streams.sources import open_source
@@ -58,6 +58,7 @@ class ReplayOptions:
     max_restarts: int = 3  # dead workers replaced per replay (their in-flight events are lost)
     collect_timeout_s: float | None = None  # overrides stream.collect_timeout_s
     metrics_port: int | None = None  # base port of the nodes' metrics endpoints
+    realtime_priority: int | None = None  # overrides stream.realtime_priority (SCHED_FIFO, 0: off)
 
     def node_args(self) -> list[str]:
         """The flags every child process needs to derive the same plan."""
@@ -74,13 +75,15 @@ class ReplayOptions:
             args += ["--metrics-port", str(self.metrics_port)]
         if self.collect_timeout_s is not None:
             args += ["--collect-timeout", str(self.collect_timeout_s)]
+        if self.realtime_priority is not None:
+            args += ["--realtime-priority", str(self.realtime_priority)]
         return args
 
 
 def chain_overrides(
     raw_path: str, *, workers: int | None, transport: str | None, ipc_dir: str = "",
     policy: str | None = None, batch_size: int | None = None, metrics_port: int | None = None,
-    collect_timeout_s: float | None = None,
+    collect_timeout_s: float | None = None, realtime_priority: int | None = None,
 ) -> dict[str, Any]:
     """Top-level overrides of a chain file for CLI flags (validated by load_chain)."""
     from emulator.params import load_yaml
@@ -92,7 +95,8 @@ def chain_overrides(
     out: dict[str, Any] = {}
     stream = dict(raw.get("stream") or {})
     for key, value in (("transport", transport), ("ipc_dir", ipc_dir or None), ("policy", policy),
-                       ("batch_size", batch_size), ("collect_timeout_s", collect_timeout_s)):
+                       ("batch_size", batch_size), ("collect_timeout_s", collect_timeout_s),
+                       ("realtime_priority", realtime_priority)):
         if value is not None:
             stream[key] = value
     out["stream"] = stream
@@ -113,7 +117,7 @@ def collector_config(chain: ChainConfig, plan: Plan) -> CollectorConfig:
         name=c.name, inputs=c.inputs, expected_producers=len(plan.producers),
         expected_workers=tuple(w.name for w in plan.workers), link=link_options(chain),
         timeout_s=chain.stream.collect_timeout_s, metrics_host=chain.metrics.host, metrics_port=c.metrics_port,
-        curve=curve_setup(chain, plan, c),
+        curve=curve_setup(chain, plan, c), realtime_priority=chain.stream.realtime_priority,
     )
 
 
@@ -132,7 +136,7 @@ def replay(
         chain = load_chain(opts.config, overrides=chain_overrides(
             opts.config, workers=opts.workers, transport=opts.transport, ipc_dir=ipc_dir,
             policy=opts.policy, batch_size=opts.batch_size, metrics_port=opts.metrics_port,
-            collect_timeout_s=opts.collect_timeout_s))
+            collect_timeout_s=opts.collect_timeout_s, realtime_priority=opts.realtime_priority))
         menu = load_menu(chain.menu_path) if chain.menu_path else None
         if menu is None:
             msg = f"{chain.path}: a replay needs a 'menu'"
@@ -140,7 +144,8 @@ def replay(
         source = open_source(opts.source, events=opts.events, mu=opts.mu, seed=opts.seed)
         run = {"events_requested": len(source), "source": source.name, "transport": chain.stream.transport,
                "workers": {s.name: s.workers for s in chain.stages}, "producers": opts.producers,
-               "rate_hz": opts.rate_hz, "in_process": opts.in_process}
+               "rate_hz": opts.rate_hz, "in_process": opts.in_process,
+               "realtime_priority": chain.stream.realtime_priority}
         if source.name == "parametric":
             run["mu"] = opts.mu
         if opts.in_process:
@@ -154,7 +159,11 @@ def replay(
             for w in plan.workers:
                 procs.start(w, ["node", *opts.node_args(), "--ipc-dir", ipc_dir, "--stage", w.stage,
                                 "--index", str(w.index)])
-            procs.wait_for(collector.ready.is_set, what="workers to connect", timeout_s=120.0)
+            procs.wait_for(lambda: collector.ready.is_set() or not thread.is_alive(),
+                           what="workers to connect", timeout_s=120.0)
+            if not thread.is_alive():
+                msg = "the collector stopped before the workers connected (see the log above)"
+                raise TransportError(msg)
             for p in plan.producers:
                 procs.start(p, _producer_args(opts, ipc_dir, p))
             total = len(source)

@@ -104,7 +104,17 @@ def build_report(
         "bad_messages": col["bad_messages"],
         "errors": col["errors"],
         "workers": col["workers"],
+        "scheduling": _scheduling(chain, col),
     }
+
+
+def _scheduling(chain: ChainConfig, col: Mapping[str, Any]) -> dict[str, Any]:
+    """The requested real-time priority and what each node read back from the kernel."""
+    nodes = {name: node["sched"] for group in ("producers", "workers") for name, node in col[group].items()
+             if isinstance(node, Mapping) and isinstance(node.get("sched"), Mapping)}
+    if col.get("sched"):
+        nodes["collector"] = col["sched"]
+    return {"realtime_priority": chain.stream.realtime_priority, "nodes": nodes}
 
 def _latency_lines(latency: Mapping[str, Any]) -> list[str]:
     def fmt(s: Mapping[str, float]) -> str:
@@ -130,6 +140,12 @@ def format_report(report: Mapping[str, Any]) -> str:
                  f"   deadtime {100 * report['deadtime_fraction']:.2f} %")
     if report["bad_messages"]:
         lines.append(f"bad messages: {report['bad_messages']}")
+    sched = report.get("scheduling", {})
+    if sched.get("realtime_priority"):
+        nodes = sched["nodes"].values()
+        granted = sum(n.get("policy") == "fifo" for n in nodes)
+        lines.append(f"scheduling: SCHED_FIFO priority {sched['realtime_priority']} requested, "
+                     f"granted to {granted} of {len(nodes)} nodes")
     lines.append("latency:")
     lines += _latency_lines(report["latency_us"])
     return "\n".join(lines)

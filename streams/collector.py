@@ -23,6 +23,7 @@ from streams._reorder import Entry, ReorderBuffer
 from streams.errors import WireFormatError
 from streams.event import EventBatch
 from streams.latency import LatencyRecorder
+from streams.realtime import scheduling
 from streams.security import AuthGuard, CurveSetup
 from streams.transport import LinkOptions, make_pull, recv_frames
 from streams.wire import DEFAULT_LIMITS, Limits, Message, decode
@@ -56,6 +57,7 @@ class CollectorConfig:
     metrics_port: int | None = None
     limits: Limits = DEFAULT_LIMITS
     curve: CurveSetup | None = None  # CURVE on tcp links (see streams.security)
+    realtime_priority: int = 0  # SCHED_FIFO priority of the node's threads, 0: normal (streams.realtime)
 
 
 @dataclass
@@ -81,6 +83,7 @@ class CollectorResult:
     t_first_origin: float = 0.0
     t_last_recv: float = 0.0
     auth_failures: int = 0
+    sched: dict[str, Any] = field(default_factory=dict)  # the collector's scheduling (streams.realtime)
 
     @property
     def accounted(self) -> int:
@@ -113,6 +116,7 @@ class CollectorResult:
             "errors": dict(self.errors),
             "workers": self.workers,
             "producers": self.producers,
+            "sched": self.sched,
             "latency_us": {"end_to_end": self.latency.summary_us(), "stages": stages},
             "throughput_eps": self.throughput_eps(),
         }
@@ -137,6 +141,7 @@ class CollectorNode(NodeBase):
     # -- main loop ------------------------------------------------------------
     def run(self) -> CollectorResult:
         cfg = self.config
+        self.enter_realtime(cfg.realtime_priority)
         self.serve_metrics(cfg.metrics_host, cfg.metrics_port)
         if not cfg.expected_workers:
             self.ready.set()
@@ -144,6 +149,7 @@ class CollectorNode(NodeBase):
         guard = AuthGuard(ctx, cfg.curve, cfg.name)
         pull = make_pull(ctx, cfg.inputs, cfg.link, guard)
         settle_heap()
+        self.result.sched = scheduling()
         try:
             self._collect(pull)
             self._finish()

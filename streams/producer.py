@@ -22,6 +22,7 @@ import zmq
 from streams._node import NodeBase, settle_heap
 from streams._sender import Sender
 from streams.event import EventBatch
+from streams.realtime import scheduling
 from streams.security import AuthGuard, CurveSetup
 from streams.sources.base import Source
 from streams.transport import LinkOptions, make_push
@@ -49,6 +50,7 @@ class ProducerConfig:
     metrics_port: int | None = None
     linger_s: float = 0.0  # keep the metrics endpoint up this long after end-of-stream
     curve: CurveSetup | None = None  # CURVE on tcp links (see streams.security)
+    realtime_priority: int = 0  # SCHED_FIFO priority of the node's threads, 0: normal (streams.realtime)
     preload_events: int = 200_000  # paced: shards up to this size are read before the first send
     warmup_batches: int = 4  # uncounted copies of the first batch sent through the chain first
     warmup_gap_s: float = 0.02  # between warm-up batches; five gaps more before the first event
@@ -85,6 +87,7 @@ class ProducerNode(NodeBase):
 
     def run(self) -> ProducerStats:
         cfg = self.config
+        self.enter_realtime(cfg.realtime_priority)
         self.serve_metrics(cfg.metrics_host, cfg.metrics_port)
         produced = self.metrics.produced.labels(node=cfg.name)
         ctx: zmq.Context[Any] = zmq.Context()
@@ -95,7 +98,7 @@ class ProducerNode(NodeBase):
             self._send_all(sender, produced)
             sender.flush()
             body = {"events": self.stats.events, "batches": self.stats.batches,
-                    "dropped": sender.dropped_events, "producer": cfg.name}
+                    "dropped": sender.dropped_events, "producer": cfg.name, "sched": scheduling()}
             sender.send_raw(encode_notice("eos", stream=cfg.name, seq=self.stats.batches,
                                           count=self.stats.events, body=body))
             self.stats.dropped_events = sender.dropped_events

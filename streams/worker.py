@@ -28,6 +28,7 @@ from streams._node import NodeBase, settle_heap
 from streams._sender import Sender
 from streams.errors import L1EmuError, WireFormatError
 from streams.event import EventBatch, StageTrace
+from streams.realtime import scheduling
 from streams.security import AuthGuard, CurveSetup
 from streams.transport import LinkOptions, make_pull, make_push, recv_frames
 from streams.wire import DEFAULT_LIMITS, Limits, Message, check_content, decode, encode_notice
@@ -53,6 +54,7 @@ class WorkerConfig:
     metrics_port: int | None = None  # None: no HTTP endpoint; 0: any free port
     limits: Limits = DEFAULT_LIMITS
     curve: CurveSetup | None = None  # CURVE on tcp links (see streams.security)
+    realtime_priority: int = 0  # SCHED_FIFO priority of the node's threads, 0: normal (streams.realtime)
 
 
 @dataclass
@@ -94,6 +96,7 @@ class WorkerNode(NodeBase):
 
     def run(self) -> WorkerStats:
         cfg = self.config
+        self.enter_realtime(cfg.realtime_priority)
         self.serve_metrics(cfg.metrics_host, cfg.metrics_port)
         ctx: zmq.Context[Any] = self._context or zmq.Context()
         pull = push = None
@@ -205,7 +208,7 @@ class WorkerNode(NodeBase):
         self.stats.dropped_events = sender.dropped_events
         self.stats.auth_failures = self.guard.failures
         body = {"node": self.config.name, "stage": self.config.stage, "final": final,
-                "stats": {**self.stats.as_dict(), "pid": os.getpid()}}
+                "stats": {**self.stats.as_dict(), "pid": os.getpid(), "sched": scheduling()}}
         frames = encode_notice("heartbeat", stream=self.config.name, body=body)
         self._last_hb = time.monotonic()
         if not sender.send_within(frames, wait_s):

@@ -45,9 +45,10 @@ def test_budget_units() -> None:
         ({"menu: ": "menu_file: "}, "unknown field(s) ['menu_file']"),
         ({"warmup_batches: 4 ": "warmup_batches: 99 "}, "stream: warmup_batches must be in 0..64"),
         ({"socket_buffer_kib: 8192 ": "socket_buffer_kib: -1 "}, "stream: socket_buffer_kib must be in 0.."),
+        ({"realtime_priority: 0 ": "realtime_priority: 100 "}, "stream: realtime_priority must be in 0..99"),
     ],
     ids=["unknown-algo", "zero-workers", "over-budget", "typo-param", "bad-type", "bad-literal",
-         "neg-clock", "dupe-stage", "unknown-top-key", "warmup-range", "sockbuf-range"],
+         "neg-clock", "dupe-stage", "unknown-top-key", "warmup-range", "sockbuf-range", "realtime-range"],
 )
 def test_invalid_chains_fail_at_load_naming_file_and_field(
     tmp_path: Path, replace: dict[str, str], needle: str

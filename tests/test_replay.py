@@ -56,6 +56,11 @@ def test_seed_counts_identical_for_any_worker_count(
     assert set(report["latency_us"]["stages"]) == {"calo_layer1", "objects", "global_trigger"}
     assert "accounting: OK" in proc.stdout
     assert "total" in proc.stdout
+    sched = report["scheduling"]  # by default every node runs under normal scheduling
+    assert sched["realtime_priority"] == 0
+    assert {n["policy"] for n in sched["nodes"].values()} == {"other"}
+    assert len(sched["nodes"]) == 1 + sum(report["run"]["workers"].values()) + report["run"]["producers"]
+    assert "SCHED_FIFO" not in proc.stdout
 
 
 def test_bad_config_fails_with_a_clear_message(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from emulator.chain import ChainConfig, load_chain
 from emulator.replay import chain_overrides
 from emulator.topology import Plan, build_plan
 
-__all__ = ["add_chain_args", "load_plan", "on_terminate"]
+__all__ = ["add_chain_args", "add_realtime_arg", "load_plan", "on_terminate"]
 
 
 def add_chain_args(p: argparse.ArgumentParser) -> None:
@@ -26,13 +26,20 @@ def add_chain_args(p: argparse.ArgumentParser) -> None:
                    help="base port of the Prometheus endpoints (node i serves on base + i)")
     p.add_argument("--collect-timeout", type=float, default=None,
                    help="collector gives up (counting the rest as lost) after this long without progress (s)")
+    add_realtime_arg(p)
+
+
+def add_realtime_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--realtime-priority", type=int, default=None, metavar="N",
+                   help="run the nodes under SCHED_FIFO priority N (1-99; 0: normal scheduling; needs "
+                        "CAP_SYS_NICE or RLIMIT_RTPRIO >= N; overrides stream.realtime_priority)")
 
 
 def load_plan(args: argparse.Namespace) -> tuple[ChainConfig, Plan]:
     chain = load_chain(args.config, overrides=chain_overrides(
         args.config, workers=args.workers, transport=args.transport, ipc_dir=args.ipc_dir,
         policy=args.policy, batch_size=args.batch_size, metrics_port=args.metrics_port,
-        collect_timeout_s=args.collect_timeout))
+        collect_timeout_s=args.collect_timeout, realtime_priority=args.realtime_priority))
     return chain, build_plan(chain, producers=args.producers, ipc_dir=args.ipc_dir)
 
 

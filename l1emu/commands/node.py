@@ -28,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
         name=spec.name, stage=spec.stage, inputs=spec.inputs, output=spec.output, link=link_options(chain),
         policy=chain.stream.policy, heartbeat_s=chain.stream.heartbeat_s,
         metrics_host=chain.metrics.host, metrics_port=spec.metrics_port, curve=curve_setup(chain, plan, spec),
+        realtime_priority=chain.stream.realtime_priority,
     )
     node = WorkerNode(cfg, stage.process)
     on_terminate(node.stop)

@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=chain.stream.batch_size, rate_hz=args.rate / args.producers, policy=chain.stream.policy,
         link=link_options(chain), metrics_host=chain.metrics.host, metrics_port=spec.metrics_port,
         linger_s=args.linger, curve=curve_setup(chain, plan, spec), warmup_batches=chain.stream.warmup_batches,
+        realtime_priority=chain.stream.realtime_priority,
     )
     node = ProducerNode(cfg, source)
     on_terminate(node.stop)

@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from emulator.replay import ReplayOptions, replay
 from emulator.report import format_report, write_report
-from l1emu.commands._common import on_terminate
+from l1emu.commands._common import add_realtime_arg, on_terminate
 from l1emu.commands.produce import add_source_args
 
 
@@ -35,6 +35,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="give up (counting the rest as lost) after this long without progress (s)")
     p.add_argument("--linger", type=float, default=0.0,
                    help="keep nodes and metrics up this long after the last event (SIGTERM ends it)")
+    add_realtime_arg(p)
     p.set_defaults(func=run)
 
 
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         column=args.column, in_process=args.in_process, policy=args.policy, batch_size=args.batch_size,
         linger_s=args.linger, metrics_port=args.metrics_port, run_dir=args.run_dir,
         max_restarts=args.max_restarts, collect_timeout_s=args.collect_timeout,
+        realtime_priority=args.realtime_priority,
     )
     stop = threading.Event()
     on_terminate(stop.set)
