@@ -55,6 +55,8 @@ def compose_file(chain: ChainConfig, plan: Plan) -> dict[str, Any]:
         }
         if node.role == "collector":
             svc["volumes"] = ["reports:/reports"]
+        if chain.stream.realtime_priority:  # the image runs unprivileged: RLIMIT_RTPRIO grants SCHED_FIFO
+            svc["ulimits"] = {"rtprio": chain.stream.realtime_priority}
         if node.role != "collector" or plan.producers:
             svc["depends_on"] = [] if node.role == "collector" else ["collector"]
         services[name] = svc

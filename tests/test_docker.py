@@ -37,6 +37,20 @@ def test_committed_files_are_what_the_chain_generates(compose: dict[str, Any]) -
     assert _load("prometheus.yml") == prometheus_file(chain, plan)
 
 
+def test_realtime_chain_grants_every_node_the_rtprio_limit() -> None:
+    chain = load_chain(CONFIG, overrides={"stream": {**_load_raw_stream(), "realtime_priority": 10}})
+    services = compose_file(chain, build_plan(chain))["services"]
+    nodes = {name for name, s in services.items() if s.get("command", [""])[0] == "l1emu"}
+    assert len(nodes) == 6
+    for name, svc in services.items():
+        assert svc.get("ulimits") == ({"rtprio": 10} if name in nodes else None), name
+    assert all("ulimits" not in s for s in _load("compose.yaml")["services"].values())  # shipped: off
+
+
+def _load_raw_stream() -> dict[str, Any]:
+    return dict(yaml.safe_load(CONFIG.read_text())["stream"])
+
+
 def test_every_service_command_is_a_valid_l1emu_invocation(compose: dict[str, Any]) -> None:
     parser = build_parser()
     commands = [s["command"] for s in compose["services"].values() if s.get("command", [""])[0] == "l1emu"]
