@@ -6,9 +6,10 @@ Every measurement is repeated ``R`` times in this run (on a shared 2-core machin
 rests on a handful of batches and moves by several ms from run to run); it prints every run, the
 median and the range, as JSON and as a summary.
 
-The paced point is measured twice per round, back to back at the same rate: with normal
-scheduling, and with every node under SCHED_FIFO (``--realtime-priority``, default 10; 0 skips
-it), the deployment the docs recommend for latency measurements (docs/streaming.md).
+The paced point is measured twice per round, back to back at the same rate (which runs first
+alternates between rounds): with normal scheduling, and with every node under SCHED_FIFO
+(``--realtime-priority``, default 10; 0 skips it), the deployment the docs recommend for
+latency measurements (docs/streaming.md).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def _percentiles(report: dict[str, Any]) -> dict[str, float]:
     return {k: v for k, v in report["latency_us"]["end_to_end"].items() if k != "hist"}
 
 
-def _one_round(common: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+def _one_round(common: dict[str, Any], args: argparse.Namespace, index: int) -> dict[str, Any]:
     inproc = replay(ReplayOptions(**common, in_process=True))
     streamed = replay(ReplayOptions(**common, workers=args.workers))
     # paced mode: the maximum is measured with the paced batch size, then halved
@@ -48,8 +49,12 @@ def _one_round(common: dict[str, Any], args: argparse.Namespace) -> dict[str, An
     half = 0.5 * small["throughput_eps"]
     paced_opts = ReplayOptions(**common, events=args.paced_events, workers=args.workers, rate_hz=half,
                                batch_size=args.paced_batch)
-    paced = replay(paced_opts)
-    rt = replay(replace(paced_opts, realtime_priority=args.realtime_priority)) if args.realtime_priority else None
+    rt_opts = replace(paced_opts, realtime_priority=args.realtime_priority) if args.realtime_priority else None
+    if rt_opts is not None and index % 2:  # alternate which of the pair runs first
+        rt, paced = replay(rt_opts), replay(paced_opts)
+    else:
+        paced = replay(paced_opts)
+        rt = replay(rt_opts) if rt_opts is not None else None
     row = {
         "in_process_eps": inproc["throughput_eps"],
         "streamed_eps": streamed["throughput_eps"],
@@ -87,7 +92,7 @@ def main() -> None:
         write_batches(sample, ParametricSource(ParametricConfig(events=args.events, mu=60, seed=11)).batches(8192))
         os.sync()  # the sample's write-back must not land in the middle of a measurement
         common = {"config": CONFIG, "source": sample}
-        rounds = [_one_round(common, args) for _ in range(max(1, args.repeat))]
+        rounds = [_one_round(common, args, i) for i in range(max(1, args.repeat))]
     summary: dict[str, Any] = {key: _spread([r[key] for r in rounds]) for key in (
         "in_process_eps", "streamed_eps", "streamed_over_in_process", "max_eps_at_paced_batch",
         "paced_eps", "paced_p99_ms", "paced_p50_ms")}

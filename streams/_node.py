@@ -7,7 +7,6 @@ import threading
 from typing import Any
 
 from streams.metrics import NodeMetrics
-from streams.realtime import enter_realtime
 
 __all__ = ["NodeBase", "settle_heap"]
 
@@ -48,11 +47,6 @@ class NodeBase:
 
     def stop(self) -> None:
         self.stop_event.set()
-
-    def enter_realtime(self, priority: int) -> None:
-        """SCHED_FIFO for this node's thread and every thread it starts from now on (0: off);
-        call it first in ``run``. See :mod:`streams.realtime`."""
-        enter_realtime(priority, self.name)
 
     def serve_metrics(self, host: str, port: int | None) -> None:
         """Start the ``/metrics`` endpoint if a port is configured (0: any free port)."""

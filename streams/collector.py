@@ -23,7 +23,7 @@ from streams._reorder import Entry, ReorderBuffer
 from streams.errors import WireFormatError
 from streams.event import EventBatch
 from streams.latency import LatencyRecorder
-from streams.realtime import scheduling
+from streams.realtime import enter_realtime, scheduling
 from streams.security import AuthGuard, CurveSetup
 from streams.transport import LinkOptions, make_pull, recv_frames
 from streams.wire import DEFAULT_LIMITS, Limits, Message, decode
@@ -141,7 +141,7 @@ class CollectorNode(NodeBase):
     # -- main loop ------------------------------------------------------------
     def run(self) -> CollectorResult:
         cfg = self.config
-        self.enter_realtime(cfg.realtime_priority)
+        enter_realtime(cfg.realtime_priority, cfg.name)  # first: threads started below inherit it
         self.serve_metrics(cfg.metrics_host, cfg.metrics_port)
         if not cfg.expected_workers:
             self.ready.set()

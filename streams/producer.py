@@ -22,7 +22,7 @@ import zmq
 from streams._node import NodeBase, settle_heap
 from streams._sender import Sender
 from streams.event import EventBatch
-from streams.realtime import scheduling
+from streams.realtime import enter_realtime, scheduling
 from streams.security import AuthGuard, CurveSetup
 from streams.sources.base import Source
 from streams.transport import LinkOptions, make_push
@@ -87,7 +87,7 @@ class ProducerNode(NodeBase):
 
     def run(self) -> ProducerStats:
         cfg = self.config
-        self.enter_realtime(cfg.realtime_priority)
+        enter_realtime(cfg.realtime_priority, cfg.name)  # first: threads started below inherit it
         self.serve_metrics(cfg.metrics_host, cfg.metrics_port)
         produced = self.metrics.produced.labels(node=cfg.name)
         ctx: zmq.Context[Any] = zmq.Context()

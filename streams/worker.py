@@ -28,7 +28,7 @@ from streams._node import NodeBase, settle_heap
 from streams._sender import Sender
 from streams.errors import L1EmuError, WireFormatError
 from streams.event import EventBatch, StageTrace
-from streams.realtime import scheduling
+from streams.realtime import enter_realtime, scheduling
 from streams.security import AuthGuard, CurveSetup
 from streams.transport import LinkOptions, make_pull, make_push, recv_frames
 from streams.wire import DEFAULT_LIMITS, Limits, Message, check_content, decode, encode_notice
@@ -96,7 +96,7 @@ class WorkerNode(NodeBase):
 
     def run(self) -> WorkerStats:
         cfg = self.config
-        self.enter_realtime(cfg.realtime_priority)
+        enter_realtime(cfg.realtime_priority, cfg.name)  # first: threads started below inherit it
         self.serve_metrics(cfg.metrics_host, cfg.metrics_port)
         ctx: zmq.Context[Any] = self._context or zmq.Context()
         pull = push = None
