@@ -18,7 +18,7 @@ from streams.collector import CollectorResult
 from streams.event import EventBatch
 from streams.metrics import NodeMetrics
 
-__all__ = ["RateSink", "build_report", "format_report", "seed_counts", "write_report"]
+__all__ = ["RateSink", "build_report", "format_report", "format_scheduling", "seed_counts", "write_report"]
 
 class RateSink:
     """Collector sink: applies prescales in sequence order and accumulates rates.
@@ -140,15 +140,29 @@ def format_report(report: Mapping[str, Any]) -> str:
                  f"   deadtime {100 * report['deadtime_fraction']:.2f} %")
     if report["bad_messages"]:
         lines.append(f"bad messages: {report['bad_messages']}")
-    sched = report.get("scheduling", {})
-    if sched.get("realtime_priority"):
-        nodes = sched["nodes"].values()
-        granted = sum(n.get("policy") == "fifo" for n in nodes)
-        lines.append(f"scheduling: SCHED_FIFO priority {sched['realtime_priority']} requested, "
-                     f"granted to {granted} of {len(nodes)} nodes")
+    sched_line = format_scheduling(report)
+    if sched_line:
+        lines.append(sched_line)
     lines.append("latency:")
     lines += _latency_lines(report["latency_us"])
     return "\n".join(lines)
+
+def format_scheduling(report: Mapping[str, Any]) -> str | None:
+    """The summary's scheduling line: how many nodes got the real-time priority asked for, or, for
+    a paced replay through processes under normal scheduling, what its latencies then include."""
+    sched, run = report.get("scheduling", {}), report.get("run", {})
+    if sched.get("realtime_priority"):
+        nodes = sched["nodes"].values()
+        granted = sum(n.get("policy") == "fifo" for n in nodes)
+        line = (f"scheduling: SCHED_FIFO priority {sched['realtime_priority']} requested, "
+                f"granted to {granted} of {len(nodes)} nodes")
+        if granted < len(nodes):
+            line += " (the others lack CAP_SYS_NICE or RLIMIT_RTPRIO: docs/deployment.md)"
+        return line
+    if run.get("rate_hz") and not run.get("in_process"):
+        return ("scheduling: normal; paced latencies include whatever else runs on this host "
+                "(--realtime-priority N runs the nodes real-time: docs/streaming.md)")
+    return None
 
 def _jsonable(obj: Any) -> Any:
     if isinstance(obj, np.generic):

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from emulator.report import format_report
+from emulator.report import format_report, format_scheduling
 from streams.realtime import enter_realtime, scheduling
 from tests.helpers import DEFAULT_CONFIG, ROOT, balanced, load_report, run_cli
 
@@ -101,3 +101,24 @@ def test_paced_replay_runs_every_node_fifo(tmp_path: Path) -> None:
     assert "SCHED_FIFO priority 5 requested, granted to 5 of 5 nodes" in proc.stdout
     assert proc.stdout.count("SCHED_FIFO") == 1
     assert format_report(report) in proc.stdout
+
+
+def _report(priority: int, policies: list[str], rate_hz: float, in_process: bool = False) -> dict[str, Any]:
+    nodes = {f"n{i}": {"policy": pol, "priority": priority if pol == "fifo" else 0} for i, pol in enumerate(policies)}
+    return {"scheduling": {"realtime_priority": priority, "nodes": nodes},
+            "run": {"rate_hz": rate_hz, "in_process": in_process}}
+
+
+def test_summary_says_what_scheduling_the_latencies_were_measured_under() -> None:
+    line = format_scheduling(_report(10, ["fifo"] * 3, 0.0))
+    assert line == "scheduling: SCHED_FIFO priority 10 requested, granted to 3 of 3 nodes"
+    partial = format_scheduling(_report(10, ["fifo", "other", "fifo"], 40000.0))
+    assert partial is not None
+    assert partial.startswith("scheduling: SCHED_FIFO priority 10 requested, granted to 2 of 3 nodes")
+    assert "CAP_SYS_NICE" in partial
+    paced = format_scheduling(_report(0, ["other"] * 3, 40000.0))  # paced, normal: say what that means
+    assert paced is not None
+    assert paced.startswith("scheduling: normal")
+    assert "--realtime-priority" in paced
+    assert format_scheduling(_report(0, ["other"] * 3, 0.0)) is None  # as fast as possible: nothing to say
+    assert format_scheduling(_report(0, [], 40000.0, in_process=True)) is None  # no nodes to schedule
