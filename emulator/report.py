@@ -157,7 +157,8 @@ def format_scheduling(report: Mapping[str, Any]) -> str | None:
         line = (f"scheduling: SCHED_FIFO priority {sched['realtime_priority']} requested, "
                 f"granted to {granted} of {len(nodes)} nodes")
         if granted < len(nodes):
-            line += " (the others lack CAP_SYS_NICE or RLIMIT_RTPRIO: docs/deployment.md)"
+            line += (" (the others run normally: not asked for it, or without CAP_SYS_NICE or RLIMIT_RTPRIO;"
+                     " docs/deployment.md)")
         return line
     if run.get("rate_hz") and not run.get("in_process"):
         return ("scheduling: normal; paced latencies include whatever else runs on this host "
