@@ -151,16 +151,18 @@ def format_scheduling(report: Mapping[str, Any]) -> str | None:
     """The summary's scheduling line: how many nodes got the real-time priority asked for, or, for
     a paced replay through processes under normal scheduling, what its latencies then include."""
     sched, run = report.get("scheduling", {}), report.get("run", {})
-    if sched.get("realtime_priority"):
-        nodes = sched["nodes"].values()
+    priority = sched.get("realtime_priority")
+    if run.get("in_process"):  # one loop, no nodes: the priority is a node setting
+        return f"scheduling: in-process replay, SCHED_FIFO priority {priority} not applied" if priority else None
+    if priority:
+        nodes = sched.get("nodes", {}).values()
         granted = sum(n.get("policy") == "fifo" for n in nodes)
-        line = (f"scheduling: SCHED_FIFO priority {sched['realtime_priority']} requested, "
-                f"granted to {granted} of {len(nodes)} nodes")
+        line = f"scheduling: SCHED_FIFO priority {priority} requested, granted to {granted} of {len(nodes)} nodes"
         if granted < len(nodes):
             line += (" (the others run normally: not asked for it, or without CAP_SYS_NICE or RLIMIT_RTPRIO;"
                      " docs/deployment.md)")
         return line
-    if run.get("rate_hz") and not run.get("in_process"):
+    if run.get("rate_hz"):
         return ("scheduling: normal; paced latencies include whatever else runs on this host "
                 "(--realtime-priority N runs the nodes real-time: docs/streaming.md)")
     return None

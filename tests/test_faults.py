@@ -56,12 +56,13 @@ def test_kill_9_worker_mid_replay_is_replaced_and_every_event_accounted(tmp_path
         pids = json.loads((run_dir / "nodes.json").read_text())
         os.kill(pids["objects-0"], signal.SIGKILL)  # ~13 s of stream left: start-up + JIT warm-up, then join
         _poll_json(run_dir / "progress.json", lambda d: d["restarts"].get("objects-0") == 1, 60)
-        _out, err = proc.communicate(timeout=240)
+        out, err = proc.communicate(timeout=240)
     finally:
         if proc.poll() is None:
             proc.kill()
     r = load_report(report)
     assert r["run"]["restarts"] == {"objects-0": 1}
+    assert "scheduling: normal; paced latencies include" in out  # a paced replay says what its p99 includes
     assert r["events"]["produced"] == 90000
     assert _accounted(r) == 90000  # lost events are counted, not silently missing
     replacement = r["workers"]["objects-0"]

@@ -122,3 +122,5 @@ def test_summary_says_what_scheduling_the_latencies_were_measured_under() -> Non
     assert "--realtime-priority" in paced
     assert format_scheduling(_report(0, ["other"] * 3, 0.0)) is None  # as fast as possible: nothing to say
     assert format_scheduling(_report(0, [], 40000.0, in_process=True)) is None  # no nodes to schedule
+    ignored = format_scheduling(_report(10, [], 0.0, in_process=True))  # asked for, but there are no nodes
+    assert ignored == "scheduling: in-process replay, SCHED_FIFO priority 10 not applied"
