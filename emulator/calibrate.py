@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from emulator.chain import ChainConfig, build_algorithms
+from emulator.chain import ChainConfig
 from emulator.errors import StageError
+from emulator.pipeline import Pipeline
 from streams.errors import ConfigError
 from streams.event import EventBatch
 
@@ -157,24 +158,11 @@ def efficiency(scores: np.ndarray, weights: np.ndarray, threshold: float) -> tup
     return eff, math.sqrt(max(eff * (1 - eff), 0.0) / n_eff)
 
 
-def _score_algorithms(chain: ChainConfig) -> list[tuple[str, Any]]:
-    """Every algorithm of the chain but the menu, in order, as (stage, algorithm)."""
-    out: list[tuple[str, Any]] = []
-    for stage in chain.stages:
-        algos = build_algorithms(chain, stage)
-        out += [(stage.name, a) for spec, a in zip(stage.algorithms, algos, strict=True)
-                if spec.type.lower() != "menu"]  # fmt: skip
-    return out
-
-
 def chain_scores(chain: ChainConfig, batches: Iterator[EventBatch], columns: Sequence[str]) -> dict[str, np.ndarray]:
     """Run the chain (without the menu) and collect ``columns`` and the event weights."""
-    algos = _score_algorithms(chain)
+    pipeline = Pipeline.from_chain(chain, skip_types={"menu"})
     parts: dict[str, list[np.ndarray]] = {c: [] for c in (*columns, "weight")}
-    for batch in batches:
-        out = batch
-        for _, algo in algos:
-            out = algo.process(out)
+    for out in pipeline.run_batches(batches):
         for c in parts:
             if c not in out:
                 msg = f"{chain.path}: no algorithm of the chain adds column {c!r}"

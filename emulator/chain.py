@@ -192,10 +192,14 @@ class ChainConfig:
         return BuildContext(config_dir=self.config_dir, menu_path=self.menu_path, clock_mhz=stage.clock_mhz)
 
 
-def load_chain(path: str | Path, *, overrides: dict[str, Any] | None = None) -> ChainConfig:
+def load_chain(
+    path: str | Path, *, overrides: dict[str, Any] | None = None, build: bool = True
+) -> ChainConfig:
     """Load and fully validate a chain file: types, names, algorithms, budgets.
 
     ``overrides`` replaces top-level keys (e.g. ``{"stream": {...}}``) before checks.
+    ``build=False`` checks the file's fields but builds no algorithm (a chain whose model
+    files are still to be trained).
     """
     p = Path(path)
     raw = load_yaml(p)
@@ -215,7 +219,7 @@ def load_chain(path: str | Path, *, overrides: dict[str, Any] | None = None) -> 
     if chain.menu_path is not None and not chain.menu_path.is_file():
         msg = f"{p}: field 'menu': no such file {chain.menu_path}"
         raise ConfigError(msg)
-    for i, stage in enumerate(chain.stages):
+    for i, stage in enumerate(chain.stages if build else ()):
         build_algorithms(chain, stage, where=f"{p}: stages[{i}] ({stage.name})")
     return chain
 

@@ -20,13 +20,11 @@ from typing import Any, Literal
 from emulator._supervisor import Supervisor
 from emulator.chain import ChainConfig, load_chain
 from emulator.menu import load_menu
+from emulator.pipeline import Pipeline
 from emulator.report import RateSink, build_report
-from emulator.stage import Stage, build_stage, warm_up
 from emulator.topology import NodeSpec, Plan, build_plan, curve_setup
 from streams.collector import CollectorConfig, CollectorNode, CollectorResult
 from streams.errors import ConfigError, TransportError
-from streams.event import EventBatch
-from streams.latency import LatencyRecorder
 from streams.sources import open_source
 from streams.transport import LinkOptions
 
@@ -203,25 +201,18 @@ def _producer_args(opts: ReplayOptions, ipc_dir: str, p: NodeSpec) -> list[str]:
 def _replay_in_process(
     chain: ChainConfig, menu: Any, source: Any, opts: ReplayOptions, run: dict[str, Any]
 ) -> dict[str, Any]:
-    """The same stages in one loop: no sockets, no processes."""
-    stages: list[Stage] = [build_stage(chain, s.name) for s in chain.stages]
-    for st in stages:
-        warm_up(chain, st)
+    """The same stages through one :class:`~emulator.pipeline.Pipeline`: no sockets, no processes."""
+    pipeline = Pipeline.from_chain(chain)
+    pipeline.warm_up()
     sink = RateSink(menu, chain, column=opts.column)
     result = CollectorResult(complete=True)
-    t0 = time.time()
-    result.t_first_origin = t0
-    for batch in source.batches(chain.stream.batch_size):
-        out: EventBatch = batch
-        for st in stages:
-            t = time.perf_counter()
-            out = st.process(out)
-            dt = time.perf_counter() - t
-            result.stage_batch.setdefault(st.name, LatencyRecorder()).add(dt, 1)
-            result.stage_event.setdefault(st.name, LatencyRecorder()).add(dt / max(len(out), 1), len(out))
+    result.t_first_origin = time.time()
+    for out in pipeline.run_source(source):
         sink.on_batch(out)
         result.produced += len(out)
         result.received += len(out)
         result.batches += 1
     result.t_last_recv = time.time()
+    for name, timing in pipeline.timings.items():
+        result.stage_batch[name], result.stage_event[name] = timing.batch, timing.event
     return build_report(chain=chain, sink=sink, collected=result, run=run)

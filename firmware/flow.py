@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 
 from emulator.algorithm import Algorithm
-from emulator.chain import AlgorithmSpec, ChainConfig, StageConfig, build_algorithms, load_chain
+from emulator.chain import AlgorithmSpec, ChainConfig, StageConfig, load_chain
 from emulator.fixedpoint import FixedPointModel
 from emulator.menu.algorithm import MenuAlgorithm
+from emulator.pipeline import Pipeline
 from firmware.budget import estimate
 from firmware.csynth import find_csynth, parse_csynth
 from firmware.errors import FirmwareError
@@ -129,29 +130,32 @@ def _failures(stage: str, rep: dict[str, Any]) -> list[str]:
     return out
 
 
-def _stage(
-    chain: ChainConfig, cfg: StageConfig, batch: EventBatch, opts: FirmwareOptions
-) -> tuple[dict[str, Any], EventBatch]:
-    clock = opts.clock_mhz or cfg.clock_mhz
-    budget = cfg.budget.to_cycles(clock)
-    ctx = chain.context(cfg)
-    rep: dict[str, Any] = {"stage": cfg.name, "clock_mhz": clock, "budget_cycles": budget, "models": []}
-    algos = build_algorithms(chain, cfg)
-    spec: AlgorithmSpec
-    for spec, algo in zip(cfg.algorithms, algos, strict=True):
+def _testbench(chain: ChainConfig, batch: EventBatch, opts: FirmwareOptions) -> tuple[dict[str, Any], EventBatch]:
+    """Replay ``batch`` through the chain's pipeline; take each model's and the menu's inputs
+    right before they run, then write and check their projects (reports per stage)."""
+    reports: dict[str, dict[str, Any]] = {}
+    for cfg in chain.stages:
+        clock = opts.clock_mhz or cfg.clock_mhz
+        reports[cfg.name] = {"stage": cfg.name, "clock_mhz": clock, "budget_cycles": cfg.budget.to_cycles(clock),
+                             "models": []}  # fmt: skip
+
+    def before(cfg: StageConfig, spec: AlgorithmSpec, algo: Algorithm, inputs: EventBatch) -> None:
+        rep = reports[cfg.name]
+        clock, budget = rep["clock_mhz"], rep["budget_cycles"]
         if "model" in spec.params:
-            files = ModelFiles.locate(ctx.resolve(str(spec.params["model"])))
+            files = ModelFiles.locate(chain.context(cfg).resolve(str(spec.params["model"])))
             popts = ProjectOptions(
                 backend=opts.backend, part=opts.part, clock_mhz=clock,
                 reuse_factor=spec.params.get("reuse_factor"), strategy=spec.params.get("strategy"),
             )  # fmt: skip
-            x = model_inputs(algo, spec.type, batch)
+            x = model_inputs(algo, spec.type, inputs)
             rep["models"].append(_model_entry(algo.name, files, x, opts.out / cfg.name / algo.name, popts, budget))
         elif isinstance(algo, MenuAlgorithm):
-            check = check_menu(algo.menu, batch, opts.out / cfg.name / "menu", part=opts.part, clock_mhz=clock)
+            check = check_menu(algo.menu, inputs, opts.out / cfg.name / "menu", part=opts.part, clock_mhz=clock)
             rep["menu"] = {**check.as_dict(), "latency_cycles": algo.latency_cycles(clock), "budget_cycles": budget}
-        batch = algo.process(batch)
-    return rep, batch
+
+    out = Pipeline.from_chain(chain).run(batch, before=before)
+    return reports, out
 
 
 def run_chain(opts: FirmwareOptions) -> FirmwareResult:
@@ -163,8 +167,9 @@ def run_chain(opts: FirmwareOptions) -> FirmwareResult:
     source = open_source(opts.source, events=opts.events, mu=opts.mu, seed=opts.seed)
     batch = EventBatch.concat(source.batches(chain.stream.batch_size))
     result = FirmwareResult()
+    reports, batch = _testbench(chain, batch, opts)
     for cfg in chain.stages:
-        rep, batch = _stage(chain, cfg, batch, opts)
+        rep = reports[cfg.name]
         rep["events"] = len(batch)
         write_stage_report(opts.out, rep)
         result.reports[cfg.name] = rep

@@ -14,7 +14,7 @@ from emulator.errors import StageError
 from emulator.fixedpoint import FixedPointModel
 from emulator.models.axol1tl import anomaly_score
 from emulator.models.dataset import axol1tl_inputs, cicada_inputs
-from emulator.stage import build_stage
+from emulator.pipeline import Pipeline
 from streams.errors import ConfigError
 from streams.event import EventBatch
 
@@ -25,10 +25,7 @@ CTX = BuildContext(config_dir=ROOT / "configs", clock_mhz=480.0)
 @pytest.fixture(scope="module")
 def chain_out(zb_batch: EventBatch) -> EventBatch:
     chain = load_chain(ROOT / "configs" / "default.yaml")
-    batch = zb_batch
-    for stage in chain.stages:
-        batch = build_stage(chain, stage.name).process(batch)
-    return batch
+    return Pipeline.from_chain(chain).run(zb_batch)
 
 
 def test_default_chain_adds_both_scores(chain_out: EventBatch) -> None:

@@ -14,8 +14,8 @@ import pytest
 
 from emulator.chain import load_chain
 from emulator.menu import load_menu
+from emulator.pipeline import Pipeline
 from emulator.rates import RateAccumulator
-from emulator.stage import build_stage
 from streams.sources import open_source
 from tests.helpers import run_cli
 
@@ -36,13 +36,11 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     run_cli("generate", "--process", "minbias", "--pileup", "60", "--events", "100000", "--seed", "7",
             "--out", str(out), "--no-progress", timeout=600)  # fmt: skip
     chain = load_chain(ROOT / "configs" / "default.yaml")
-    stages = [build_stage(chain, s.name) for s in chain.stages]
+    pipeline = Pipeline.from_chain(chain)
     menu = load_menu(chain.menu_path or "")
     acc = RateAccumulator(menu.seed_names, menu.prescales(), n_bunches=chain.lhc.n_bunches,
                           f_rev_hz=chain.lhc.f_rev_hz)  # fmt: skip
-    for batch in open_source(out).batches(8192):
-        for stage in stages:
-            batch = stage.process(batch)
+    for batch in pipeline.run_source(open_source(out), 8192):
         acc.update(batch["seeds_raw"], batch["weight"], batch["pileup"])
     return acc.result()
 

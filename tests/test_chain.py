@@ -6,8 +6,8 @@ import pytest
 
 from emulator.chain import Budget, load_chain
 from emulator.errors import BudgetError
+from emulator.pipeline import Pipeline
 from emulator.registry import available_algorithms, get_algorithm, register_algorithm
-from emulator.stage import build_stage
 from streams.errors import ConfigError
 from streams.event import EventBatch
 from tests.helpers import DEFAULT_CONFIG, write_config
@@ -82,11 +82,10 @@ def test_registry_is_case_insensitive_and_refuses_duplicates() -> None:
 
 def test_stages_append_their_outputs(zb_batch: EventBatch) -> None:
     chain = load_chain(DEFAULT_CONFIG)
-    batch = zb_batch
-    for cfg in chain.stages:
-        stage = build_stage(chain, cfg.name)
-        batch = stage.process(batch)
+    pipeline = Pipeline.from_chain(chain)
+    batch = pipeline.run(zb_batch)
+    for stage in pipeline.stages:
         for col in stage.outputs:
             assert col in batch
-        assert stage.latency_cycles() <= cfg.budget_cycles
+        assert stage.latency_cycles() <= stage.config.budget_cycles
     assert batch["seeds_raw"].shape[0] == len(zb_batch)

@@ -11,8 +11,8 @@ import pytest
 from emulator.chain import load_chain
 from emulator.errors import MenuError
 from emulator.menu import Menu, load_menu
+from emulator.pipeline import Pipeline
 from emulator.rates import RateAccumulator
-from emulator.stage import build_stage
 from streams.event import EventBatch
 from streams.sources.parametric import ParametricConfig, ParametricSource
 
@@ -114,12 +114,10 @@ def test_default_menu_content() -> None:
 def test_default_menu_total_rate_on_parametric_mu60() -> None:
     """Default column on ⟨μ⟩=60 parametric crossings through the whole chain: 80–150 kHz."""
     chain = load_chain(ROOT / "configs" / "default.yaml")
-    stages = [build_stage(chain, s.name) for s in chain.stages]
+    pipeline = Pipeline.from_chain(chain)
     menu = load_menu(DEFAULT_MENU)
     acc = RateAccumulator(menu.seed_names, menu.prescales(), n_bunches=2544, f_rev_hz=11245.613)
-    for batch in ParametricSource(ParametricConfig(events=200_000, mu=60, seed=1)).batches(8192):
-        for stage in stages:
-            batch = stage.process(batch)
+    for batch in pipeline.run_source(ParametricSource(ParametricConfig(events=200_000, mu=60, seed=1)), 8192):
         acc.update(batch["seeds_raw"], batch["weight"], batch["pileup"])
     result = acc.result()
     assert 80.0 <= result["total_rate_khz"] <= 150.0, result["total_rate_khz"]

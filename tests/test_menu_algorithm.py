@@ -12,8 +12,8 @@ from emulator.chain import load_chain
 from emulator.errors import MenuError
 from emulator.menu import load_menu
 from emulator.menu.algorithm import MenuAlgorithm
+from emulator.pipeline import Pipeline
 from emulator.registry import get_algorithm
-from emulator.stage import build_stage
 from streams.errors import ConfigError
 from streams.event import EventBatch
 
@@ -78,9 +78,7 @@ def test_latency_estimate(tmp_path: Path) -> None:
 def test_default_chain_global_trigger_stage() -> None:
     chain = load_chain(CONFIGS / "default.yaml")
     n_seeds = len(load_menu(DEFAULT_MENU).seed_names)
-    out = EventBatch.empty(5)
-    for cfg in chain.stages:  # the menu reads score columns from earlier stages
-        out = build_stage(chain, cfg.name).process(out)
+    out = Pipeline.from_chain(chain).run(EventBatch.empty(5))  # the menu reads earlier stages' scores
     assert out["seeds_raw"].shape == (5, n_seeds)
     assert out["seeds_raw"].dtype == np.bool_
     zb = load_menu(DEFAULT_MENU).seed_names.index("ZeroBias")

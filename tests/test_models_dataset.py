@@ -16,11 +16,10 @@ from emulator.models.dataset import (
     cicada_inputs,
     jet_region_index,
     read_sample,
-    run_upstream,
     tagger_candidates,
     tagger_features,
-    upstream_algorithms,
 )
+from emulator.models.train import upstream_pipeline
 from streams.event import EventBatch
 from streams.hdf5 import write_batches
 from streams.l1sim.geometry import REGION_OF_IETA, tower_ieta
@@ -97,13 +96,17 @@ def test_tagger_features_are_invariant_under_a_region_rotation(zb_batch: EventBa
     assert np.array_equal(tagger_features(EventBatch(rot)), tagger_features(b))
 
 
+def _upstream(kind: str) -> list[str]:
+    return [type(a).__name__ for _, _, a in upstream_pipeline(ROOT / "configs" / "default.yaml", kind).algorithms()]
+
+
 def test_upstream_algorithms_stop_before_the_model(tmp_path: Path) -> None:
-    names = [type(a).__name__ for a in upstream_algorithms(ROOT / "configs" / "default.yaml", "tagger")]
+    names = _upstream("tagger")
     assert names[:2] == ["RegionCalibration", "RegionSums"]
     assert "JetCalibration" in names
     assert "MenuAlgorithm" not in names
     assert "TauTagger" not in names
-    cicada = [type(a).__name__ for a in upstream_algorithms(ROOT / "configs" / "default.yaml", "cicada")]
+    cicada = _upstream("cicada")
     assert cicada == ["RegionCalibration", "RegionSums"]
 
 
@@ -113,13 +116,13 @@ def test_read_sample_and_upstream(tmp_path: Path, zb_batch: EventBatch) -> None:
     batch = read_sample(path, limit=500)
     assert len(batch) == 500
     assert np.array_equal(batch["jet_pt"], zb_batch["jet_pt"][:500])
-    out = run_upstream(batch, upstream_algorithms(ROOT / "configs" / "default.yaml", "cicada"))
+    out = upstream_pipeline(ROOT / "configs" / "default.yaml", "cicada").run(batch)
     assert "regions_cal" in out
 
 
 @pytest.mark.parametrize("kind", ["nosuch"])
 def test_upstream_of_a_missing_type_uses_every_other_algorithm(kind: str) -> None:
-    names = [type(a).__name__ for a in upstream_algorithms(ROOT / "configs" / "default.yaml", kind)]
+    names = _upstream(kind)
     assert "MenuAlgorithm" not in names
     assert "JetSums" in names
 

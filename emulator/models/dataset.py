@@ -14,15 +14,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from emulator.algorithm import Algorithm, BuildContext
 from emulator.models._tagger_kernel import tagger_features_kernel
-from emulator.params import load_yaml
-from emulator.registry import get_algorithm
-from streams.errors import ConfigError
 from streams.event import EventBatch
 from streams.l1sim.geometry import REGION_OF_IETA, tower_ieta
 from streams.schema import CALO_ETA_LSB, N_REGION_ETA, N_REGION_PHI, PT_LSB
@@ -38,7 +33,6 @@ __all__ = [
     "read_sample",
     "tagger_candidates",
     "tagger_features",
-    "upstream_algorithms",
 ]
 
 log = logging.getLogger(__name__)
@@ -183,36 +177,3 @@ def read_sample(path: str | Path, *, limit: int | None = None, batch_size: int =
 
     src = open_source(path, events=limit)
     return EventBatch.concat(src.batches(batch_size))
-
-
-def upstream_algorithms(chain_path: str | Path, before_type: str) -> list[Algorithm]:
-    """The chain's algorithms that run before the first one of type ``before_type``
-    (all but the menu when the chain has none).
-
-    Built from the raw YAML, so a chain whose model files do not exist yet still serves
-    to prepare the model's training inputs exactly as the chain will.
-    """
-    p = Path(chain_path)
-    raw: Any = load_yaml(p)
-    algos: list[Algorithm] = []
-    for stage in raw.get("stages", []) if isinstance(raw, dict) else []:
-        ctx = BuildContext(config_dir=p.parent, clock_mhz=float(stage.get("clock_mhz", 240.0)))
-        for spec in stage.get("algorithms", []):
-            kind = str(spec.get("type", ""))
-            if kind.lower() == before_type.lower():
-                return algos
-            if kind.lower() == "menu":
-                continue
-            algos.append(get_algorithm(kind)(spec.get("name") or kind, dict(spec.get("params") or {}), ctx))
-    if not algos and not isinstance(raw, dict):
-        msg = f"{p}: not a chain file (a mapping with 'stages')"
-        raise ConfigError(msg)
-    log.warning("%s: no %r algorithm; preparing inputs with every other algorithm", p, before_type)
-    return algos
-
-
-def run_upstream(batch: EventBatch, algos: list[Algorithm]) -> EventBatch:
-    """Apply ``algos`` in order."""
-    for algo in algos:
-        batch = algo.process(batch)
-    return batch

@@ -12,12 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from emulator.chain import load_chain
 from emulator.models import MODEL_KINDS
-from emulator.models.dataset import read_sample, run_upstream, upstream_algorithms
+from emulator.models.dataset import read_sample
+from emulator.pipeline import Pipeline
 from streams.errors import ConfigError
 from streams.event import EventBatch
 
-__all__ = ["train"]
+__all__ = ["train", "upstream_pipeline"]
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +34,20 @@ def _prepared(path: str | Path, chain: str | Path, kind: str, limit: int | None,
         cols = [c for c in batch.columns if c in extra.columns]
         batch = EventBatch.concat([EventBatch({c: batch[c] for c in cols}), EventBatch({c: extra[c] for c in cols})])
         log.info("%s: + %d parametric zero-bias events (seed 1, <mu> = 60)", kind, parametric)
-    return run_upstream(batch, upstream_algorithms(chain, kind))
+    return upstream_pipeline(chain, kind).run(batch)
+
+
+def upstream_pipeline(chain: str | Path, kind: str) -> Pipeline:
+    """The chain's algorithms before the first one of type ``kind`` (all but the menu when
+    the chain has none), so training sees exactly what the trigger will.
+
+    The chain's fields are checked but its algorithms are not all built: the model being
+    trained may not exist yet.
+    """
+    cfg = load_chain(chain, build=False)
+    if not any(a.type.lower() == kind for s in cfg.stages for a in s.algorithms):
+        log.warning("%s: no %r algorithm; preparing inputs with every other algorithm", chain, kind)
+    return Pipeline.from_chain(cfg, skip_types={"menu"}, before_type=kind)
 
 
 def train(kind: str, *, sample: str | Path, out_dir: str | Path, seed: int, signal: Sequence[str | Path] = (),

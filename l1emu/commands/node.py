@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from emulator.pipeline import Pipeline
 from emulator.replay import link_options
-from emulator.stage import build_stage, warm_up
 from emulator.topology import curve_setup
 from l1emu.commands._common import add_chain_args, load_plan, on_terminate
 from streams.worker import WorkerConfig, WorkerNode
@@ -22,15 +22,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     chain, plan = load_plan(args)
     spec = plan.worker(args.stage, args.index)
-    stage = build_stage(chain, args.stage)
-    warm_up(chain, stage)
+    pipeline = Pipeline.from_chain(chain, stages=[args.stage])
+    pipeline.warm_up()
     cfg = WorkerConfig(
         name=spec.name, stage=spec.stage, inputs=spec.inputs, output=spec.output, link=link_options(chain),
         policy=chain.stream.policy, heartbeat_s=chain.stream.heartbeat_s,
         metrics_host=chain.metrics.host, metrics_port=spec.metrics_port, curve=curve_setup(chain, plan, spec),
         realtime_priority=chain.stream.realtime_priority,
     )
-    node = WorkerNode(cfg, stage.process)
+    node = WorkerNode(cfg, pipeline.process)
     on_terminate(node.stop)
     node.run()
     return 0

@@ -20,8 +20,8 @@ import numpy as np
 
 from emulator.chain import ChainConfig, load_chain
 from emulator.menu import load_menu
+from emulator.pipeline import Pipeline
 from emulator.rates import RateAccumulator
-from emulator.stage import build_stage
 from streams.event import EventBatch
 from streams.generators import PoolSettings, SampleSpec, build_source, load_pool
 from streams.generators.validation import (
@@ -51,15 +51,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def _rates(chain: ChainConfig, batches: list[EventBatch]) -> dict[str, Any]:
     """The chain's stages, then the menu's rates, over ``batches``."""
-    stages = [build_stage(chain, s.name) for s in chain.stages]
     menu = load_menu(chain.menu_path) if chain.menu_path else None
     if menu is None:
         return {}
     acc = RateAccumulator(menu.seed_names, menu.prescales(), n_bunches=chain.lhc.n_bunches,
                           f_rev_hz=chain.lhc.f_rev_hz)
-    for batch in batches:
-        for stage in stages:
-            batch = stage.process(batch)
+    for batch in Pipeline.from_chain(chain).run_batches(batches):
         acc.update(batch["seeds_raw"], batch["weight"], batch["pileup"])
     return acc.result()
 
