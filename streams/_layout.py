@@ -1,7 +1,7 @@
 """Packing columns into shared buffers, and finding a column in a batch's packs.
 
 A decoded batch keeps its received frames as :class:`~streams.event.Pack` (see
-:mod:`streams._plan`), so a worker can forward them untouched; :func:`pack_batch` copies
+:mod:`streams._column_plan`), so a worker can forward them untouched; :func:`pack_batch` copies
 the columns that are in no pack (a producer's batch, a stage's new outputs) into one buffer.
 """
 

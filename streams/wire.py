@@ -11,7 +11,7 @@ pyzmq). :func:`decode` validates the header completely (version, kind, column na
 dtypes, shapes against byte lengths, layout, size limits) before it touches any buffer,
 and raises :class:`WireFormatError` naming what is wrong, with a ``kind`` used to count
 bad messages. The ``columns`` bytes repeat batch after batch on a link, so a validated
-description is kept (:mod:`streams._plan`) and later messages are only checked against
+description is kept (:mod:`streams._column_plan`) and later messages are only checked against
 their frames.
 
 >>> from streams.event import EventBatch
@@ -31,8 +31,8 @@ from typing import Any, Final, Literal
 import msgpack
 import numpy as np
 
+from streams._column_plan import accept_plan, as_buffer, column_plan, describe, read_description
 from streams._layout import find_in_packs, pack_batch
-from streams._plan import accept_plan, as_buffer, column_plan, describe, read_description
 from streams.errors import WireFormatError
 from streams.event import BatchMeta, EventBatch, StageTrace
 from streams.schema import SCHEMA_VERSION

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emulator.menu._model import (
+from emulator.menu._config import (
     AlwaysCondition,
     CorrelationConfig,
     LegConfig,

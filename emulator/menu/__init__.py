@@ -8,8 +8,7 @@ True
 
 from __future__ import annotations
 
-from emulator.menu._evaluate import BatchEvaluator
-from emulator.menu._model import (
+from emulator.menu._config import (
     AlwaysCondition,
     Condition,
     CorrelationConfig,
@@ -20,6 +19,7 @@ from emulator.menu._model import (
     SeedConfig,
     SumCondition,
 )
+from emulator.menu._evaluate import BatchEvaluator
 from emulator.menu.menu import Menu, load_menu
 
 __all__ = [

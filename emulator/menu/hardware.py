@@ -9,7 +9,7 @@ arithmetic). Conversions, for a physical cut X and an LSB:
 * ``M ≥ X``   ⇔ ``hwPt₁·hwPt₂·(cosh_deta[|Δη|] − cos_dphi[Δφ]) ≥ ceil(X² · 2^(COSH_BITS+1))``
   (M² = 2·pT₁·pT₂·(cosh Δη − cos Δφ) and pT = 0.5·hwPt, so M² = value / 2^(COSH_BITS+1))
 
->>> from emulator.menu._model import LegConfig
+>>> from emulator.menu._config import LegConfig
 >>> compile_leg(LegConfig("jet", pt_min=30, eta_max=2.5))
 HwLeg(collection='jet', pt_min=60, eta_min=0, eta_max=57, qual_mask=65535, iso_mask=65535)
 """
@@ -20,7 +20,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
-from emulator.menu._model import (
+from emulator.menu._config import (
     AlwaysCondition,
     Condition,
     CorrelationConfig,

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from emulator.errors import MenuError, StageError
+from emulator.menu._config import MenuConfig, parse_menu
 from emulator.menu._evaluate import BatchEvaluator, condition_label
-from emulator.menu._model import MenuConfig, parse_menu
 from emulator.menu._program import MenuProgram
 from emulator.menu.hardware import HwSeed, compile_seed
 from emulator.params import load_yaml

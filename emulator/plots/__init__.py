@@ -19,8 +19,8 @@ from emulator.plots.anomaly import plot_anomaly
 from emulator.plots.html import Table, write_html
 from emulator.plots.latency import plot_latency
 from emulator.plots.overlap import plot_overlap, plot_prescale_columns, plot_pure_rates
+from emulator.plots.page import ReportInputs, render_report
 from emulator.plots.pileup import plot_pileup
-from emulator.plots.report import ReportInputs, render_report
 from emulator.plots.scan import plot_scan
 from emulator.plots.turnon import plot_turnon
 

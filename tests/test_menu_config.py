@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from emulator.errors import MenuError
-from emulator.menu._model import (
+from emulator.menu._config import (
     AlwaysCondition,
     CorrelationConfig,
     LegConfig,
