@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from emulator.algorithm import Algorithm, BuildContext
+from emulator.algorithms import get_algorithm
 from emulator.errors import BudgetError
 from emulator.params import from_mapping, load_yaml
-from emulator.registry import get_algorithm
 from streams.errors import ConfigError
 from streams.realtime import MAX_PRIORITY
 

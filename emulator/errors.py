@@ -1,19 +1,11 @@
-"""Errors raised by trigger logic (all derive from :class:`streams.errors.L1EmuError`)."""
+"""Errors raised by trigger logic: a re-export of part of :mod:`streams.errors` (the one tree)."""
 
 from __future__ import annotations
 
-from streams.errors import ConfigError, L1EmuError
+from streams.errors import BudgetError as BudgetError
+from streams.errors import ConfigError as ConfigError
+from streams.errors import L1EmuError as L1EmuError
+from streams.errors import MenuError as MenuError
+from streams.errors import StageError as StageError
 
 __all__ = ["BudgetError", "ConfigError", "L1EmuError", "MenuError", "StageError"]
-
-
-class StageError(L1EmuError):
-    """An algorithm could not process a batch (bad content, e.g. NaN inputs)."""
-
-
-class MenuError(ConfigError):
-    """A trigger menu is invalid (names file, seed and field)."""
-
-
-class BudgetError(ConfigError):
-    """An algorithm's latency estimate exceeds its stage's budget."""

@@ -19,6 +19,7 @@ from emulator.algorithm import Algorithm
 from emulator.chain import AlgorithmSpec, ChainConfig, StageConfig, load_chain
 from emulator.fixedpoint import FixedPointModel
 from emulator.menu.algorithm import MenuAlgorithm
+from emulator.models.kinds import model_kind_for_algorithm
 from emulator.pipeline import Pipeline
 from firmware.budget import estimate
 from firmware.csynth import find_csynth, parse_csynth
@@ -60,18 +61,16 @@ class FirmwareResult:
 
 
 def model_inputs(algo: Algorithm, kind: str, batch: EventBatch) -> np.ndarray:
-    """The model's inputs on ``batch``: ``algo.model_inputs(batch)``, else the dataset function of ``kind``."""
+    """The model's inputs on ``batch``: ``algo.model_inputs(batch)``, else those of the model kind
+    that algorithm type ``kind`` runs (:func:`emulator.models.kinds.model_kind_for_algorithm`)."""
     method = getattr(algo, "model_inputs", None)
     if callable(method):
         return np.asarray(method(batch))
-    from emulator.models import dataset
-
-    known = {"axol1tl": dataset.axol1tl_inputs, "cicada": dataset.cicada_inputs, "tagger": dataset.tagger_features}
-    fn = known.get(kind.lower())
-    if fn is None:
+    model_kind = model_kind_for_algorithm(kind)
+    if model_kind is None:
         msg = f"algorithm {algo.name!r} ({kind}) has a model but no model_inputs(batch) method"
         raise FirmwareError(msg)
-    return np.asarray(fn(batch))
+    return np.asarray(model_kind.inputs(batch))
 
 
 def _latency_and_resources(prj: HlsProject, clock_mhz: float) -> dict[str, Any]:
@@ -97,7 +96,7 @@ def _model_entry(
     warnings = accumulator_warnings(prj.model)
     for w in warnings:
         log.warning("%s: %s", name, w)
-    engine = FixedPointModel.load(files.engine)
+    engine = FixedPointModel.load(files.fxp)
     audit = engine.audit(np.asarray(x).reshape(-1, *engine.input_shape))
     return {
         "name": name, "project": str(prj.directory), "part": opts.part, "clock_mhz": opts.clock_mhz,
@@ -192,7 +191,7 @@ def run_model(opts: FirmwareOptions) -> FirmwareResult:
     files = ModelFiles.locate(opts.model)
     clock = opts.clock_mhz or 240.0
     popts = ProjectOptions(backend=opts.backend, part=opts.part, clock_mhz=clock)
-    x = _random_inputs(FixedPointModel.load(files.engine), opts.events, opts.seed)
+    x = _random_inputs(FixedPointModel.load(files.fxp), opts.events, opts.seed)
     entry = _model_entry(files.name, files, x, opts.out / files.name / files.name, popts, opts.budget_cycles)
     rep = {"stage": files.name, "clock_mhz": clock, "budget_cycles": opts.budget_cycles, "models": [entry],
            "events": len(x)}  # fmt: skip

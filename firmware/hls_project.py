@@ -9,6 +9,7 @@ hls4ml (and TensorFlow) are imported only when a project is built.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import re
 from dataclasses import dataclass, field
@@ -18,47 +19,40 @@ from typing import Any
 import numpy as np
 
 from emulator.fixedpoint import FixedPointModel, FixedType
+from emulator.models.shipped import ShippedFiles
 from firmware.errors import FirmwareError
 
 __all__ = ["BitExact", "HlsProject", "ModelFiles", "ProjectOptions", "build_project", "compare_outputs"]
 
 log = logging.getLogger(__name__)
-_SUFFIXES = (".hls4ml.json", ".keras", ".h5", ".fxp")
 _SHOW = 10
 
 
 @dataclass(frozen=True, slots=True)
-class ModelFiles:
-    """The three shipped files of one model."""
-
-    name: str
-    keras: Path
-    config: Path
-    engine: Path
+class ModelFiles(ShippedFiles):
+    """The three shipped files of one model (layout: :class:`~emulator.models.shipped.ShippedFiles`), present."""
 
     @classmethod
     def locate(cls, ref: str | Path) -> ModelFiles:
-        """From a stem (``configs/models/axol1tl``) or any one of the files.
+        """From a stem (``configs/models/axol1tl``) or any one of the files; each must exist.
 
         >>> ModelFiles.locate("nowhere/axol1tl.fxp")
         Traceback (most recent call last):
         ...
-        firmware.errors.FirmwareError: model 'axol1tl': no nowhere/axol1tl.keras or nowhere/axol1tl.h5
+        streams.errors.FirmwareError: model 'axol1tl': no nowhere/axol1tl.keras or nowhere/axol1tl.h5
         """
-        text = str(ref).rstrip("/")
-        stem = next((text[: -len(s)] for s in _SUFFIXES if text.endswith(s)), text)
-        base = Path(stem)
-        name = base.name
-        kerases = [p for p in (base.with_name(f"{name}.keras"), base.with_name(f"{name}.h5")) if p.exists()]
-        if not kerases:
-            msg = f"model {name!r}: no {base}.keras or {base}.h5"
-            raise FirmwareError(msg)
-        config, engine = base.with_name(f"{name}.hls4ml.json"), base.with_name(f"{name}.fxp")
-        for path, what in ((config, "hls4ml config"), (engine, "engine model")):
-            if not path.exists():
-                msg = f"model {name!r}: {what} {path} is missing"
+        files = cls.of(ref)
+        h5 = files.keras.with_suffix(".h5")
+        if not files.keras.exists():
+            if not h5.exists():
+                msg = f"model {files.name!r}: no {files.keras} or {h5}"
                 raise FirmwareError(msg)
-        return cls(name, kerases[0], config, engine)
+            files = dataclasses.replace(files, keras=h5)
+        for path, what in ((files.hls4ml, "hls4ml config"), (files.fxp, "engine model")):
+            if not path.exists():
+                msg = f"model {files.name!r}: {what} {path} is missing"
+                raise FirmwareError(msg)
+        return files
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +150,7 @@ def build_project(files: ModelFiles, inputs: np.ndarray, out_dir: str | Path, op
     from emulator.fixedpoint import _hls4ml_compat as compat
     from emulator.models.export import load_keras, read_hls4ml_doc
 
-    engine = FixedPointModel.load(files.engine)
+    engine = FixedPointModel.load(files.fxp)
     x = np.ascontiguousarray(np.asarray(inputs).reshape(-1, *engine.input_shape))
     expected = engine.predict(x).reshape(len(x), -1)
     root = Path(out_dir)
@@ -166,7 +160,7 @@ def build_project(files: ModelFiles, inputs: np.ndarray, out_dir: str | Path, op
     # fixed-point values (0.205078125 -> 0.20507812); write exact decimals and let it copy them.
     np.savetxt(tb / "inputs.dat", x.reshape(len(x), -1).astype(np.float64), fmt="%.17g")
     np.savetxt(tb / "expected.dat", expected.astype(np.float64), fmt="%.17g")
-    doc = read_hls4ml_doc(files.config)
+    doc = read_hls4ml_doc(files.hls4ml)
     cfg, strategy = _hls_config(doc, opts)
     backend = opts.backend or str(doc.get("backend", "Vitis"))
     hls = compat.convert_from_keras_model(

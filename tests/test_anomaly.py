@@ -12,8 +12,8 @@ from emulator.algorithms.anomaly import Axol1tl, Cicada
 from emulator.chain import load_chain
 from emulator.errors import StageError
 from emulator.fixedpoint import FixedPointModel
-from emulator.models.axol1tl import anomaly_score
-from emulator.models.dataset import axol1tl_inputs, cicada_inputs
+from emulator.models.inputs import axol1tl_inputs, cicada_inputs
+from emulator.models.runtime import anomaly_score
 from emulator.pipeline import Pipeline
 from streams.errors import ConfigError
 from streams.event import EventBatch

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from emulator.algorithms import available_algorithms, get_algorithm, register_algorithm
 from emulator.chain import Budget, load_chain
 from emulator.errors import BudgetError
 from emulator.pipeline import Pipeline
-from emulator.registry import available_algorithms, get_algorithm, register_algorithm
 from streams.errors import ConfigError
 from streams.event import EventBatch
 from tests.helpers import DEFAULT_CONFIG, write_config

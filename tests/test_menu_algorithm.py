@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from emulator.algorithm import Algorithm, BuildContext
+from emulator.algorithms import get_algorithm
 from emulator.chain import load_chain
 from emulator.errors import MenuError
 from emulator.menu import load_menu
 from emulator.menu.algorithm import MenuAlgorithm
 from emulator.pipeline import Pipeline
-from emulator.registry import get_algorithm
 from streams.errors import ConfigError
 from streams.event import EventBatch
 

@@ -9,14 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulator.models.dataset import (
+from emulator.models.dataset import read_sample, tagger_candidates
+from emulator.models.inputs import (
     AXOL1TL_SHIFTS,
     TAGGER_FEATURES,
     axol1tl_inputs,
     cicada_inputs,
     jet_region_index,
-    read_sample,
-    tagger_candidates,
     tagger_features,
 )
 from emulator.models.train import upstream_pipeline
@@ -128,7 +127,7 @@ def test_upstream_of_a_missing_type_uses_every_other_algorithm(kind: str) -> Non
 
 
 def test_tagger_kernel_equals_numpy_reference_on_random_events() -> None:
-    from emulator.models.dataset import tagger_features, tagger_features_numpy
+    from emulator.models.inputs import tagger_features, tagger_features_numpy
     from streams.sources.parametric import ParametricConfig, ParametricSource
 
     batch = next(ParametricSource(ParametricConfig(events=3000, mu=120, seed=9)).batches(3000))

@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 
 from emulator.fixedpoint import FixedPointModel
-from emulator.models.dataset import axol1tl_inputs, cicada_inputs, tagger_features
-from emulator.models.export import convert, load_keras, read_hls4ml_doc, shipped_paths
+from emulator.models.export import convert, load_keras, read_hls4ml_doc
+from emulator.models.inputs import axol1tl_inputs, cicada_inputs, tagger_features
+from emulator.models.shipped import ShippedFiles
 from streams.event import EventBatch
 
 pytestmark = [pytest.mark.hls4ml, pytest.mark.tensorflow]
@@ -46,7 +47,7 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("shipped")
     built = {}
     for name in NAMES:
-        paths = shipped_paths(MODELS, name)
+        paths = ShippedFiles.at(MODELS, name)
         built[name] = convert(load_keras(paths.keras), read_hls4ml_doc(paths.hls4ml), root / name)
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(lambda h: h.compile(), built.values()))
@@ -57,7 +58,7 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_shipped_model_is_bit_exact(projects: dict[str, Any], name: str, zb_batch: EventBatch) -> None:
     x = _inputs(name, zb_batch)
     want = np.asarray(projects[name].predict(np.ascontiguousarray(x))).reshape(len(x), -1)
-    got = FixedPointModel.load(shipped_paths(MODELS, name).fxp).predict(x).reshape(len(x), -1)
+    got = FixedPointModel.load(ShippedFiles.at(MODELS, name).fxp).predict(x).reshape(len(x), -1)
     differ = np.flatnonzero((got != want).any(axis=1))
     assert differ.size == 0, f"{name}: {differ.size} of {len(x)} events differ, first {differ[:5]}"
     assert np.unique(want).size > 10
@@ -65,7 +66,7 @@ def test_shipped_model_is_bit_exact(projects: dict[str, Any], name: str, zb_batc
 
 @pytest.mark.parametrize("name", NAMES)
 def test_shipped_config_is_complete(name: str) -> None:
-    doc = read_hls4ml_doc(shipped_paths(MODELS, name).hls4ml)
+    doc = read_hls4ml_doc(ShippedFiles.at(MODELS, name).hls4ml)
     assert doc["io_type"] == "io_parallel"
     assert doc["strategy"] == "Latency"
     layers = doc["hls_config"]["LayerName"]

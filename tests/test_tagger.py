@@ -11,7 +11,7 @@ from emulator.algorithm import BuildContext
 from emulator.algorithms.tagger import TauTagger
 from emulator.errors import StageError
 from emulator.fixedpoint import FixedPointModel
-from emulator.models.dataset import tagger_features
+from emulator.models.inputs import tagger_features
 from streams.event import EventBatch
 
 ROOT = Path(__file__).resolve().parents[1]

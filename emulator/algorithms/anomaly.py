@@ -1,7 +1,7 @@
 """Anomaly-detection scores: AXOL1TL-like (global trigger) and CICADA-like (calo layer 1).
 
 Both run a shipped fixed-point model (:meth:`FixedPointModel.load`, numpy/numba only) on
-the inputs :mod:`emulator.models.dataset` defines, bit for bit as the hls4ml firmware:
+the inputs :mod:`emulator.models.inputs` defines, bit for bit as the hls4ml firmware:
 
 * ``axol1tl`` adds ``score_axol1tl`` = Σ μᵢ² of the encoder outputs on the 57 GT inputs;
 * ``cicada`` adds ``score_cicada`` = the student's output on the 18 × 14 region ETs.
@@ -22,10 +22,9 @@ from typing import Any
 import numpy as np
 
 from emulator.algorithm import BuildContext
-from emulator.models.axol1tl import anomaly_score
-from emulator.models.dataset import axol1tl_inputs, cicada_inputs
+from emulator.models.inputs import axol1tl_inputs, cicada_inputs
 from emulator.models.latency import adder_tree_cycles, model_latency_cycles
-from emulator.models.runtime import load_model, require_finite, resolve_model
+from emulator.models.runtime import anomaly_score, load_model, require_finite, resolve_model
 from emulator.params import from_mapping
 from streams.event import EventBatch
 from streams.schema import COLLECTIONS

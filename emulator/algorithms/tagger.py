@@ -1,7 +1,7 @@
 """τ/jet tagger in the objects stage: a per-jet quantized MLP score, ``jet_tau_score`` (N, 12).
 
 The shipped fixed-point model runs on the per-jet features of
-:func:`emulator.models.dataset.tagger_features` (12 parallel copies in firmware, so the
+:func:`emulator.models.inputs.tagger_features` (12 parallel copies in firmware, so the
 latency is one copy's plus the feature look-ups). Empty jet slots score 0.
 
 >>> from pathlib import Path
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from emulator.algorithm import BuildContext
-from emulator.models.dataset import TAGGER_FEATURES, tagger_features
+from emulator.models.inputs import TAGGER_FEATURES, tagger_features
 from emulator.models.latency import model_latency_cycles
 from emulator.models.runtime import load_model, require_finite, resolve_model
 from emulator.params import from_mapping

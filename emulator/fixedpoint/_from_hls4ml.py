@@ -4,12 +4,17 @@ Every type is taken from the graph as the writer emits it (``input_t``, ``weight
 ``bias_t``, ``accum_t``, ``result_t``, ``table_t`` …). Weights are read the way the C
 simulation reads them: the decimal strings hls4ml writes, parsed as doubles and cast to
 ``weight_t``. hls4ml is imported lazily, here only.
+
+The reader returns the graph's parts (:class:`HlsGraph`), not a model: it does not import
+:mod:`emulator.fixedpoint.model`, whose :meth:`FixedPointModel.from_hls4ml` assembles them,
+so the dependency runs one way.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,10 +23,9 @@ from emulator.fixedpoint import _tables
 from emulator.fixedpoint._base import Op
 from emulator.fixedpoint.errors import FixedPointError, UnsupportedLayerError
 from emulator.fixedpoint.layers import Activation, BatchNorm, Conv, Dense, Lut, Pad, Pool, Reshape, Softmax
-from emulator.fixedpoint.model import FixedPointModel
 from emulator.fixedpoint.types import FixedType, Overflow, Rounding
 
-__all__ = ["build_model", "fixed_type"]
+__all__ = ["HlsGraph", "fixed_type", "read_graph"]
 
 _BACKENDS = ("vivado", "vitis")
 
@@ -248,8 +252,19 @@ def _convert(layer: Any, builders: list[tuple[tuple[type, ...], Callable[[Any], 
     raise _unsupported(layer, "this layer type is not supported")
 
 
-def build_model(hls_model: Any) -> FixedPointModel:
-    """A :class:`FixedPointModel` equal, bit for bit, to ``hls_model.predict``."""
+@dataclass(frozen=True, slots=True)
+class HlsGraph:
+    """What a :class:`~emulator.fixedpoint.FixedPointModel` is built from: input type and shape, ops, provenance."""
+
+    input_type: FixedType
+    input_shape: tuple[int, ...]
+    layers: tuple[Op, ...]
+    name: str
+    source: dict[str, Any] = field(default_factory=dict)
+
+
+def read_graph(hls_model: Any) -> HlsGraph:
+    """The parts of a model equal, bit for bit, to ``hls_model.predict``."""
     from hls4ml import __version__ as hls4ml_version
     from hls4ml.model.layers import Input
 
@@ -275,7 +290,7 @@ def build_model(hls_model: Any) -> FixedPointModel:
         ops.append(_convert(layer, builders))
         previous = layer.outputs[0]
     out_var = first.get_output_variable()
-    return FixedPointModel(
+    return HlsGraph(
         fixed_type(out_var.type.precision, where=f"input {first.name!r}"),
         tuple(int(s) for s in out_var.shape),
         tuple(ops),

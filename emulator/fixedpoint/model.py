@@ -33,6 +33,7 @@ import numpy as np
 from emulator.fixedpoint._base import LayerCost, Op, Run, Scratch, op_from_spec, single_threaded_blas
 from emulator.fixedpoint._columnar import BLOCK as COLUMNAR_BLOCK
 from emulator.fixedpoint._columnar import ColumnarPlan, build_columnar
+from emulator.fixedpoint._from_hls4ml import read_graph
 from emulator.fixedpoint.audit import OverflowReport, Tally
 from emulator.fixedpoint.cast import float_cast, to_float
 from emulator.fixedpoint.errors import FixedPointError
@@ -219,9 +220,8 @@ class FixedPointModel:
     @classmethod
     def from_hls4ml(cls, hls_model: Any) -> FixedPointModel:
         """Build from an hls4ml ``ModelGraph`` (Vivado/Vitis backend, io_parallel)."""
-        from emulator.fixedpoint._from_hls4ml import build_model
-
-        return build_model(hls_model)
+        graph = read_graph(hls_model)
+        return cls(graph.input_type, graph.input_shape, graph.layers, name=graph.name, source=graph.source)
 
     def save(self, path: str | Path) -> Path:
         """Write ``path/model.json`` (structure, types) and ``path/arrays.npz`` (integer arrays)."""

@@ -1,6 +1,6 @@
 """AXOL1TL-like anomaly detector: a VAE on the 57 GT inputs; the quantized encoder μ ships.
 
-Inputs are :func:`~emulator.models.dataset.axol1tl_inputs` (hardware integers, shifted),
+Inputs are :func:`~emulator.models.inputs.axol1tl_inputs` (hardware integers, shifted),
 saturated by the input cast ``ap_fixed<13,6,AP_TRN,AP_SAT>``. The score is Σ μᵢ², computed
 from the encoder's fixed-point outputs (exact in float: a sum of squared mantissas).
 """
@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 
 from emulator.models._common import clip_to, dir_size, seed_everything, split, write_report
-from emulator.models.dataset import AXOL1TL_SHIFTS, axol1tl_inputs
 from emulator.models.export import HlsSettings, export
+from emulator.models.inputs import AXOL1TL_SHIFTS, axol1tl_inputs
+from emulator.models.runtime import anomaly_score
 from streams.event import EventBatch
 
-__all__ = ["INPUT_PRECISION", "Axol1tlConfig", "anomaly_score", "train_axol1tl"]
+__all__ = ["INPUT_PRECISION", "Axol1tlConfig", "train_axol1tl"]
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +35,6 @@ class Axol1tlConfig:
     batch_size: int = 1024
     beta: float = 1.0  # weight of the KL term against the summed squared error
     learning_rate: float = 2e-3
-
-
-def anomaly_score(mu: np.ndarray) -> np.ndarray:
-    """Σ μᵢ² per event, float32 ``(N,)`` (float64 sum: exact for fixed-point μ)."""
-    mu64 = np.asarray(mu, np.float64)
-    out: np.ndarray = np.einsum("ij,ij->i", mu64, mu64).astype(np.float32)
-    return out
 
 
 def _vae(cfg: Axol1tlConfig) -> tuple[Any, Any]:
@@ -90,7 +84,7 @@ def train_axol1tl(zb: EventBatch, *, out_dir: str | Path, seed: int, name: str =
     hist = vae.fit(x[tr], x[tr], validation_data=(x[va], x[va]), epochs=cfg.epochs, batch_size=cfg.batch_size,
                    shuffle=True, verbose=0)  # fmt: skip
     train_s = time.perf_counter() - t0
-    extra = {"input": "emulator.models.dataset.axol1tl_inputs", "input_shifts": AXOL1TL_SHIFTS.tolist(),
+    extra = {"input": "emulator.models.inputs.axol1tl_inputs", "input_shifts": AXOL1TL_SHIFTS.tolist(),
              "score": "sum of squared outputs (encoder mu)"}  # fmt: skip
     paths, fxp = export(encoder, name=name, out_dir=out_dir, settings=HlsSettings(INPUT_PRECISION), extra=extra)
     keras_score = anomaly_score(encoder.predict(x[va], verbose=0, batch_size=8192))

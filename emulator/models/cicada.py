@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from emulator.models._common import clip_to, dir_size, seed_everything, split, write_report
-from emulator.models.dataset import CICADA_SHIFT, cicada_inputs
 from emulator.models.export import HlsSettings, export
+from emulator.models.inputs import CICADA_SHIFT, cicada_inputs
 
 __all__ = ["INPUT_PRECISION", "CicadaConfig", "train_cicada"]
 
@@ -87,7 +87,7 @@ def train_cicada(zb: Any, *, out_dir: str | Path, seed: int, name: str = "cicada
     hist = student.fit(x[tr], y[tr], validation_data=(x[va], y[va]), epochs=cfg.student_epochs,
                        batch_size=cfg.batch_size, shuffle=True, verbose=0)  # fmt: skip
     student_s = time.perf_counter() - t1
-    extra = {"input": "emulator.models.dataset.cicada_inputs", "input_shift": CICADA_SHIFT,
+    extra = {"input": "emulator.models.inputs.cicada_inputs", "input_shift": CICADA_SHIFT,
              "target": "ln(teacher MSE) of log1p(region ET / GeV)", "teacher_onnx": onnx_path.name}  # fmt: skip
     paths, fxp = export(student, name=name, out_dir=out, settings=HlsSettings(INPUT_PRECISION), extra=extra)
     pred = fxp.predict(x[va]).reshape(-1)

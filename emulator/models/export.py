@@ -1,8 +1,9 @@
 """Ship a trained QKeras model: ``.keras`` + the hls4ml config + the fixed-point engine model.
 
-The three files side by side in ``configs/models/`` are what the firmware flow rebuilds
-(``<name>.keras`` + ``<name>.hls4ml.json`` → hls4ml project) and what the chain replays
-(``<name>.fxp/`` via :meth:`FixedPointModel.load`), so the two can be compared bit for bit.
+The three files side by side in ``configs/models/`` (layout: :class:`~emulator.models.shipped.ShippedFiles`)
+are what the firmware flow rebuilds (``<name>.keras`` + ``<name>.hls4ml.json`` → hls4ml project) and
+what the chain replays (``<name>.fxp/`` via :meth:`FixedPointModel.load`), so the two can be compared
+bit for bit.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from typing import Any
 
 from emulator.fixedpoint import FixedPointModel
 from emulator.fixedpoint import _hls4ml_compat as compat
+from emulator.models.shipped import ShippedFiles
 from streams.errors import ConfigError
 
-__all__ = ["HlsSettings", "ShippedPaths", "convert", "export", "load_keras", "shipped_paths"]
+__all__ = ["HlsSettings", "convert", "export", "load_keras", "read_hls4ml_doc"]
 
 log = logging.getLogger(__name__)
 
@@ -32,23 +34,6 @@ class HlsSettings:
     reuse_factor: int = 1
     strategy: str = "Latency"
     layer_precision: tuple[tuple[str, str, str], ...] = ()  # (layer, kind, precision)
-
-
-@dataclass(frozen=True, slots=True)
-class ShippedPaths:
-    keras: Path
-    hls4ml: Path
-    fxp: Path
-
-
-def shipped_paths(out_dir: str | Path, name: str) -> ShippedPaths:
-    """Where :func:`export` writes model ``name`` under ``out_dir``.
-
-    >>> shipped_paths("configs/models", "axol1tl").fxp.name
-    'axol1tl.fxp'
-    """
-    root = Path(out_dir)
-    return ShippedPaths(root / f"{name}.keras", root / f"{name}.hls4ml.json", root / f"{name}.fxp")
 
 
 def hls_config(model: Any, settings: HlsSettings) -> dict[str, Any]:
@@ -85,9 +70,9 @@ def load_keras(path: str | Path) -> Any:
 
 
 def export(model: Any, *, name: str, out_dir: str | Path, settings: HlsSettings,
-           extra: dict[str, Any] | None = None) -> tuple[ShippedPaths, FixedPointModel]:
+           extra: dict[str, Any] | None = None) -> tuple[ShippedFiles, FixedPointModel]:
     """Save ``model``, its hls4ml config and the engine model built from the converted graph."""
-    paths = shipped_paths(out_dir, name)
+    paths = ShippedFiles.at(out_dir, name)
     paths.keras.parent.mkdir(parents=True, exist_ok=True)
     model.save(str(paths.keras))
     doc = {

@@ -6,7 +6,7 @@
 >>> require_finite(b, ["x"], where="axol1tl")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-emulator.errors.StageError: axol1tl: column 'x' is not finite (nan) in event 1 (gid 1, ...
+streams.errors.StageError: axol1tl: column 'x' is not finite (nan) in event 1 (gid 1, ...
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from emulator.fixedpoint import FixedPointError, FixedPointModel
 from streams.errors import ConfigError
 from streams.event import EventBatch
 
-__all__ = ["SHIPPED_CONFIGS", "load_model", "require_finite", "resolve_model"]
+__all__ = ["SHIPPED_CONFIGS", "anomaly_score", "load_model", "require_finite", "resolve_model"]
 
 #: The repository's ``configs/`` directory: model paths fall back to it (see :func:`resolve_model`).
 SHIPPED_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -75,3 +75,10 @@ def require_finite(batch: EventBatch, columns: Iterable[str], *, where: str) -> 
                 f"{int(bad.sum())} such event(s) in this batch"
             )
             raise StageError(msg)
+
+
+def anomaly_score(mu: np.ndarray) -> np.ndarray:
+    """Σ μᵢ² per event, float32 ``(N,)`` (float64 sum: exact for fixed-point μ)."""
+    mu64 = np.asarray(mu, np.float64)
+    out: np.ndarray = np.einsum("ij,ij->i", mu64, mu64).astype(np.float32)
+    return out

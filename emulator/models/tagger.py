@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 
 from emulator.models._common import clip_to, dir_size, seed_everything, split, write_report
-from emulator.models.dataset import TAGGER_FEATURES, tagger_candidates, tagger_features
+from emulator.models.dataset import tagger_candidates
 from emulator.models.export import HlsSettings, export
+from emulator.models.inputs import TAGGER_FEATURES, tagger_features
 from streams.event import EventBatch
 
 __all__ = ["INPUT_PRECISION", "TaggerConfig", "roc_auc", "train_tagger"]
@@ -84,7 +85,7 @@ def train_tagger(signal: Sequence[EventBatch], background: EventBatch, *, out_di
     model.fit(x[tr], y[tr], sample_weight=w[tr], validation_data=(x[va], y[va], w[va]), epochs=cfg.epochs,
               batch_size=cfg.batch_size, shuffle=True, verbose=0)  # fmt: skip
     train_s = time.perf_counter() - t0
-    extra = {"input": "emulator.models.dataset.tagger_features", "features": list(TAGGER_FEATURES),
+    extra = {"input": "emulator.models.inputs.tagger_features", "features": list(TAGGER_FEATURES),
              "label": "tau-enriched sample (1) vs QCD (0), candidate jets only"}  # fmt: skip
     paths, fxp = export(model, name=name, out_dir=out_dir, settings=HlsSettings(INPUT_PRECISION), extra=extra)
     pred = fxp.predict(x[va]).reshape(-1)

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from emulator.chain import load_chain
-from emulator.models import MODEL_KINDS
 from emulator.models.dataset import read_sample
+from emulator.models.kind import TrainingRun
+from emulator.models.kinds import get_model_kind
 from emulator.pipeline import Pipeline
 from streams.errors import ConfigError
 from streams.event import EventBatch
@@ -53,7 +54,7 @@ def upstream_pipeline(chain: str | Path, kind: str) -> Pipeline:
 def train(kind: str, *, sample: str | Path, out_dir: str | Path, seed: int, signal: Sequence[str | Path] = (),
           chain: str | Path = "configs/default.yaml", events: int | None = None,
           options: dict[str, Any] | None = None, parametric: int = 0) -> dict[str, Any]:
-    """Train model ``kind`` (see :data:`MODEL_KINDS`) and write it to ``out_dir``.
+    """Train model ``kind`` (see :func:`emulator.models.kinds.model_kinds`) and write it to ``out_dir``.
 
     ``sample`` is zero bias for the anomaly models and the QCD background for the tagger,
     whose τ-enriched ``signal`` samples are required. ``options`` override the model's
@@ -61,26 +62,12 @@ def train(kind: str, *, sample: str | Path, out_dir: str | Path, seed: int, sign
     the parametric zero-bias generator to ``sample`` (anomaly models), so that both zero-bias
     descriptions the project replays count as normal.
     """
-    kind = kind.lower()
-    if kind not in MODEL_KINDS:
-        msg = f"unknown model {kind!r}; known: {list(MODEL_KINDS)}"
+    mk = get_model_kind(kind)
+    if mk.needs_signal and not signal:
+        msg = f"the {mk.name} needs τ-enriched samples: give --signal (e.g. htautau.h5, h0_tautau.h5)"
         raise ConfigError(msg)
-    opts = dict(options or {})
-    data = _prepared(sample, chain, kind, events, parametric if kind != "tagger" else 0)
-    if kind == "axol1tl":
-        from emulator.models.axol1tl import Axol1tlConfig, train_axol1tl
-
-        return train_axol1tl(data, out_dir=out_dir, seed=seed, config=Axol1tlConfig(**opts))
-    if kind == "cicada":
-        from emulator.models.cicada import CicadaConfig, train_cicada
-
-        if parametric > 0:
-            opts.setdefault("aligned_tail", parametric)
-        return train_cicada(data, out_dir=out_dir, seed=seed, config=CicadaConfig(**opts))
-    if not signal:
-        msg = "the tagger needs τ-enriched samples: give --signal (e.g. htautau.h5, h0_tautau.h5)"
-        raise ConfigError(msg)
-    from emulator.models.tagger import TaggerConfig, train_tagger
-
-    sig = [_prepared(s, chain, kind, events) for s in signal]
-    return train_tagger(sig, data, out_dir=out_dir, seed=seed, config=TaggerConfig(**opts))
+    parametric = parametric if mk.takes_parametric else 0
+    data = _prepared(sample, chain, mk.algorithm, events, parametric)
+    sig = tuple(_prepared(s, chain, mk.algorithm, events) for s in signal) if mk.needs_signal else ()
+    run = TrainingRun(data, Path(out_dir), seed, signal=sig, options=dict(options or {}), parametric=parametric)
+    return mk.train(run)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import argparse
 import json
 
-from emulator.models import MODEL_KINDS
+from emulator.models.kinds import get_model_kind, model_kinds
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("train", help="train and ship a quantized model", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    p.add_argument("model", choices=MODEL_KINDS)
+    kinds = model_kinds()
+    p.add_argument("model", choices=kinds, help="; ".join(f"{k}: {get_model_kind(k).help}" for k in kinds))
     p.add_argument("--sample", required=True, help="zero bias (anomaly models) or QCD (tagger), .h5")
     p.add_argument("--signal", action="append", default=[], help="τ-enriched sample for the tagger (repeatable)")
     p.add_argument("--out", default="configs/models", help="output directory (default: %(default)s)")
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
     options = {}
     if args.epochs is not None:
-        options["student_epochs" if args.model == "cicada" else "epochs"] = args.epochs
+        options[get_model_kind(args.model).epochs_option] = args.epochs
     report = train(args.model, sample=args.sample, out_dir=args.out, seed=args.seed, signal=args.signal,
                    chain=args.config, events=args.events, options=options,
                    parametric=args.add_parametric)  # fmt: skip
