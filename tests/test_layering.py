@@ -3,7 +3,10 @@
 The packages stack ``streams`` → ``emulator`` → ``firmware`` → ``l1emu`` (the CLI); a module may
 import from its own package or one below it. Every ``import``/``from … import`` in a file counts,
 including those inside functions (a lazy import is still a dependency); only ``if TYPE_CHECKING:``
-blocks are ignored.
+blocks are ignored. Relative imports are resolved; ``from pkg import name`` depends on ``pkg.name`` when
+that is a module, else on ``pkg``. Importing ``a.b`` is an edge to ``a.b`` only, not to the package
+``a`` whose ``__init__`` Python also runs (the registration functions in ``emulator/algorithms/__init__.py``
+import the algorithm modules below them by design).
 """
 
 from __future__ import annotations
