@@ -28,7 +28,7 @@ from firmware.guardrails import accumulator_warnings, overflow_counts
 from firmware.hls_project import HlsProject, ModelFiles, ProjectOptions, build_project
 from firmware.menu_check import check_menu
 from firmware.menu_writer import DEFAULT_PART
-from firmware.report import write_stage_report
+from firmware.stage_report import write_stage_report
 from streams.event import EventBatch
 from streams.sources import open_source
 

@@ -18,7 +18,7 @@ from emulator.algorithm import BuildContext
 from emulator.fixedpoint import FixedPointModel
 from emulator.registry import register_algorithm
 from firmware.flow import FirmwareOptions, FirmwareResult, run_chain, run_model
-from firmware.report import format_summary
+from firmware.stage_report import format_summary
 from l1emu.cli import main
 from streams.event import EventBatch
 from streams.views import axol1tl_features

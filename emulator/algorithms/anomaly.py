@@ -23,7 +23,7 @@ import numpy as np
 
 from emulator.algorithm import BuildContext
 from emulator.models.inputs import axol1tl_inputs, cicada_inputs
-from emulator.models.latency import adder_tree_cycles, model_latency_cycles
+from emulator.models.latency_estimate import adder_tree_cycles, model_latency_cycles
 from emulator.models.runtime import anomaly_score, load_model, require_finite, resolve_model
 from emulator.params import from_mapping
 from streams.event import EventBatch

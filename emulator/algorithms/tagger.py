@@ -21,7 +21,7 @@ import numpy as np
 
 from emulator.algorithm import BuildContext
 from emulator.models.inputs import TAGGER_FEATURES, tagger_features
-from emulator.models.latency import model_latency_cycles
+from emulator.models.latency_estimate import model_latency_cycles
 from emulator.models.runtime import load_model, require_finite, resolve_model
 from emulator.params import from_mapping
 from streams.event import EventBatch

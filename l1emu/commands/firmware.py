@@ -8,7 +8,7 @@ from pathlib import Path
 
 from firmware.flow import FirmwareOptions, run_chain, run_model
 from firmware.menu_writer import DEFAULT_PART
-from firmware.report import format_summary
+from firmware.stage_report import format_summary
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 
 from emulator.fixedpoint import FixedPointModel, FixedType
 from emulator.fixedpoint.layers import Activation, Dense
-from emulator.models.latency import adder_tree_cycles, model_latency_cycles
+from emulator.models.latency_estimate import adder_tree_cycles, model_latency_cycles
 
 T = FixedType(16, 6)
 
