@@ -1,7 +1,9 @@
 """``l1emu replay``: run a whole chain — producers, stage workers, collector.
 
-Workers and producers are real processes (``python -m l1emu node|produce``); the
-collector runs in this process, so the report is assembled here. With
+Workers and producers are real processes (``python -m l1emu node|produce``), each
+started from one launch plan this process resolves and writes (see
+:mod:`emulator.launch`); the collector runs in this process, so the report is
+assembled here. With
 ``in_process=True`` the same stages run in one loop without sockets (the
 reference the streamed replay is compared with).
 """
@@ -10,25 +12,28 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from emulator._supervisor import Supervisor
-from emulator.chain import ChainConfig, load_chain
+from emulator.chain import ChainConfig
+from emulator.launch import launch_plan, load_run_chain
 from emulator.menu import load_menu
 from emulator.pipeline import Pipeline
 from emulator.report import RateSink, build_report
-from emulator.topology import NodeSpec, Plan, build_plan, curve_setup
-from streams.collector import CollectorConfig, CollectorNode, CollectorResult
+from streams.collector import CollectorNode, CollectorResult
 from streams.errors import ConfigError, TransportError
+from streams.run import ChainOverrides, SourceSpec, Supervisor, child_args, write_launch_plan
 from streams.sources import open_source
-from streams.transport import LinkOptions
 
-__all__ = ["ReplayOptions", "chain_overrides", "collector_config", "link_options", "replay"]
+__all__ = ["CHILD_COMMAND", "ReplayOptions", "replay"]
+
+#: How a replay starts its children: this interpreter running the l1emu command line.
+CHILD_COMMAND: tuple[str, ...] = (sys.executable, "-m", "l1emu")
 
 log = logging.getLogger(__name__)
 
@@ -58,72 +63,25 @@ class ReplayOptions:
     metrics_port: int | None = None  # base port of the nodes' metrics endpoints
     realtime_priority: int | None = None  # overrides stream.realtime_priority (SCHED_FIFO, 0: off)
 
-    def node_args(self) -> list[str]:
-        """The flags every child process needs to derive the same plan."""
-        args = ["--config", self.config, "--producers", str(self.producers)]
-        if self.workers is not None:
-            args += ["--workers", str(self.workers)]
-        if self.transport is not None:
-            args += ["--transport", self.transport]
-        if self.policy is not None:
-            args += ["--policy", self.policy]
-        if self.batch_size is not None:
-            args += ["--batch-size", str(self.batch_size)]
-        if self.metrics_port is not None:
-            args += ["--metrics-port", str(self.metrics_port)]
-        if self.collect_timeout_s is not None:
-            args += ["--collect-timeout", str(self.collect_timeout_s)]
-        if self.realtime_priority is not None:
-            args += ["--realtime-priority", str(self.realtime_priority)]
-        return args
+    def overrides(self, ipc_dir: str = "") -> ChainOverrides:
+        """The chain overrides these options ask for (``ipc_dir``: where ipc endpoints go)."""
+        return ChainOverrides(
+            workers=self.workers, transport=self.transport, ipc_dir=ipc_dir, policy=self.policy,
+            batch_size=self.batch_size, metrics_port=self.metrics_port, collect_timeout_s=self.collect_timeout_s,
+            realtime_priority=self.realtime_priority,
+        )
 
-
-def chain_overrides(
-    raw_path: str, *, workers: int | None, transport: str | None, ipc_dir: str = "",
-    policy: str | None = None, batch_size: int | None = None, metrics_port: int | None = None,
-    collect_timeout_s: float | None = None, realtime_priority: int | None = None,
-) -> dict[str, Any]:
-    """Top-level overrides of a chain file for CLI flags (validated by load_chain)."""
-    from emulator.params import load_yaml
-
-    raw = load_yaml(raw_path)
-    if not isinstance(raw, dict):
-        msg = f"{raw_path}: a chain file must be a mapping at top level"
-        raise ConfigError(msg)
-    out: dict[str, Any] = {}
-    stream = dict(raw.get("stream") or {})
-    for key, value in (("transport", transport), ("ipc_dir", ipc_dir or None), ("policy", policy),
-                       ("batch_size", batch_size), ("collect_timeout_s", collect_timeout_s),
-                       ("realtime_priority", realtime_priority)):
-        if value is not None:
-            stream[key] = value
-    out["stream"] = stream
-    if metrics_port is not None:
-        out["metrics"] = {**(raw.get("metrics") or {}), "base_port": metrics_port}
-    if workers is not None:
-        out["stages"] = [{**s, "workers": workers} for s in raw.get("stages") or []]
-    return out
-
-
-def link_options(chain: ChainConfig) -> LinkOptions:
-    return LinkOptions(hwm=chain.stream.hwm, kernel_buffer_bytes=chain.stream.socket_buffer_kib << 10)
-
-
-def collector_config(chain: ChainConfig, plan: Plan) -> CollectorConfig:
-    c = plan.collector
-    return CollectorConfig(
-        name=c.name, inputs=c.inputs, expected_producers=len(plan.producers),
-        expected_workers=tuple(w.name for w in plan.workers), link=link_options(chain),
-        timeout_s=chain.stream.collect_timeout_s, metrics_host=chain.metrics.host, metrics_port=c.metrics_port,
-        curve=curve_setup(chain, plan, c), realtime_priority=chain.stream.realtime_priority,
-    )
+    def source_spec(self) -> SourceSpec:
+        return SourceSpec(path=self.source, events=self.events, mu=self.mu, seed=self.seed)
 
 
 def replay(
     opts: ReplayOptions, *, on_progress: Callable[[int, int], None] | None = None,
-    stop: threading.Event | None = None,
+    stop: threading.Event | None = None, command: Sequence[str] = CHILD_COMMAND,
 ) -> dict[str, Any]:
     """Run the replay and return its report (see :mod:`emulator.report`).
+
+    Children are started as ``command`` followed by their launch-plan arguments.
 
     Setting ``stop`` (e.g. from SIGTERM) stops the producers early; what they sent
     is still drained through the chain, accounted and reported.
@@ -131,10 +89,8 @@ def replay(
     stop = stop or threading.Event()
     with tempfile.TemporaryDirectory(prefix="l1emu-") as tmp:
         ipc_dir = tmp if (opts.transport or "") != "tcp" else ""
-        chain = load_chain(opts.config, overrides=chain_overrides(
-            opts.config, workers=opts.workers, transport=opts.transport, ipc_dir=ipc_dir,
-            policy=opts.policy, batch_size=opts.batch_size, metrics_port=opts.metrics_port,
-            collect_timeout_s=opts.collect_timeout_s, realtime_priority=opts.realtime_priority))
+        overrides = opts.overrides(ipc_dir)
+        chain = load_run_chain(opts.config, overrides)
         menu = load_menu(chain.menu_path) if chain.menu_path else None
         if menu is None:
             msg = f"{chain.path}: a replay needs a 'menu'"
@@ -148,22 +104,30 @@ def replay(
             run["mu"] = opts.mu
         if opts.in_process:
             return _replay_in_process(chain, menu, source, opts, run)
-        plan = build_plan(chain, producers=opts.producers, ipc_dir=ipc_dir)
-        collector = CollectorNode(replace(collector_config(chain, plan), expected_events=len(source)))
+        # Producers stay up after their end-of-stream until stop_in_order ends them: one that exits
+        # at once tears its interpreter down while its last batches are still in the chain, and on
+        # two cores that delayed those batches by 5-10 ms.
+        launch = launch_plan(chain, overrides, producers=opts.producers, source=opts.source_spec(),
+                             rate_hz=opts.rate_hz, linger_s=opts.linger_s + 600, expected_events=len(source))
+        for cfg in launch.nodes:
+            if cfg.endpoint.curve is not None:
+                cfg.endpoint.curve.load()  # a missing key fails here, not inside a child
+        plan = launch.addresses
+        collector = CollectorNode(launch.collector)
         sink = RateSink(menu, chain, column=opts.column, metrics=collector.metrics)
         collector.sink = sink
-        with Supervisor(opts.run_dir, max_restarts=opts.max_restarts) as procs:
+        with Supervisor(command, opts.run_dir, max_restarts=opts.max_restarts) as procs:
+            plan_file = write_launch_plan(launch, procs.dir / "launch-plan.json")
             thread = collector.start_thread()
             for w in plan.workers:
-                procs.start(w, ["node", *opts.node_args(), "--ipc-dir", ipc_dir, "--stage", w.stage,
-                                "--index", str(w.index)])
+                procs.start(w, child_args(w, plan_file))
             procs.wait_for(lambda: collector.ready.is_set() or not thread.is_alive(),
                            what="workers to connect", timeout_s=120.0)
             if not thread.is_alive():
                 msg = "the collector stopped before the workers connected (see the log above)"
                 raise TransportError(msg)
             for p in plan.producers:
-                procs.start(p, _producer_args(opts, ipc_dir, p))
+                procs.start(p, child_args(p, plan_file))
             total = len(source)
 
             def tick() -> None:
@@ -182,20 +146,6 @@ def replay(
             run["restarts"] = dict(procs.restarts)
         run["wall_s"] = time.time() - (collector.result.t_first_origin or time.time())
         return build_report(chain=chain, sink=sink, collected=collector.result, run=run)
-
-
-def _producer_args(opts: ReplayOptions, ipc_dir: str, p: NodeSpec) -> list[str]:
-    args = ["produce", *opts.node_args(), "--ipc-dir", ipc_dir, "--index", str(p.index),
-            "--rate", str(opts.rate_hz), "--mu", str(opts.mu), "--seed", str(opts.seed)]
-    if opts.events is not None:
-        args += ["--events", str(opts.events)]
-    if opts.source is not None:
-        args += ["--source", opts.source]
-    # Producers stay up after their end-of-stream until stop_in_order ends them: one that exits
-    # at once tears its interpreter down while its last batches are still in the chain, and on
-    # two cores that delayed those batches by 5-10 ms.
-    args += ["--linger", str(opts.linger_s + 600)]
-    return args
 
 
 def _replay_in_process(

@@ -18,15 +18,14 @@ from typing import Any, Protocol
 
 import zmq
 
-from streams._node import NodeBase, settle_heap
+from streams._node import NodeBase, NodeEndpoint, settle_heap
 from streams._reorder import Entry, ReorderBuffer
 from streams.errors import WireFormatError
 from streams.event import EventBatch
 from streams.latency import LatencyRecorder
-from streams.realtime import enter_realtime, scheduling
-from streams.security import AuthGuard, CurveSetup
-from streams.transport import LinkOptions, make_pull, recv_frames
-from streams.wire import DEFAULT_LIMITS, Limits, Message, decode
+from streams.realtime import scheduling
+from streams.transport import make_pull, recv_frames
+from streams.wire import Message, decode
 
 __all__ = ["BatchSink", "CollectorConfig", "CollectorNode", "CollectorResult"]
 
@@ -45,19 +44,13 @@ class BatchSink(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class CollectorConfig:
-    name: str
+    endpoint: NodeEndpoint  # name, link options, metrics, limits, CURVE, real-time priority
     inputs: tuple[str, ...]
     expected_producers: int = 1
     expected_workers: tuple[str, ...] = ()  # names whose hello makes the chain "ready"
-    link: LinkOptions = field(default_factory=LinkOptions)
     timeout_s: float = 60.0  # no progress for this long: give up, count the rest as lost
     expected_events: int | None = None  # if known: produced, should an end-of-stream be lost
     final_wait_s: float = 10.0  # after completion, wait this long for workers' final stats
-    metrics_host: str = "127.0.0.1"
-    metrics_port: int | None = None
-    limits: Limits = DEFAULT_LIMITS
-    curve: CurveSetup | None = None  # CURVE on tcp links (see streams.security)
-    realtime_priority: int = 0  # SCHED_FIFO priority of the node's threads, 0: normal (streams.realtime)
 
 
 @dataclass
@@ -126,7 +119,7 @@ class CollectorNode(NodeBase):
     """Pulls from the last stage until every produced event is accounted for."""
 
     def __init__(self, config: CollectorConfig, sink: BatchSink | None = None) -> None:
-        super().__init__(config.name, "collector")
+        super().__init__(config.endpoint, "collector")
         self.config = config
         self.sink = sink
         self.result = CollectorResult()
@@ -141,13 +134,12 @@ class CollectorNode(NodeBase):
     # -- main loop ------------------------------------------------------------
     def run(self) -> CollectorResult:
         cfg = self.config
-        enter_realtime(cfg.realtime_priority, cfg.name)  # first: threads started below inherit it
-        self.serve_metrics(cfg.metrics_host, cfg.metrics_port)
+        self.begin()  # first: threads started below inherit its scheduling
         if not cfg.expected_workers:
             self.ready.set()
         ctx: zmq.Context[Any] = zmq.Context()
-        guard = AuthGuard(ctx, cfg.curve, cfg.name)
-        pull = make_pull(ctx, cfg.inputs, cfg.link, guard)
+        guard = self.auth_guard(ctx)
+        pull = make_pull(ctx, cfg.inputs, self.endpoint.link, guard)
         settle_heap()
         self.result.sched = scheduling()
         try:
@@ -170,7 +162,7 @@ class CollectorNode(NodeBase):
             if frames is None:
                 started = self._eos or self.result.accounted or self._reorder.pending
                 if started and time.monotonic() - last_progress > self.config.timeout_s:
-                    log.warning("%s: no progress for %.0f s, giving up", self.config.name, self.config.timeout_s)
+                    log.warning("%s: no progress for %.0f s, giving up", self.name, self.config.timeout_s)
                     return
                 continue
             if self._handle(frames):
@@ -195,11 +187,11 @@ class CollectorNode(NodeBase):
     # -- messages ---------------------------------------------------------------
     def _handle(self, frames: list[Any]) -> bool:
         try:
-            msg = decode(frames, limits=self.config.limits)
+            msg = decode(frames, limits=self.endpoint.limits)
         except WireFormatError as exc:
             self.result.bad_messages[exc.kind] += 1
-            self.metrics.bad_messages.labels(node=self.config.name, kind=exc.kind).inc()
-            log.warning("%s: bad message (%s): %s", self.config.name, exc.kind, exc)
+            self.metrics.bad_messages.labels(node=self.name, kind=exc.kind).inc()
+            log.warning("%s: bad message (%s): %s", self.name, exc.kind, exc)
             return False
         if msg.kind == "heartbeat":
             self._on_heartbeat(msg)
@@ -237,7 +229,7 @@ class CollectorNode(NodeBase):
         released = self._reorder.push(entry)
         if self._reorder.duplicates != before:
             self.result.duplicates += msg.count
-            log.warning("%s: duplicate events %d..%d ignored", self.config.name, msg.first, msg.first + msg.count - 1)
+            log.warning("%s: duplicate events %d..%d ignored", self.name, msg.first, msg.first + msg.count - 1)
             return
         for e in released:
             self._release(e)
@@ -255,7 +247,7 @@ class CollectorNode(NodeBase):
         else:
             r.errored += e.count
             e = Entry(e.first, e.count, None, "errored")
-        m.collected.labels(node=self.config.name, status=e.status).inc(e.count)
+        m.collected.labels(node=self.name, status=e.status).inc(e.count)
 
     def _warm_sink(self, msg: Message) -> None:
         warm_up = getattr(self.sink, "warm_up", None)
@@ -264,7 +256,7 @@ class CollectorNode(NodeBase):
         try:
             warm_up(msg.batch)
         except Exception as exc:  # a warm-up is never fatal, and never counted
-            log.warning("%s: sink warm-up failed: %s", self.config.name, exc)
+            log.warning("%s: sink warm-up failed: %s", self.name, exc)
 
     def _sink_accepts(self, batch: EventBatch) -> bool:
         """Hand a batch to the sink; a failing batch counts as errored, not fatal."""
@@ -274,7 +266,7 @@ class CollectorNode(NodeBase):
             self.sink.on_batch(batch)
         except Exception as exc:  # the collector never dies on one batch
             self.result.errors[f"sink:{type(exc).__name__}"] += 1
-            log.warning("%s: sink rejected events from %d: %s", self.config.name, batch.meta.first, exc)
+            log.warning("%s: sink rejected events from %d: %s", self.name, batch.meta.first, exc)
             return False
         return True
 
@@ -283,7 +275,7 @@ class CollectorNode(NodeBase):
         n, origin = len(batch), batch.meta.origin_t
         if origin > 0:
             r.latency.add(now - origin, n)
-            self.metrics.latency.labels(node=self.config.name).observe(now - origin)
+            self.metrics.latency.labels(node=self.name).observe(now - origin)
             if not r.t_first_origin or origin < r.t_first_origin:
                 r.t_first_origin = origin
         r.t_last_recv = now
@@ -299,9 +291,9 @@ class CollectorNode(NodeBase):
         expected = self.config.expected_events
         if len(self._eos) < self.config.expected_producers and expected is not None and r.produced < expected:
             log.warning("%s: %d of %d end-of-stream notices missing; assuming %d events produced",
-                        self.config.name, self.config.expected_producers - len(self._eos),
+                        self.name, self.config.expected_producers - len(self._eos),
                         self.config.expected_producers, expected)
             r.produced = expected
         r.lost = max(0, r.produced - r.accounted)
         if r.lost:
-            log.warning("%s: %d events never arrived (lost)", self.config.name, r.lost)
+            log.warning("%s: %d events never arrived (lost)", self.name, r.lost)

@@ -160,14 +160,16 @@ def fuzz_node(n: int, *, seed: int = 0, timeout_s: float = 120.0) -> dict[str, A
     """
     import zmq
 
+    from streams._node import NodeEndpoint
     from streams.transport import LinkOptions
     from streams.worker import WorkerConfig, WorkerNode
 
     ctx: zmq.Context[Any] = zmq.Context()
     up, down = ctx.socket(zmq.PUSH), ctx.socket(zmq.PULL)
     up.bind("inproc://fuzz-up")
-    cfg = WorkerConfig(name="fuzz-0", stage="fuzz", inputs=("inproc://fuzz-up",), output="inproc://fuzz-down",
-                       link=LinkOptions(hwm=1000, linger_ms=0), heartbeat_s=3600)
+    endpoint = NodeEndpoint("fuzz-0", link=LinkOptions(hwm=1000, linger_ms=0))
+    cfg = WorkerConfig(endpoint, stage="fuzz", inputs=("inproc://fuzz-up",), output="inproc://fuzz-down",
+                       heartbeat_s=3600)
     node = WorkerNode(cfg, lambda b: b, context=ctx)
     thread = threading.Thread(target=node.run, name="fuzz-worker", daemon=True)
     thread.start()

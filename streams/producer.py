@@ -14,18 +14,17 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import zmq
 
-from streams._node import NodeBase, settle_heap
+from streams._node import NodeBase, NodeEndpoint, settle_heap
 from streams._sender import Sender
 from streams.event import EventBatch
-from streams.realtime import enter_realtime, scheduling
-from streams.security import AuthGuard, CurveSetup
+from streams.realtime import scheduling
 from streams.sources.base import Source
-from streams.transport import LinkOptions, make_push
+from streams.transport import make_push
 from streams.wire import encode_notice, pack_batch
 
 __all__ = ["ProducerConfig", "ProducerNode", "ProducerStats"]
@@ -38,19 +37,14 @@ _READ_AHEAD = 512  # batches read ahead of a paced send schedule
 class ProducerConfig:
     """Where and how fast a producer sends."""
 
-    name: str
+    endpoint: NodeEndpoint  # name, link options, metrics, limits, CURVE, real-time priority
     output: str
     index: int = 0
     count: int = 1
     batch_size: int = 4096
     rate_hz: float = 0.0  # events/s of this producer; 0 = as fast as possible
     policy: Literal["block", "drop"] = "block"
-    link: LinkOptions = field(default_factory=LinkOptions)
-    metrics_host: str = "127.0.0.1"
-    metrics_port: int | None = None
     linger_s: float = 0.0  # keep the metrics endpoint up this long after end-of-stream
-    curve: CurveSetup | None = None  # CURVE on tcp links (see streams.security)
-    realtime_priority: int = 0  # SCHED_FIFO priority of the node's threads, 0: normal (streams.realtime)
     preload_events: int = 200_000  # paced: shards up to this size are read before the first send
     warmup_batches: int = 4  # uncounted copies of the first batch sent through the chain first
     warmup_gap_s: float = 0.02  # between warm-up batches; five gaps more before the first event
@@ -80,26 +74,25 @@ class ProducerNode(NodeBase):
     """Pushes a source shard downstream; ``run`` blocks until end-of-stream is sent."""
 
     def __init__(self, config: ProducerConfig, source: Source) -> None:
-        super().__init__(config.name, "producer")
+        super().__init__(config.endpoint, "producer")
         self.config = config
         self.source = source
         self.stats = ProducerStats()
 
     def run(self) -> ProducerStats:
         cfg = self.config
-        enter_realtime(cfg.realtime_priority, cfg.name)  # first: threads started below inherit it
-        self.serve_metrics(cfg.metrics_host, cfg.metrics_port)
-        produced = self.metrics.produced.labels(node=cfg.name)
+        self.begin()  # first: threads started below inherit its scheduling
+        produced = self.metrics.produced.labels(node=self.name)
         ctx: zmq.Context[Any] = zmq.Context()
-        guard = AuthGuard(ctx, cfg.curve, cfg.name)
-        push = make_push(ctx, cfg.output, cfg.link, guard)
+        guard = self.auth_guard(ctx)
+        push = make_push(ctx, cfg.output, self.endpoint.link, guard)
         try:
-            sender = Sender(push, cfg.policy, self.metrics, cfg.name, stop=self.stop_event, grace_s=60.0)
+            sender = Sender(push, cfg.policy, self.metrics, self.name, stop=self.stop_event, grace_s=60.0)
             self._send_all(sender, produced)
             sender.flush()
             body = {"events": self.stats.events, "batches": self.stats.batches,
-                    "dropped": sender.dropped_events, "producer": cfg.name, "sched": scheduling()}
-            sender.send_raw(encode_notice("eos", stream=cfg.name, seq=self.stats.batches,
+                    "dropped": sender.dropped_events, "producer": self.name, "sched": scheduling()}
+            sender.send_raw(encode_notice("eos", stream=self.name, seq=self.stats.batches,
                                           count=self.stats.events, body=body))
             self.stats.dropped_events = sender.dropped_events
             if cfg.linger_s > 0:  # for scrapes of the final counters; stop() ends it
@@ -110,7 +103,7 @@ class ProducerNode(NodeBase):
             guard.close()
             ctx.term()
             self.metrics.close()
-        log.info("%s sent %d events in %d batches", cfg.name, self.stats.events, self.stats.batches)
+        log.info("%s sent %d events in %d batches", self.name, self.stats.events, self.stats.batches)
         return self.stats
 
     def _batches(self) -> Iterator[EventBatch]:
@@ -127,7 +120,7 @@ class ProducerNode(NodeBase):
         if math.ceil(len(self.source) / cfg.count) <= cfg.preload_events:
             loaded = list(source)
             settle_heap()
-            log.info("%s: %d batches preloaded for paced sending", cfg.name, len(loaded))
+            log.info("%s: %d batches preloaded for paced sending", self.name, len(loaded))
             yield from loaded
             return
         ahead: queue.Queue[EventBatch | BaseException | None] = queue.Queue(maxsize=_READ_AHEAD)
@@ -147,7 +140,7 @@ class ProducerNode(NodeBase):
             except BaseException as exc:  # handed to the sending thread, which re-raises it
                 ahead.put(exc)
 
-        threading.Thread(target=fill, name=f"{cfg.name}-read-ahead", daemon=True).start()
+        threading.Thread(target=fill, name=f"{self.name}-read-ahead", daemon=True).start()
         while (item := ahead.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
@@ -158,7 +151,7 @@ class ProducerNode(NodeBase):
         collector discards them, so the first events do not pay for cold sockets, first-touch
         allocations and cold caches in any node (the tail of a latency measurement)."""
         cfg = self.config
-        warm = batch.with_meta(stream=cfg.name, seq=0, origin_t=0.0, trace=())  # never a latency sample
+        warm = batch.with_meta(stream=self.name, seq=0, origin_t=0.0, trace=())  # never a latency sample
         for _ in range(cfg.warmup_batches):
             if self.stop_event.wait(cfg.warmup_gap_s):
                 return
@@ -174,14 +167,14 @@ class ProducerNode(NodeBase):
                 self._warm_up(sender, batch)
                 t_start = time.perf_counter()
             if self.stop_event.is_set():
-                log.info("%s: stopped early after %d events", cfg.name, self.stats.events)
+                log.info("%s: stopped early after %d events", self.name, self.stats.events)
                 break
             if cfg.rate_hz > 0:  # pacing: batch k leaves at events_so_far / rate
                 delay = t_start + self.stats.events / cfg.rate_hz - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)
             now = time.time()
-            out = batch.with_meta(stream=cfg.name, seq=self.stats.batches, origin_t=now, trace=())
+            out = batch.with_meta(stream=self.name, seq=self.stats.batches, origin_t=now, trace=())
             sender.send_batch(out)
             if not self.stats.batches:
                 self.stats.t_first = now

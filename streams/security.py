@@ -24,7 +24,7 @@ from zmq.utils.monitor import recv_monitor_message
 
 from streams.errors import ConfigError
 
-__all__ = ["AuthGuard", "CurveSetup", "create_keys", "load_curve_setup"]
+__all__ = ["AuthGuard", "CurveKeys", "CurveSetup", "create_keys", "load_curve_setup"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,18 @@ class CurveSetup:
         except KeyError:
             msg = f"no CURVE public key known for upstream {address}"
             raise ConfigError(msg) from None
+
+
+@dataclass(frozen=True, slots=True)
+class CurveKeys:
+    """Where one node's CURVE keys are; loaded when the node starts, so configs hold no secrets."""
+
+    keys_dir: str
+    node: str
+    upstream: dict[str, str] = field(default_factory=dict)  # input address -> upstream node name
+
+    def load(self) -> CurveSetup:
+        return load_curve_setup(self.keys_dir, self.node, self.upstream)
 
 
 def create_keys(keys_dir: str | Path, names: list[str]) -> list[Path]:

@@ -6,8 +6,8 @@ decoded batch whose content is bad or whose processing fails is announced
 downstream as *errored* events with an ``error`` notice. Notices (end-of-stream,
 drops, errors, other nodes' heartbeats) are forwarded unchanged.
 
->>> import threading
->>> cfg = WorkerConfig(name="w0", stage="demo", inputs=("inproc://x",), output="inproc://y")
+>>> from streams._node import NodeEndpoint
+>>> cfg = WorkerConfig(NodeEndpoint("w0"), stage="demo", inputs=("inproc://x",), output="inproc://y")
 >>> WorkerNode(cfg, process=lambda b: b).config.stage
 'demo'
 """
@@ -24,14 +24,13 @@ from typing import Any, Literal
 
 import zmq
 
-from streams._node import NodeBase, settle_heap
+from streams._node import NodeBase, NodeEndpoint, settle_heap
 from streams._sender import Sender
 from streams.errors import L1EmuError, WireFormatError
 from streams.event import EventBatch, StageTrace
-from streams.realtime import enter_realtime, scheduling
-from streams.security import AuthGuard, CurveSetup
-from streams.transport import LinkOptions, make_pull, make_push, recv_frames
-from streams.wire import DEFAULT_LIMITS, Limits, Message, check_content, decode, encode_notice
+from streams.realtime import scheduling
+from streams.transport import make_pull, make_push, recv_frames
+from streams.wire import Message, check_content, decode, encode_notice
 
 __all__ = ["WorkerConfig", "WorkerNode", "WorkerStats"]
 
@@ -42,19 +41,13 @@ log = logging.getLogger(__name__)
 class WorkerConfig:
     """Where a worker reads and writes, and how it behaves."""
 
-    name: str
+    endpoint: NodeEndpoint  # name, link options, metrics, limits, CURVE, real-time priority
     stage: str
     inputs: tuple[str, ...]
     output: str
-    link: LinkOptions = field(default_factory=LinkOptions)
     policy: Literal["block", "drop"] = "block"
     heartbeat_s: float = 1.0
     drain_s: float = 0.3  # after stop: exit once the input has been idle this long
-    metrics_host: str = "127.0.0.1"
-    metrics_port: int | None = None  # None: no HTTP endpoint; 0: any free port
-    limits: Limits = DEFAULT_LIMITS
-    curve: CurveSetup | None = None  # CURVE on tcp links (see streams.security)
-    realtime_priority: int = 0  # SCHED_FIFO priority of the node's threads, 0: normal (streams.realtime)
 
 
 @dataclass
@@ -86,7 +79,7 @@ class WorkerNode(NodeBase):
         self, config: WorkerConfig, process: Callable[[EventBatch], EventBatch], *,
         context: zmq.Context[Any] | None = None,
     ) -> None:
-        super().__init__(config.name, config.stage)
+        super().__init__(config.endpoint, config.stage)
         self.config = config
         self._context = context  # shared context (inproc links in tests); else one of its own
         self.process = process
@@ -96,22 +89,21 @@ class WorkerNode(NodeBase):
 
     def run(self) -> WorkerStats:
         cfg = self.config
-        enter_realtime(cfg.realtime_priority, cfg.name)  # first: threads started below inherit it
-        self.serve_metrics(cfg.metrics_host, cfg.metrics_port)
+        self.begin()  # first: threads started below inherit its scheduling
         ctx: zmq.Context[Any] = self._context or zmq.Context()
         pull = push = None
-        self.guard = AuthGuard(ctx, cfg.curve, cfg.name)
+        self.guard = self.auth_guard(ctx)
         try:
-            pull = make_pull(ctx, cfg.inputs, cfg.link, self.guard)
-            push = make_push(ctx, cfg.output, cfg.link, self.guard)
-            sender = Sender(push, cfg.policy, self.metrics, cfg.name, stop=self.stop_event)
+            pull = make_pull(ctx, cfg.inputs, self.endpoint.link, self.guard)
+            push = make_push(ctx, cfg.output, self.endpoint.link, self.guard)
+            sender = Sender(push, cfg.policy, self.metrics, self.name, stop=self.stop_event)
             settle_heap()
             while not self.stop_event.is_set() and not self._heartbeat(sender, final=False, wait_s=0.2):
                 pass  # hello: waits until a downstream peer is connected (readiness)
             self._loop(pull, sender)
             sender.flush()
             if not self._heartbeat(sender, final=True, wait_s=5.0):
-                log.warning("%s: final heartbeat not delivered (downstream gone)", cfg.name)
+                log.warning("%s: final heartbeat not delivered (downstream gone)", self.name)
         finally:
             for sock in (pull, push):
                 if sock is not None:
@@ -120,7 +112,7 @@ class WorkerNode(NodeBase):
             if self._context is None:
                 ctx.term()
             self.metrics.close()
-        log.info("%s stopped: %s", cfg.name, self.stats.as_dict())
+        log.info("%s stopped: %s", self.name, self.stats.as_dict())
         return self.stats
 
     def _loop(self, pull: zmq.Socket[Any], sender: Sender) -> None:
@@ -144,11 +136,11 @@ class WorkerNode(NodeBase):
     def _handle(self, frames: list[Any], sender: Sender) -> None:
         self._dirty = True
         try:
-            msg = decode(frames, limits=self.config.limits)
+            msg = decode(frames, limits=self.endpoint.limits)
         except WireFormatError as exc:
             self.stats.bad_messages[exc.kind] += 1
-            self.metrics.bad_messages.labels(node=self.config.name, kind=exc.kind).inc()
-            log.warning("%s: bad message (%s): %s", self.config.name, exc.kind, exc)
+            self.metrics.bad_messages.labels(node=self.name, kind=exc.kind).inc()
+            log.warning("%s: bad message (%s): %s", self.name, exc.kind, exc)
             return
         if msg.kind == "warmup":
             self._warm(msg, sender)
@@ -163,7 +155,7 @@ class WorkerNode(NodeBase):
         try:
             out = self.process(msg.batch)
         except Exception as exc:  # warm-up content is the producer's own events; never fatal
-            log.warning("%s: warm-up batch failed in stage %s: %s", self.config.name, self.config.stage, exc)
+            log.warning("%s: warm-up batch failed in stage %s: %s", self.name, self.config.stage, exc)
             return
         self.stats.warmup_batches += 1
         sender.send_batch(out, kind="warmup")
@@ -177,7 +169,7 @@ class WorkerNode(NodeBase):
             out = self.process(msg.batch)
         except Exception as exc:  # a node never dies on one batch
             if not isinstance(exc, L1EmuError):
-                log.exception("%s: unexpected failure in stage %s", self.config.name, self.config.stage)
+                log.exception("%s: unexpected failure in stage %s", self.name, self.config.stage)
             self._errored(msg, exc, sender)
             return
         proc = time.perf_counter() - t0
@@ -188,7 +180,7 @@ class WorkerNode(NodeBase):
         self.stats.batches += 1
         self.stats.events += msg.count
         self.stats.proc_s += proc
-        trace = (*msg.batch.meta.trace, StageTrace(self.config.stage, self.config.name, t_recv, proc))
+        trace = (*msg.batch.meta.trace, StageTrace(self.config.stage, self.name, t_recv, proc))
         if not sender.send_batch(out.with_meta(trace=trace)):
             self.stats.dropped_events += msg.count
 
@@ -197,19 +189,19 @@ class WorkerNode(NodeBase):
         self.stats.errored_events += msg.count
         self.stats.errors[kind] += 1
         self.metrics.errored.labels(**self.metrics.labels()).inc(msg.count)
-        log.warning("%s: events %d..%d of %s errored: %s", self.config.name, msg.first,
+        log.warning("%s: events %d..%d of %s errored: %s", self.name, msg.first,
                     msg.first + msg.count - 1, msg.stream, exc)
         sender.send_raw(encode_notice(
             "error", stream=msg.stream, seq=msg.seq, first=msg.first, count=msg.count,
-            body={"node": self.config.name, "stage": self.config.stage, "kind": kind, "reason": str(exc)},
+            body={"node": self.name, "stage": self.config.stage, "kind": kind, "reason": str(exc)},
         ))
 
     def _heartbeat(self, sender: Sender, *, final: bool, wait_s: float) -> bool:
         self.stats.dropped_events = sender.dropped_events
         self.stats.auth_failures = self.guard.failures
-        body = {"node": self.config.name, "stage": self.config.stage, "final": final,
+        body = {"node": self.name, "stage": self.config.stage, "final": final,
                 "stats": {**self.stats.as_dict(), "pid": os.getpid(), "sched": scheduling()}}
-        frames = encode_notice("heartbeat", stream=self.config.name, body=body)
+        frames = encode_notice("heartbeat", stream=self.name, body=body)
         self._last_hb = time.monotonic()
         if not sender.send_within(frames, wait_s):
             return False

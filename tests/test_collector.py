@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import zmq
 
+from streams._node import NodeEndpoint
 from streams.collector import CollectorConfig, CollectorNode
 from streams.event import BatchMeta, EventBatch
 from streams.transport import LinkOptions
@@ -44,7 +45,7 @@ def upstream(zctx: zmq.Context[Any], ipc: Any) -> tuple[zmq.Socket[Any], str]:
 
 
 def _collector(addr: str, sink: Recorder, **kw: Any) -> CollectorNode:
-    cfg = CollectorConfig(name="collector", inputs=(addr,), link=LinkOptions(linger_ms=0), **kw)
+    cfg = CollectorConfig(NodeEndpoint("collector", link=LinkOptions(linger_ms=0)), inputs=(addr,), **kw)
     return CollectorNode(cfg, sink)
 
 

@@ -10,15 +10,19 @@ from typing import Any
 import pytest
 import yaml
 
-from emulator.chain import load_chain
-from emulator.deploy import compose_file, prometheus_file
-from emulator.topology import build_plan
+from emulator.chain import ChainConfig, load_chain
 from l1emu.cli import build_parser
+from l1emu.commands.compose import documents
 from streams.metrics import METRIC_NAMES
+from streams.run import AddressPlan, build_plan
 from tests.helpers import ROOT
 
 DOCKER = ROOT / "docker"
 CONFIG = ROOT / "configs" / "docker.yaml"
+
+
+def _plan(chain: ChainConfig) -> AddressPlan:
+    return build_plan(chain.stream, chain.metrics, [(s.name, s.workers) for s in chain.stages])
 
 
 def _load(name: str) -> Any:
@@ -32,14 +36,14 @@ def compose() -> dict[str, Any]:
 
 def test_committed_files_are_what_the_chain_generates(compose: dict[str, Any]) -> None:
     chain = load_chain(CONFIG)
-    plan = build_plan(chain)
-    assert compose == compose_file(chain, plan), "regenerate: l1emu compose --config configs/docker.yaml"
-    assert _load("prometheus.yml") == prometheus_file(chain, plan)
+    docs = documents(chain, _plan(chain))
+    assert compose == docs["compose.yaml"], "regenerate: l1emu compose --config configs/docker.yaml"
+    assert _load("prometheus.yml") == docs["prometheus.yml"]
 
 
 def test_realtime_chain_grants_every_node_the_rtprio_limit() -> None:
     chain = load_chain(CONFIG, overrides={"stream": {**_load_raw_stream(), "realtime_priority": 10}})
-    services = compose_file(chain, build_plan(chain))["services"]
+    services = documents(chain, _plan(chain))["compose.yaml"]["services"]
     nodes = {name for name, s in services.items() if s.get("command", [""])[0] == "l1emu"}
     assert len(nodes) == 6
     for name, svc in services.items():
@@ -63,7 +67,7 @@ def test_every_service_command_is_a_valid_l1emu_invocation(compose: dict[str, An
 
 def test_addresses_and_ports_agree_with_the_chain(compose: dict[str, Any]) -> None:
     chain = load_chain(CONFIG)
-    plan = build_plan(chain)
+    plan = _plan(chain)
     services = compose["services"]
     scrape = _load("prometheus.yml")
     targets = {t for job in scrape["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]}

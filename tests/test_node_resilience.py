@@ -13,12 +13,11 @@ import numpy as np
 import pytest
 import zmq
 
-from emulator.chain import load_chain
+from emulator.launch import resolve_launch
 from emulator.menu import load_menu
-from emulator.replay import chain_overrides, collector_config
 from emulator.report import RateSink, build_report
-from emulator.topology import build_plan
 from streams.collector import CollectorNode
+from streams.run import ChainOverrides
 from streams.sources.parametric import ParametricConfig, ParametricSource
 from streams.wire import encode_batch, encode_notice, read_header, write_header
 from tests.helpers import DEFAULT_CONFIG, ROOT, balanced, load_report, run_cli, seed_counts
@@ -48,11 +47,10 @@ def _malformed(valid: list[Any]) -> dict[str, list[Any]]:
 
 def test_running_worker_counts_every_bad_message_and_loses_nothing(tmp_path: Path) -> None:
     ipc_dir = str(tmp_path)
-    chain = load_chain(DEFAULT_CONFIG, overrides=chain_overrides(
-        DEFAULT_CONFIG, workers=1, transport="ipc", ipc_dir=ipc_dir, policy=None))
-    plan = build_plan(chain, ipc_dir=ipc_dir)
+    chain, launch = resolve_launch(DEFAULT_CONFIG, ChainOverrides(workers=1, transport="ipc", ipc_dir=ipc_dir))
+    plan = launch.addresses
     sink = RateSink(load_menu(chain.menu_path or ""), chain)
-    collector = CollectorNode(collector_config(chain, plan), sink)
+    collector = CollectorNode(launch.collector, sink)
     ctx: zmq.Context[Any] = zmq.Context()
     push = ctx.socket(zmq.PUSH)
     push.setsockopt(zmq.LINGER, 0)

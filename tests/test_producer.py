@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import zmq
 
+from streams._node import NodeEndpoint
 from streams.event import EventBatch
 from streams.producer import ProducerConfig, ProducerNode
 from streams.sources.parametric import ParametricConfig, ParametricSource
@@ -34,8 +35,8 @@ def _run(zctx: zmq.Context[Any], addr: str, cfg: ProducerConfig, events: int) ->
 @pytest.mark.parametrize("index", [0, 1], ids=["shard0", "shard1"])
 def test_shards_split_the_sequence_space(zctx: zmq.Context[Any], ipc: Any, index: int) -> None:
     addr = ipc("prod")
-    cfg = ProducerConfig(name=f"producer-{index}", output=addr, index=index, count=2, batch_size=100,
-                         link=LinkOptions(linger_ms=5000))
+    cfg = ProducerConfig(NodeEndpoint(f"producer-{index}", link=LinkOptions(linger_ms=5000)), output=addr,
+                         index=index, count=2, batch_size=100)
     msgs = _run(zctx, addr, cfg, events=450)
     batches, eos = [m for m in msgs if m.kind == "batch"], msgs[-1]
     expected = list(range(0, 450, 100))[index::2]
@@ -50,8 +51,8 @@ def test_warm_up_batches_go_first_as_uncounted_copies_of_the_first_batch(
     zctx: zmq.Context[Any], ipc: Any, warmups: int
 ) -> None:
     addr = ipc(f"warm{warmups}")
-    cfg = ProducerConfig(name="producer-0", output=addr, batch_size=100, warmup_batches=warmups,
-                         link=LinkOptions(linger_ms=5000))
+    cfg = ProducerConfig(NodeEndpoint("producer-0", link=LinkOptions(linger_ms=5000)), output=addr, batch_size=100,
+                         warmup_batches=warmups)
     msgs = _run(zctx, addr, cfg, events=250)
     assert [m.kind for m in msgs] == ["warmup"] * warmups + ["batch"] * 3 + ["eos"]
     first = msgs[warmups].batch
@@ -62,13 +63,13 @@ def test_warm_up_batches_go_first_as_uncounted_copies_of_the_first_batch(
         assert all(np.array_equal(m.batch[k], first[k]) for k in first.columns)
     assert msgs[-1].count == msgs[-1].body["events"] == 250  # warm-ups are not events
     with pytest.raises(ValueError, match="warmup_batches"):
-        ProducerConfig(name="p", output=addr, warmup_batches=-1)
+        ProducerConfig(NodeEndpoint("p"), output=addr, warmup_batches=-1)
 
 
 def test_paced_producer_spreads_sends_over_time(zctx: zmq.Context[Any], ipc: Any) -> None:
     addr = ipc("paced")
-    cfg = ProducerConfig(name="producer-0", output=addr, batch_size=100, rate_hz=2000.0,
-                         link=LinkOptions(linger_ms=5000))
+    cfg = ProducerConfig(NodeEndpoint("producer-0", link=LinkOptions(linger_ms=5000)), output=addr, batch_size=100,
+                         rate_hz=2000.0)
     msgs = _run(zctx, addr, cfg, events=500)
     sent = [m.sent_t for m in msgs if m.kind == "batch"]
     # 500 events at 2 kHz: the last batch cannot leave earlier than 0.2 s after the first
@@ -98,8 +99,8 @@ def test_paced_shards_are_preloaded_up_to_the_limit(zctx: zmq.Context[Any], ipc:
     delay a send); beyond ``preload_events`` a thread reads ahead instead. Same batches either way."""
     addr = ipc(f"preload{preload}")
     source = _Recorder(1000)
-    cfg = ProducerConfig(name="producer-0", output=addr, batch_size=100, rate_hz=20_000.0,
-                         link=LinkOptions(linger_ms=5000), preload_events=preload)  # fmt: skip
+    cfg = ProducerConfig(NodeEndpoint("producer-0", link=LinkOptions(linger_ms=5000)), output=addr,
+                         batch_size=100, rate_hz=20_000.0, preload_events=preload)
     pull = zctx.socket(zmq.PULL)
     pull.connect(addr)
     thread = ProducerNode(cfg, source).start_thread()
@@ -114,4 +115,4 @@ def test_paced_shards_are_preloaded_up_to_the_limit(zctx: zmq.Context[Any], ipc:
     assert source.threads == ({"producer-0"} if whole else {"producer-0-read-ahead"})
     assert [m.first for m in msgs[:-1] if m.kind == "batch"] == list(range(0, 1000, 100))
     with pytest.raises(ValueError, match="preload_events"):
-        ProducerConfig(name="p", output=addr, preload_events=-1)
+        ProducerConfig(NodeEndpoint("p"), output=addr, preload_events=-1)

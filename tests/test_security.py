@@ -13,8 +13,9 @@ import zmq
 import zmq.auth
 from zmq.auth.thread import ThreadAuthenticator
 
+from streams._node import NodeEndpoint
 from streams.event import BatchMeta, EventBatch
-from streams.security import create_keys, load_curve_setup
+from streams.security import CurveKeys, create_keys, load_curve_setup
 from streams.transport import LinkOptions
 from streams.wire import decode, encode_batch, encode_notice
 from streams.worker import WorkerConfig, WorkerNode
@@ -55,9 +56,10 @@ def test_worker_refuses_strangers_on_both_sides(
     fake.curve_publickey, fake.curve_secretkey = _keypair(stranger_keys, "stranger")
     fake.curve_server = True
     fake.bind(fake_addr)
-    setup = load_curve_setup(keys, "w-0", {up_addr: "up", fake_addr: "up"})
-    cfg = WorkerConfig(name="w-0", stage="demo", inputs=(up_addr, fake_addr), output=out_addr,
-                       link=LinkOptions(linger_ms=1000), heartbeat_s=0.05, curve=setup)
+    curve = CurveKeys(str(keys), "w-0", {up_addr: "up", fake_addr: "up"})
+    setup = curve.load()
+    endpoint = NodeEndpoint("w-0", link=LinkOptions(linger_ms=1000), curve=curve)
+    cfg = WorkerConfig(endpoint, stage="demo", inputs=(up_addr, fake_addr), output=out_addr, heartbeat_s=0.05)
     node = WorkerNode(cfg, lambda b: b)
     caplog.set_level(logging.WARNING)
     thread = node.start_thread()

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import zmq
 
+from streams._node import NodeEndpoint
 from streams._sender import Sender
 from streams.errors import L1EmuError
 from streams.event import BatchMeta, EventBatch
@@ -52,9 +53,8 @@ def chain(zctx: zmq.Context[Any], ipc: Any) -> Any:
     down = zctx.socket(zmq.PULL)
     down.connect(out_addr)
     cfg = WorkerConfig(
-        name="w-0", stage="demo", inputs=(up_addr,), output=out_addr,
-        link=LinkOptions(hwm=100, linger_ms=1000), heartbeat_s=0.05, drain_s=0.1,
-        limits=Limits(max_message_bytes=200_000),
+        NodeEndpoint("w-0", link=LinkOptions(hwm=100, linger_ms=1000), limits=Limits(max_message_bytes=200_000)),
+        stage="demo", inputs=(up_addr,), output=out_addr, heartbeat_s=0.05, drain_s=0.1,
     )
     node = WorkerNode(cfg, _double_pt)
     thread = node.start_thread()

@@ -1,17 +1,29 @@
-"""Arguments and set-up shared by the node commands."""
+"""Arguments and set-up shared by the node commands: the one table of their flags."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import signal
 from collections.abc import Callable
 from typing import Any
 
-from emulator.chain import ChainConfig, load_chain
-from emulator.replay import chain_overrides
-from emulator.topology import Plan, build_plan
+from emulator.chain import ChainConfig
+from emulator.launch import resolve_launch
+from streams.errors import ConfigError
+from streams.run import ChainOverrides, LaunchPlan, SourceSpec, read_launch_plan
+from streams.run.launch import LAUNCH_PLAN_FLAG, NODE_FLAG
 
-__all__ = ["add_chain_args", "add_realtime_arg", "load_plan", "on_terminate"]
+__all__ = [
+    "add_chain_args",
+    "add_launch_args",
+    "add_realtime_arg",
+    "command_line",
+    "load_plan",
+    "on_terminate",
+    "overrides",
+    "read_plan",
+]
 
 
 def add_chain_args(p: argparse.ArgumentParser) -> None:
@@ -29,18 +41,64 @@ def add_chain_args(p: argparse.ArgumentParser) -> None:
     add_realtime_arg(p)
 
 
+def add_launch_args(p: argparse.ArgumentParser) -> None:
+    """``--launch-plan FILE --node NAME``: start from a resolved plan (``l1emu replay`` writes one)."""
+    p.add_argument(LAUNCH_PLAN_FLAG, dest="launch_plan", default=None, metavar="FILE",
+                   help="start from this launch plan (JSON) instead of --config and the flags above")
+    p.add_argument(NODE_FLAG, dest="node", default=None, metavar="NAME", help="the node of the launch plan to run")
+
+
 def add_realtime_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--realtime-priority", type=int, default=None, metavar="N",
                    help="run the nodes under SCHED_FIFO priority N (1-99; 0: normal scheduling; needs "
                         "CAP_SYS_NICE or RLIMIT_RTPRIO >= N; overrides stream.realtime_priority)")
 
 
-def load_plan(args: argparse.Namespace) -> tuple[ChainConfig, Plan]:
-    chain = load_chain(args.config, overrides=chain_overrides(
-        args.config, workers=args.workers, transport=args.transport, ipc_dir=args.ipc_dir,
-        policy=args.policy, batch_size=args.batch_size, metrics_port=args.metrics_port,
-        collect_timeout_s=args.collect_timeout, realtime_priority=args.realtime_priority))
-    return chain, build_plan(chain, producers=args.producers, ipc_dir=args.ipc_dir)
+def overrides(args: argparse.Namespace) -> ChainOverrides:
+    """The chain overrides the flags of :func:`add_chain_args` ask for."""
+    return ChainOverrides(
+        workers=args.workers, transport=args.transport, ipc_dir=args.ipc_dir, policy=args.policy,
+        batch_size=args.batch_size, metrics_port=args.metrics_port, collect_timeout_s=args.collect_timeout,
+        realtime_priority=args.realtime_priority,
+    )
+
+
+def load_plan(
+    args: argparse.Namespace, *, source: SourceSpec | None = None, rate_hz: float = 0.0, linger_s: float = 0.0,
+) -> tuple[ChainConfig, LaunchPlan]:
+    """The chain and launch plan the YAML and flags resolve to (the same one ``l1emu replay`` writes)."""
+    return resolve_launch(args.config, overrides(args), producers=args.producers, source=source,
+                          rate_hz=rate_hz, linger_s=linger_s)
+
+
+def read_plan(args: argparse.Namespace) -> LaunchPlan:
+    """The launch plan named by ``--launch-plan`` (``--node`` is required with it)."""
+    if not args.node:
+        msg = f"{LAUNCH_PLAN_FLAG} needs {NODE_FLAG} NAME"
+        raise ConfigError(msg)
+    return read_launch_plan(args.launch_plan)
+
+
+def command_line(command: str, **values: Any) -> list[str]:
+    """``command`` and its flags for ``values`` (argument dests), spelled as its parser defines them.
+
+    ``None`` and ``False`` values are left out; ``True`` gives a bare flag.
+
+    >>> command_line("node", config="c.yaml", stage="gt", index=1)
+    ['node', '--config', 'c.yaml', '--stage', 'gt', '--index', '1']
+    """
+    sub = argparse.ArgumentParser().add_subparsers()
+    importlib.import_module(f"l1emu.commands.{command.replace('-', '_')}").add_parser(sub)
+    flags = {a.dest: a for a in sub.choices[command]._actions if a.option_strings}
+    out = [command]
+    for dest, value in values.items():
+        if dest not in flags:
+            msg = f"l1emu {command} has no option for {dest!r}"
+            raise ValueError(msg)
+        if value is None or value is False:
+            continue
+        out += [flags[dest].option_strings[0]] if value is True else [flags[dest].option_strings[0], str(value)]
+    return out
 
 
 def on_terminate(stop: Callable[[], Any]) -> None:

@@ -4,28 +4,37 @@ from __future__ import annotations
 
 import argparse
 
+from emulator.launch import load_run_chain
 from emulator.menu import load_menu
-from emulator.replay import collector_config
 from emulator.report import RateSink, build_report, format_report, write_report
-from l1emu.commands._common import add_chain_args, load_plan, on_terminate
-from streams.collector import CollectorNode
+from l1emu.commands._common import add_chain_args, add_launch_args, load_plan, on_terminate, read_plan
+from streams.collector import CollectorConfig, CollectorNode
 from streams.errors import ConfigError
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("collect", help="run the collector", description=__doc__)
     add_chain_args(p)
+    add_launch_args(p)
     p.add_argument("--report", default=None, help="write the JSON report here")
     p.add_argument("--column", default=None, help="prescale column (default: the menu's)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    chain, plan = load_plan(args)
+    if args.launch_plan:
+        plan = read_plan(args)
+        cfg = plan.node(args.node)
+        chain = load_run_chain(plan.chain.path, plan.chain.overrides)
+    else:
+        chain, plan = load_plan(args)
+        cfg = plan.collector
+    if not isinstance(cfg, CollectorConfig):
+        msg = f"{args.launch_plan}: node {args.node!r} is not the collector"
+        raise ConfigError(msg)
     if chain.menu_path is None:
         msg = f"{chain.path}: the collector needs a 'menu'"
         raise ConfigError(msg)
-    cfg = collector_config(chain, plan)
     node = CollectorNode(cfg)
     sink = RateSink(load_menu(chain.menu_path), chain, column=args.column, metrics=node.metrics)
     node.sink = sink

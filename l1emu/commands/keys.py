@@ -18,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     chain, plan = load_plan(args)
-    names = args.names or [n.name for n in plan.nodes]
+    names = args.names or [n.name for n in plan.addresses.nodes]
     keys_dir = args.dir or str(chain.keys_dir)
     for path in create_keys(keys_dir, names):
         print(path)

@@ -1,35 +1,45 @@
-"""``l1emu node``: run one worker of one stage (until SIGTERM)."""
+"""``l1emu node``: run one worker of one stage (until SIGTERM).
+
+Started by ``l1emu replay`` with ``--launch-plan FILE --node NAME``; on another host
+with ``--config`` and the chain flags, which resolve the same plan in-process.
+"""
 
 from __future__ import annotations
 
 import argparse
 
+from emulator.launch import load_run_chain
 from emulator.pipeline import Pipeline
-from emulator.replay import link_options
-from emulator.topology import curve_setup
-from l1emu.commands._common import add_chain_args, load_plan, on_terminate
+from l1emu.commands._common import add_chain_args, add_launch_args, load_plan, on_terminate, read_plan
+from streams.errors import ConfigError
 from streams.worker import WorkerConfig, WorkerNode
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("node", help="run one stage worker", description=__doc__)
     add_chain_args(p)
-    p.add_argument("--stage", required=True, help="stage name")
+    add_launch_args(p)
+    p.add_argument("--stage", default=None, help="stage name (with --config)")
     p.add_argument("--index", type=int, default=0, help="worker index within the stage")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    chain, plan = load_plan(args)
-    spec = plan.worker(args.stage, args.index)
-    pipeline = Pipeline.from_chain(chain, stages=[args.stage])
+    if args.launch_plan:
+        plan = read_plan(args)
+        cfg = plan.node(args.node)
+        chain = load_run_chain(plan.chain.path, plan.chain.overrides, build=False)  # the stage is built below
+    else:
+        if not args.stage:
+            msg = "l1emu node needs --stage (or --launch-plan and --node)"
+            raise ConfigError(msg)
+        chain, plan = load_plan(args)
+        cfg = plan.node(plan.addresses.worker(args.stage, args.index).name)
+    if not isinstance(cfg, WorkerConfig):
+        msg = f"{args.launch_plan}: node {args.node!r} is not a stage worker"
+        raise ConfigError(msg)
+    pipeline = Pipeline.from_chain(chain, stages=[cfg.stage])
     pipeline.warm_up()
-    cfg = WorkerConfig(
-        name=spec.name, stage=spec.stage, inputs=spec.inputs, output=spec.output, link=link_options(chain),
-        policy=chain.stream.policy, heartbeat_s=chain.stream.heartbeat_s,
-        metrics_host=chain.metrics.host, metrics_port=spec.metrics_port, curve=curve_setup(chain, plan, spec),
-        realtime_priority=chain.stream.realtime_priority,
-    )
     node = WorkerNode(cfg, pipeline.process)
     on_terminate(node.stop)
     node.run()

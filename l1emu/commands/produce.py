@@ -1,13 +1,17 @@
-"""``l1emu produce``: stream a source (or one shard of it) into the chain."""
+"""``l1emu produce``: stream a source (or one shard of it) into the chain.
+
+Started by ``l1emu replay`` with ``--launch-plan FILE --node NAME``; on another host
+with ``--config``, the chain flags and the source flags.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from emulator.replay import link_options
-from emulator.topology import curve_setup
-from l1emu.commands._common import add_chain_args, load_plan, on_terminate
+from l1emu.commands._common import add_chain_args, add_launch_args, load_plan, on_terminate, read_plan
+from streams.errors import ConfigError
 from streams.producer import ProducerConfig, ProducerNode
+from streams.run import SourceSpec
 from streams.sources import open_source
 
 
@@ -19,9 +23,14 @@ def add_source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rate", type=float, default=0.0, help="paced event rate in Hz (0: as fast as possible)")
 
 
+def source_spec(args: argparse.Namespace) -> SourceSpec:
+    return SourceSpec(path=args.source, events=args.events, mu=args.mu, seed=args.seed)
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("produce", help="run a producer", description=__doc__)
     add_chain_args(p)
+    add_launch_args(p)
     add_source_args(p)
     p.add_argument("--index", type=int, default=0, help="producer index (shard) in 0..producers-1")
     p.add_argument("--linger", type=float, default=0.0, help="keep metrics up this long after the end (s)")
@@ -29,17 +38,20 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    chain, plan = load_plan(args)
-    spec = plan.producers[args.index]
-    source = open_source(args.source, events=args.events, mu=args.mu, seed=args.seed)
-    cfg = ProducerConfig(
-        name=spec.name, output=spec.output, index=args.index, count=args.producers,
-        batch_size=chain.stream.batch_size, rate_hz=args.rate / args.producers, policy=chain.stream.policy,
-        link=link_options(chain), metrics_host=chain.metrics.host, metrics_port=spec.metrics_port,
-        linger_s=args.linger, curve=curve_setup(chain, plan, spec), warmup_batches=chain.stream.warmup_batches,
-        realtime_priority=chain.stream.realtime_priority,
-    )
-    node = ProducerNode(cfg, source)
+    if args.launch_plan:
+        plan = read_plan(args)
+        cfg = plan.node(args.node)
+    else:
+        _, plan = load_plan(args, source=source_spec(args), rate_hz=args.rate, linger_s=args.linger)
+        if not 0 <= args.index < len(plan.producers):
+            msg = f"producer index {args.index} not in 0..{len(plan.producers) - 1}"
+            raise ConfigError(msg)
+        cfg = plan.producers[args.index]
+    if not isinstance(cfg, ProducerConfig):
+        msg = f"{args.launch_plan}: node {args.node!r} is not a producer"
+        raise ConfigError(msg)
+    s = plan.source
+    node = ProducerNode(cfg, open_source(s.path, events=s.events, mu=s.mu, seed=s.seed))
     on_terminate(node.stop)
     node.run()
     return 0

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from emulator.topology import scrape_config
 from l1emu.commands._common import add_chain_args, load_plan
+from streams.run import scrape_config
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,7 +24,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     chain, plan = load_plan(args)
     hosts = dict(h.split("=", 1) for h in args.host)
-    text = yaml.safe_dump(scrape_config(chain, plan, interval_s=args.interval, hosts=hosts), sort_keys=False)
+    doc = scrape_config(plan.addresses, stream=chain.stream, metrics=chain.metrics, chain=chain.name,
+                        where=chain.path, interval_s=args.interval, hosts=hosts)
+    text = yaml.safe_dump(doc, sort_keys=False)
     if args.out:
         Path(args.out).write_text(text)
     else:
