@@ -24,7 +24,7 @@ from emulator.chain import ChainConfig
 from emulator.launch import launch_plan, load_run_chain
 from emulator.menu import load_menu
 from emulator.pipeline import Pipeline
-from emulator.report import RateSink, build_report
+from emulator.replay_report import RateSink, build_report
 from streams.collector import CollectorNode, CollectorResult
 from streams.errors import ConfigError, TransportError
 from streams.run import ChainOverrides, SourceSpec, Supervisor, child_args, write_launch_plan
@@ -79,7 +79,7 @@ def replay(
     opts: ReplayOptions, *, on_progress: Callable[[int, int], None] | None = None,
     stop: threading.Event | None = None, command: Sequence[str] = CHILD_COMMAND,
 ) -> dict[str, Any]:
-    """Run the replay and return its report (see :mod:`emulator.report`).
+    """Run the replay and return its report (see :mod:`emulator.replay_report`).
 
     Children are started as ``command`` followed by their launch-plan arguments.
 

@@ -15,7 +15,7 @@ import zmq
 
 from emulator.launch import resolve_launch
 from emulator.menu import load_menu
-from emulator.report import RateSink, build_report
+from emulator.replay_report import RateSink, build_report
 from streams.collector import CollectorNode
 from streams.run import ChainOverrides
 from streams.sources.parametric import ParametricConfig, ParametricSource

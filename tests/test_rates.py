@@ -16,7 +16,7 @@ from emulator.chain import load_chain
 from emulator.errors import StageError
 from emulator.menu import load_menu
 from emulator.rates import RateAccumulator, apply_prescales, format_rate_table
-from emulator.report import RateSink
+from emulator.replay_report import RateSink
 from streams.event import EventBatch
 from tests.helpers import DEFAULT_CONFIG
 

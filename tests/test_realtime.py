@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from emulator.report import format_report, format_scheduling
+from emulator.replay_report import format_report, format_scheduling
 from streams.realtime import enter_realtime, scheduling
 from tests.helpers import DEFAULT_CONFIG, ROOT, balanced, load_report, run_cli
 

@@ -6,7 +6,7 @@ import argparse
 
 from emulator.launch import load_run_chain
 from emulator.menu import load_menu
-from emulator.report import RateSink, build_report, format_report, write_report
+from emulator.replay_report import RateSink, build_report, format_report, write_report
 from l1emu.commands._common import add_chain_args, add_launch_args, load_plan, on_terminate, read_plan
 from streams.collector import CollectorConfig, CollectorNode
 from streams.errors import ConfigError

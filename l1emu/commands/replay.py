@@ -9,7 +9,7 @@ import threading
 from tqdm import tqdm
 
 from emulator.replay import ReplayOptions, replay
-from emulator.report import format_report, write_report
+from emulator.replay_report import format_report, write_report
 from l1emu.commands._common import add_realtime_arg, on_terminate
 from l1emu.commands.produce import add_source_args
 
