@@ -51,6 +51,11 @@ def test_seed_counts_identical_for_any_worker_count(
     assert balanced(report), report["events"]
     assert report["events"]["produced"] == int(EVENTS)
     assert seed_counts(report) == seed_counts(reference)  # type: ignore[arg-type]
+    assert (report["run"]["executor"], reference["run"]["executor"]) == ("streamed", "in-process")
+    # one report, whichever executor filled it: every field but timings and run details
+    assert set(report) == set(reference)
+    for key in ("overlap", "pileup", "seeds", "bad_messages", "errors"):
+        assert report[key] == reference[key], key
     assert report["total_rate_khz"] == pytest.approx(reference["total_rate_khz"])
     assert report["latency_us"]["end_to_end"]["p99"] > 0
     assert set(report["latency_us"]["stages"]) == {"calo_layer1", "objects", "global_trigger"}
