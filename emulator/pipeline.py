@@ -117,8 +117,11 @@ class Pipeline:
         return batch
 
     def process(self, batch: EventBatch) -> EventBatch:
-        """:meth:`run` without a hook: the callable a streamed worker is given."""
-        return self.run(batch)
+        """Every stage on ``batch``, untimed: the callable a streamed worker is given (the worker
+        times batches itself, and a node that runs for days must not keep a sample per batch)."""
+        for st in self.stages:
+            batch = st.process(batch)
+        return batch
 
     def run_source(self, source: Source, batch_size: int | None = None) -> Iterator[EventBatch]:
         """Every batch of ``source`` after all stages, in source order."""
