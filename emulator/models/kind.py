@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from streams.errors import ConfigError
+from emulator.registry import Registry
 from streams.event import EventBatch
 
 __all__ = [
@@ -64,30 +64,22 @@ class ModelKind:
     help: str = ""
 
 
-_KINDS: dict[str, ModelKind] = {}
+_KINDS: Registry[ModelKind] = Registry("model kind", unknown="model")
 
 
 def register_model_kind(kind: ModelKind, *, replace: bool = False) -> None:
     """Register ``kind`` under its name; a duplicate raises unless ``replace``."""
-    key = kind.name.lower()
-    if key in _KINDS and not replace:
-        msg = f"model kind {kind.name!r} is already registered"
-        raise ConfigError(msg)
-    _KINDS[key] = kind
+    _KINDS.register(kind.name, kind, replace=replace)
 
 
 def get_model_kind(name: str) -> ModelKind:
     """The kind registered under ``name`` (case-insensitive)."""
-    try:
-        return _KINDS[name.lower()]
-    except KeyError:
-        msg = f"unknown model {name!r}; known: {list(model_kinds())}"
-        raise ConfigError(msg) from None
+    return _KINDS.get(name)
 
 
 def model_kinds() -> tuple[str, ...]:
     """The registered kind names, sorted."""
-    return tuple(sorted(_KINDS))
+    return tuple(_KINDS.names())
 
 
 def model_kind_for_algorithm(algorithm: str) -> ModelKind | None:
