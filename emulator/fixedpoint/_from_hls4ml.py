@@ -6,7 +6,7 @@ simulation reads them: the decimal strings hls4ml writes, parsed as doubles and 
 ``weight_t``. hls4ml is imported lazily, here only.
 
 The reader returns the graph's parts (:class:`HlsGraph`), not a model: it does not import
-:mod:`emulator.fixedpoint.model`, whose :meth:`FixedPointModel.from_hls4ml` assembles them,
+:mod:`emulator.fixedpoint.engine`, whose :meth:`FixedPointModel.from_hls4ml` assembles them,
 so the dependency runs one way.
 """
 
