@@ -6,13 +6,15 @@ import argparse
 import importlib
 import signal
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from emulator.chain import ChainConfig
 from emulator.launch import resolve_launch
 from streams.errors import ConfigError
 from streams.run import ChainOverrides, LaunchPlan, SourceSpec, read_launch_plan
 from streams.run.launch import LAUNCH_PLAN_FLAG, NODE_FLAG
+
+T = TypeVar("T")
 
 __all__ = [
     "add_chain_args",
@@ -22,6 +24,7 @@ __all__ = [
     "load_plan",
     "on_terminate",
     "overrides",
+    "planned_node",
     "read_plan",
 ]
 
@@ -77,6 +80,19 @@ def read_plan(args: argparse.Namespace) -> LaunchPlan:
         msg = f"{LAUNCH_PLAN_FLAG} needs {NODE_FLAG} NAME"
         raise ConfigError(msg)
     return read_launch_plan(args.launch_plan)
+
+
+def planned_node(args: argparse.Namespace, kind: type[T], what: str) -> tuple[LaunchPlan, T] | None:
+    """With ``--launch-plan``: the plan and the config of ``--node``, which must be a ``kind``
+    (``what`` names it in the error); None when the node starts from the YAML and flags."""
+    if not args.launch_plan:
+        return None
+    plan = read_plan(args)
+    cfg = plan.node(args.node)
+    if not isinstance(cfg, kind):
+        msg = f"{args.launch_plan}: node {args.node!r} is not {what}"
+        raise ConfigError(msg)
+    return plan, cfg
 
 
 def command_line(command: str, **values: Any) -> list[str]:

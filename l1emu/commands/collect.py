@@ -7,7 +7,7 @@ import argparse
 from emulator.launch import load_run_chain
 from emulator.menu import load_menu
 from emulator.replay_report import RateSink, build_report, format_report, write_report
-from l1emu.commands._common import add_chain_args, add_launch_args, load_plan, on_terminate, read_plan
+from l1emu.commands._common import add_chain_args, add_launch_args, load_plan, on_terminate, planned_node
 from streams.collector import CollectorConfig, CollectorNode
 from streams.errors import ConfigError
 
@@ -22,16 +22,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.launch_plan:
-        plan = read_plan(args)
-        cfg = plan.node(args.node)
+    found = planned_node(args, CollectorConfig, "the collector")
+    if found is not None:
+        plan, cfg = found
         chain = load_run_chain(plan.chain.path, plan.chain.overrides)
     else:
         chain, plan = load_plan(args)
         cfg = plan.collector
-    if not isinstance(cfg, CollectorConfig):
-        msg = f"{args.launch_plan}: node {args.node!r} is not the collector"
-        raise ConfigError(msg)
     if chain.menu_path is None:
         msg = f"{chain.path}: the collector needs a 'menu'"
         raise ConfigError(msg)

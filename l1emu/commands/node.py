@@ -10,7 +10,7 @@ import argparse
 
 from emulator.launch import load_run_chain
 from emulator.pipeline import Pipeline
-from l1emu.commands._common import add_chain_args, add_launch_args, load_plan, on_terminate, read_plan
+from l1emu.commands._common import add_chain_args, add_launch_args, load_plan, on_terminate, planned_node
 from streams.errors import ConfigError
 from streams.worker import WorkerConfig, WorkerNode
 
@@ -25,19 +25,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.launch_plan:
-        plan = read_plan(args)
-        cfg = plan.node(args.node)
+    found = planned_node(args, WorkerConfig, "a stage worker")
+    if found is not None:
+        plan, cfg = found
         chain = load_run_chain(plan.chain.path, plan.chain.overrides, build=False)  # the stage is built below
     else:
         if not args.stage:
             msg = "l1emu node needs --stage (or --launch-plan and --node)"
             raise ConfigError(msg)
         chain, plan = load_plan(args)
-        cfg = plan.node(plan.addresses.worker(args.stage, args.index).name)
-    if not isinstance(cfg, WorkerConfig):
-        msg = f"{args.launch_plan}: node {args.node!r} is not a stage worker"
-        raise ConfigError(msg)
+        cfg = plan.worker(args.stage, args.index)
     pipeline = Pipeline.from_chain(chain, stages=[cfg.stage])
     pipeline.warm_up()
     node = WorkerNode(cfg, pipeline.process)

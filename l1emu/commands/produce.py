@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from l1emu.commands._common import add_chain_args, add_launch_args, load_plan, on_terminate, read_plan
+from l1emu.commands._common import add_chain_args, add_launch_args, load_plan, on_terminate, planned_node
 from streams.errors import ConfigError
 from streams.producer import ProducerConfig, ProducerNode
 from streams.run import SourceSpec
@@ -38,18 +38,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.launch_plan:
-        plan = read_plan(args)
-        cfg = plan.node(args.node)
+    found = planned_node(args, ProducerConfig, "a producer")
+    if found is not None:
+        plan, cfg = found
     else:
         _, plan = load_plan(args, source=source_spec(args), rate_hz=args.rate, linger_s=args.linger)
         if not 0 <= args.index < len(plan.producers):
             msg = f"producer index {args.index} not in 0..{len(plan.producers) - 1}"
             raise ConfigError(msg)
         cfg = plan.producers[args.index]
-    if not isinstance(cfg, ProducerConfig):
-        msg = f"{args.launch_plan}: node {args.node!r} is not a producer"
-        raise ConfigError(msg)
     s = plan.source
     node = ProducerNode(cfg, open_source(s.path, events=s.events, mu=s.mu, seed=s.seed))
     on_terminate(node.stop)

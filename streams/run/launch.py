@@ -116,6 +116,11 @@ class LaunchPlan:
         msg = f"no node named {name!r}; nodes: {[n.name for n in self.addresses.nodes]}"
         raise ConfigError(msg)
 
+    def worker(self, stage: str, index: int) -> WorkerConfig:
+        """The config of worker ``index`` of ``stage``."""
+        name = self.addresses.worker(stage, index).name
+        return next(w for w in self.workers if w.endpoint.name == name)
+
 
 def build_launch_plan(
     *, chain: ChainRef, stream: StreamConfig, metrics: MetricsConfig, stages: Sequence[tuple[str, int]],
