@@ -93,3 +93,21 @@ def test_cli_child_refuses_a_broken_plan(tmp_path: Path) -> None:
     proc = run_cli("node", "--launch-plan", str(bad), "--node", "objects-0", check=False)
     assert proc.returncode == 2
     assert f"{bad}: line 1: not a JSON launch plan" in proc.stderr
+
+
+def test_a_child_gets_its_own_kind_of_node_or_a_clear_error(resolved: LaunchPlan, tmp_path: Path) -> None:
+    import argparse
+
+    from l1emu.commands._common import planned_node
+    from streams.collector import CollectorConfig
+    from streams.worker import WorkerConfig
+
+    path = write_launch_plan(resolved, tmp_path / "plan.json")
+    args = argparse.Namespace(launch_plan=str(path), node="collector")
+    found = planned_node(args, CollectorConfig, "the collector")
+    assert found is not None
+    assert found[1] == resolved.collector
+    assert resolved.worker("objects", 1).endpoint.name == "objects-1"
+    with pytest.raises(ConfigError, match=r"plan\.json: node 'collector' is not a stage worker"):
+        planned_node(args, WorkerConfig, "a stage worker")
+    assert planned_node(argparse.Namespace(launch_plan=None, node=None), WorkerConfig, "a stage worker") is None
