@@ -1,6 +1,10 @@
 """``l1emu generate``: a premixed Pythia sample with L1 objects, written as EventBatch HDF5.
 
     l1emu generate --process minbias --pileup 60 --events 20000 --out zb.h5 [--seed S]
+    l1emu generate --process minbias --pileup 20,40,60,80 --events 40000 --out profile.h5
+
+Zero bias is stitched (soft minimum bias + weighted hard p̂T bins, W, Z, γ) unless --plain.
+A comma-separated --pileup is a ⟨μ⟩ profile, cycled per chunk of 1024 crossings.
 """
 
 from __future__ import annotations
@@ -22,12 +26,17 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                        description=__doc__)
     p.add_argument("--process", default="minbias", choices=sorted(PROCESSES),
                    help="physics process of the hard scatter (minbias: pileup only, zero bias)")
-    p.add_argument("--pileup", type=float, default=60.0, help="<mu>, mean pileup interactions (0-200)")
+    p.add_argument("--pileup", type=_mu_list, default=(60.0,),
+                   help="<mu>, mean pileup interactions (0-400); a comma-separated list is a <mu> profile")
     p.add_argument("--events", type=int, default=10_000, help="bunch crossings to write")
     p.add_argument("--out", type=Path, required=True, help="output HDF5 file")
     p.add_argument("--seed", type=int, default=1, help="premixing and hard-scatter seed")
     p.add_argument("--pool-events", type=int, default=20_000, help="minimum-bias pool size")
     p.add_argument("--pool-seed", type=int, default=1, help="minimum-bias pool seed")
+    p.add_argument("--plain", action="store_true",
+                   help="zero bias without stitching: unweighted crossings of the minimum-bias pool only")
+    p.add_argument("--hard-events", type=int, default=1000, help="events per hard pool of stitched zero bias")
+    p.add_argument("--pthat-min", type=float, default=20.0, help="soft/hard split of stitched zero bias, GeV")
     p.add_argument("--ecm", type=float, default=13600.0, help="centre-of-mass energy, GeV")
     p.add_argument("--cache-dir", type=Path, default=None, help="pool cache (default $L1EMU_CACHE or ~/.cache/l1emu)")
     p.add_argument("--batch-size", type=int, default=4096)
@@ -35,9 +44,21 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(func=run)
 
 
+def _mu_list(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        msg = f"--pileup {text!r}: expected a number or comma-separated numbers"
+        raise argparse.ArgumentTypeError(msg) from None
+    return values
+
+
 def run(args: argparse.Namespace) -> int:
-    spec = SampleSpec(process=args.process, mu=args.pileup, events=args.events, seed=args.seed,
-                      pool_events=args.pool_events, pool_seed=args.pool_seed, ecm_gev=args.ecm)
+    mu = args.pileup
+    spec = SampleSpec(process=args.process, mu=sum(mu) / len(mu), events=args.events, seed=args.seed,
+                      pool_events=args.pool_events, pool_seed=args.pool_seed, ecm_gev=args.ecm,
+                      stitch=not args.plain, hard_events=args.hard_events, pthat_min=args.pthat_min,
+                      mu_profile=mu if len(mu) > 1 else ())
     t0 = time.perf_counter()
     source, provenance = build_source(spec, cache_dir=args.cache_dir, progress=not args.no_progress)
     t_pools = time.perf_counter() - t0

@@ -34,6 +34,7 @@ class GeneratedParticles:
     charge: np.ndarray  # int8, units of e
     sigma_mb: float
     sigma_err_mb: float
+    pthat: np.ndarray | None = None  # float32 (n,) GeV, p̂T of each event's hardest interaction
 
 
 def pythia_version() -> str:
@@ -87,6 +88,7 @@ def _flatten(batch: Any, charge_of: dict[int, int]) -> dict[str, np.ndarray]:
         "e": e[keep].astype(np.float32),
         "pid": pid[keep],
         "charge": charges[inv.reshape(-1)] if len(uniq) else np.zeros(0, np.int8),
+        "pthat": np.sqrt(np.maximum(ak.to_numpy(batch.info.pT2Hat), 0.0)).astype(np.float32),
     }
 
 
@@ -123,7 +125,7 @@ def run_pythia(
             take = min(len(flat["counts"]), n_events - done)
             if take < len(flat["counts"]):
                 stop = int(flat["counts"][:take].sum())
-                flat = {k: (v[:take] if k == "counts" else v[:stop]) for k, v in flat.items()}
+                flat = {k: (v[:take] if k in ("counts", "pthat") else v[:stop]) for k, v in flat.items()}
             parts.append(flat)
             done += take
             bar.update(take)
@@ -136,4 +138,5 @@ def run_pythia(
         **{k: np.concatenate([p[k] for p in parts]) for k in ("pt", "eta", "phi", "e", "pid", "charge")},
         sigma_mb=sigma,
         sigma_err_mb=sigma_err,
+        pthat=np.concatenate([p["pthat"] for p in parts]),
     )

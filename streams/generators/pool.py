@@ -33,7 +33,7 @@ __all__ = ["POOL_FORMAT", "ParticlePool", "PoolSettings", "default_cache_dir", "
 
 log = logging.getLogger(__name__)
 
-POOL_FORMAT: Final = 1
+POOL_FORMAT: Final = 2  # 2: per-event p̂T (``pthat``) for stitching
 _ARRAYS: Final = ("offsets", "pt", "eta", "phi", "e", "pid", "charge")
 _MAX_SEED: Final = 900_000_000  # Pythia's Random:seed limit
 
@@ -102,6 +102,8 @@ class ParticlePool:
     sigma_mb: float = 0.0
     sigma_err_mb: float = 0.0
     meta: dict[str, Any] = field(default_factory=dict)
+    #: float32 (events,) p̂T of each event's hardest interaction (GeV); empty if unknown
+    pthat: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -115,6 +117,10 @@ class ParticlePool:
         lo, hi = int(self.offsets[i]), int(self.offsets[i + 1])
         return {k: getattr(self, k)[lo:hi] for k in _ARRAYS[1:]}
 
+    def event_pthat(self) -> np.ndarray:
+        """p̂T per event (float32); zeros when the pool does not record it."""
+        return self.pthat if len(self.pthat) == len(self) else np.zeros(len(self), np.float32)
+
     def event_index(self) -> np.ndarray:
         """Event number of every particle (int64)."""
         return np.repeat(np.arange(len(self)), np.diff(self.offsets))
@@ -127,7 +133,8 @@ class ParticlePool:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
         with tmp.open("wb") as fh:
-            np.savez_compressed(fh, meta=np.array(json.dumps(meta)), **{k: getattr(self, k) for k in _ARRAYS})
+            np.savez_compressed(fh, meta=np.array(json.dumps(meta)), **{k: getattr(self, k) for k in _ARRAYS},
+                                pthat=self.event_pthat())
         tmp.replace(path)
 
     @classmethod
@@ -136,14 +143,15 @@ class ParticlePool:
         try:
             with np.load(path, allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"]))
-                arrays = {k: np.asarray(z[k]) for k in _ARRAYS}
+                arrays = {k: np.asarray(z[k]) for k in (*_ARRAYS, "pthat")}
         except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as exc:
             msg = f"{path}: unreadable pool cache ({exc})"
             raise SourceError(msg) from exc
         if meta.get("key") != settings.key():
             msg = f"{path}: pool cache key {meta.get('key')!r} does not match the settings"
             raise SourceError(msg)
-        if len(arrays["offsets"]) != settings.events + 1 or arrays["offsets"][-1] != len(arrays["pt"]):
+        if (len(arrays["offsets"]) != settings.events + 1 or arrays["offsets"][-1] != len(arrays["pt"])
+                or len(arrays["pthat"]) != settings.events):
             msg = f"{path}: pool cache arrays are inconsistent (truncated?)"
             raise SourceError(msg)
         return cls(settings, sigma_mb=float(meta["sigma_mb"]), sigma_err_mb=float(meta["sigma_err_mb"]),
@@ -152,7 +160,8 @@ class ParticlePool:
     @classmethod
     def from_generated(cls, settings: PoolSettings, gen: GeneratedParticles) -> ParticlePool:
         arrays = {k: getattr(gen, k) for k in _ARRAYS}
-        return cls(settings, sigma_mb=gen.sigma_mb, sigma_err_mb=gen.sigma_err_mb,
+        pthat = gen.pthat if gen.pthat is not None else np.zeros(len(arrays["offsets"]) - 1, np.float32)
+        return cls(settings, sigma_mb=gen.sigma_mb, sigma_err_mb=gen.sigma_err_mb, pthat=pthat,
                    meta={"pythia": pythia_version(), "pythia_lines": list(settings.pythia_lines())},
                    **arrays)
 

@@ -28,13 +28,17 @@ import numpy as np
 
 from streams.errors import ConfigError
 from streams.event import BatchMeta, EventBatch
+from streams.generators.stitch import StitchPlan
 from streams.l1sim.config import L1SimConfig
 from streams.l1sim.crossing import CrossingEmulator
 from streams.l1sim.geometry import N_PHI
 from streams.l1sim.response import TowerPool
 from streams.schema import ALLOWED_DTYPES, BASE_COLUMNS, COLUMN_NAME_RE
 
-__all__ = ["Draws", "PremixConfig", "PremixSource", "draw_crossings"]
+__all__ = ["HARD_EVENT", "Draws", "PremixConfig", "PremixSource", "Stitching", "chunk_mu", "draw_crossings"]
+
+#: Extra column: the pool event that makes a crossing hard (−1: none); rates group reused events by it.
+HARD_EVENT = "hard_event"
 
 _CHUNK = 1024
 _BUNCHES = 2544
@@ -51,11 +55,14 @@ class PremixConfig:
     reflect: bool = True  # random η reflection of each pileup event
     poisson: bool = True  # False: exactly round(mu) interactions per crossing
     run: int = 1
+    #: ⟨μ⟩ per chunk of 1024 crossings, cycled (a fill's μ profile); empty: ``mu`` everywhere
+    mu_profile: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.mu <= 400.0:
-            msg = f"pileup <mu> = {self.mu} outside 0 … 400"
-            raise ConfigError(msg)
+        for mu in (self.mu, *self.mu_profile):
+            if not 0.0 <= mu <= 400.0:
+                msg = f"pileup <mu> = {mu} outside 0 … 400"
+                raise ConfigError(msg)
         if self.events < 0:
             msg = f"number of crossings must be >= 0, got {self.events}"
             raise ConfigError(msg)
@@ -69,37 +76,77 @@ class Draws:
     idx: np.ndarray  # int64 (Σ counts,) pool event indices
     rot: np.ndarray  # int64 φ rotation in towers
     flip: np.ndarray  # bool η reflection
+    weight: np.ndarray  # float64 (n,) stitching weight (1 without stitching)
+    hard_event: np.ndarray  # int64 (n,) stitched: rarest hard event; else −1
 
 
-def _chunk_draws(config: PremixConfig, chunk: int, pool_size: int) -> Draws:
+@dataclass(frozen=True, slots=True)
+class Stitching:
+    """A stitched sample's plan, the soft events' pool indices, and where hard events start."""
+
+    plan: StitchPlan
+    soft: np.ndarray  # int64 pool indices of the soft (p̂T < p̂T₀) minimum-bias events
+    hard_offset: int  # pool index of the first hard event
+
+
+def chunk_mu(config: PremixConfig, chunk: int) -> float:
+    """⟨μ⟩ of a chunk of crossings."""
+    return config.mu_profile[chunk % len(config.mu_profile)] if config.mu_profile else config.mu
+
+
+def _chunk_draws(config: PremixConfig, chunk: int, pool_size: int, stitch: Stitching | None) -> Draws:
     rng = np.random.default_rng([config.seed, chunk])
+    mu = chunk_mu(config, chunk)
+    if stitch is not None:
+        return _stitched_draws(config, rng, mu, stitch)
     if config.poisson:
-        counts = rng.poisson(config.mu, _CHUNK).astype(np.int64)
+        counts = rng.poisson(mu, _CHUNK).astype(np.int64)
     else:
-        counts = np.full(_CHUNK, round(config.mu), np.int64)
+        counts = np.full(_CHUNK, round(mu), np.int64)
     total = int(counts.sum())
     idx = rng.integers(0, pool_size, total, dtype=np.int64)
     rot = rng.integers(0, N_PHI, total, dtype=np.int64) if config.rotate else np.zeros(total, np.int64)
     flip = rng.random(total) < 0.5 if config.reflect else np.zeros(total, np.bool_)
-    return Draws(counts, idx, rot, flip)
+    return Draws(counts, idx, rot, flip, np.ones(_CHUNK), np.full(_CHUNK, -1, np.int64))
 
 
-def draw_crossings(config: PremixConfig, first: int, n: int, pool_size: int) -> Draws:
+def _stitched_draws(config: PremixConfig, rng: np.random.Generator, mu: float, stitch: Stitching) -> Draws:
+    """Soft draws then hard draws, merged crossing by crossing (soft first)."""
+    soft_mu = float(stitch.plan.soft_mu(np.array([mu]))[0])
+    soft = rng.poisson(soft_mu, _CHUNK).astype(np.int64) if config.poisson else np.full(
+        _CHUNK, round(soft_mu), np.int64)
+    soft_idx = stitch.soft[rng.integers(0, max(len(stitch.soft), 1), int(soft.sum()), dtype=np.int64)]
+    hard = stitch.plan.draw(rng, np.full(_CHUNK, mu))
+    crossing = np.concatenate([np.repeat(np.arange(_CHUNK), soft), np.repeat(np.arange(_CHUNK), hard.counts)])
+    order = np.argsort(crossing, kind="stable")
+    idx = np.concatenate([soft_idx, hard.event + stitch.hard_offset])[order]
+    total = len(idx)
+    rot = rng.integers(0, N_PHI, total, dtype=np.int64) if config.rotate else np.zeros(total, np.int64)
+    flip = rng.random(total) < 0.5 if config.reflect else np.zeros(total, np.bool_)
+    return Draws(soft + hard.counts, idx, rot, flip, hard.weight, hard.hard_event)
+
+
+def draw_crossings(
+    config: PremixConfig, first: int, n: int, pool_size: int, stitch: Stitching | None = None,
+) -> Draws:
     """Draws for crossings ``first … first + n − 1`` (independent of how they are batched)."""
-    if pool_size < 1 and config.mu > 0:
+    if pool_size < 1 and (config.mu > 0 or any(config.mu_profile)):
         msg = "cannot draw pileup from an empty pool"
         raise ConfigError(msg)
     parts = []
     for chunk in range(first // _CHUNK, (first + n - 1) // _CHUNK + 1 if n else first // _CHUNK):
-        d = _chunk_draws(config, chunk, max(pool_size, 1))
+        d = _chunk_draws(config, chunk, max(pool_size, 1), stitch)
         lo = max(first - chunk * _CHUNK, 0)
         hi = min(first + n - chunk * _CHUNK, _CHUNK)
         start = np.concatenate([[0], np.cumsum(d.counts)])
         a, b = int(start[lo]), int(start[hi])
-        parts.append(Draws(d.counts[lo:hi], d.idx[a:b], d.rot[a:b], d.flip[a:b]))
+        parts.append(Draws(d.counts[lo:hi], d.idx[a:b], d.rot[a:b], d.flip[a:b], d.weight[lo:hi],
+                           d.hard_event[lo:hi]))
+    fields = ("counts", "idx", "rot", "flip", "weight", "hard_event")
     if not parts:
-        return Draws(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.bool_))
-    return Draws(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("counts", "idx", "rot", "flip")))
+        return Draws(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.bool_),
+                     np.zeros(0), np.zeros(0, np.int64))
+    return Draws(*(np.concatenate([getattr(p, f) for p in parts]) for f in fields))
 
 
 class PremixSource:
@@ -108,16 +155,27 @@ class PremixSource:
     With a ``hard`` pool, crossing ``i`` also contains hard-scatter event
     ``i mod len(hard)``; ``hard_weights`` (one per hard event) fill ``weight``, and
     each ``hard_columns`` array (one value per hard event) becomes an extra column.
+    With ``stitch``, ``pileup`` holds the soft and the hard events and every crossing
+    is drawn from the stitching plan with its weight (:mod:`streams.generators.stitch`).
+    ``pileup_pthat`` (p̂T per pool event) names, for plain minimum bias, the crossing's
+    hardest pool event above ``cluster_pthat`` in :data:`HARD_EVENT`.
     """
 
     def __init__(
         self, pileup: TowerPool, *, config: PremixConfig, hard: TowerPool | None = None,
         hard_weights: np.ndarray | None = None, hard_columns: Mapping[str, np.ndarray] | None = None,
-        l1: L1SimConfig | None = None, name: str = "premix",
+        l1: L1SimConfig | None = None, name: str = "premix", stitch: Stitching | None = None,
+        pileup_pthat: np.ndarray | None = None, cluster_pthat: float = 20.0,
     ) -> None:
         self.config = config
         self.name = name
+        self.stitch = stitch
+        self._pthat = pileup_pthat
+        self._cluster_pthat = cluster_pthat
         self._n_pool = len(pileup)
+        if stitch is not None and (hard is not None or stitch.hard_offset + stitch.plan.n_hard_events > len(pileup)):
+            msg = "a stitched source takes its hard events from the pileup pool, not from a hard-scatter pool"
+            raise ConfigError(msg)
         self._hard_n = len(hard) if hard is not None else 0
         if hard is not None and self._hard_n == 0:
             msg = "hard-scatter pool is empty"
@@ -147,12 +205,12 @@ class PremixSource:
 
     def batch_at(self, first: int, n: int) -> EventBatch:
         """Crossings ``first … first + n − 1`` as one batch."""
-        d = draw_crossings(self.config, first, n, self._n_pool)
+        d = draw_crossings(self.config, first, n, self._n_pool, self.stitch)
         gid = np.arange(first, first + n, dtype=np.int64)
         hard = gid % self._hard_n if self._hard_n else None
         cols = self.emulator.emulate(draw_counts=d.counts, draw_idx=d.idx, draw_rot=d.rot,
                                      draw_flip=d.flip, hard_idx=hard, first_gid=first)
-        weight = np.ones(n, np.float32)
+        weight = d.weight.astype(np.float32)
         if self._weights is not None and hard is not None:
             weight = self._weights[hard].astype(np.float32)
         cols |= {
@@ -164,7 +222,17 @@ class PremixSource:
             "weight": weight,
         }
         extra = {k: v[hard] for k, v in self._hard_columns.items()} if hard is not None else {}
+        extra[HARD_EVENT] = self._hard_event(d, hard).astype(np.int32)
         return EventBatch({**{k: cols[k] for k in BASE_COLUMNS}, **extra}, BatchMeta(stream=self.name, first=first))
+
+    def _hard_event(self, d: Draws, hard: np.ndarray | None) -> np.ndarray:
+        if self.stitch is not None:
+            return d.hard_event
+        if hard is not None:
+            return hard
+        if self._pthat is None or len(d.idx) == 0:
+            return np.full(len(d.counts), -1, np.int64)
+        return _hardest(d, self._pthat, self._cluster_pthat)
 
     def batches(self, batch_size: int, *, shard: tuple[int, int] = (0, 1)) -> Iterator[EventBatch]:
         """Batches ``i, i + n, …`` of ``shard=(i, n)``; crossings only depend on their number."""
@@ -175,3 +243,17 @@ class PremixSource:
         for k, first in enumerate(range(0, self.config.events, batch_size)):
             if k % count == index:
                 yield self.batch_at(first, min(batch_size, self.config.events - first))
+
+
+def _hardest(d: Draws, pthat: np.ndarray, cut: float) -> np.ndarray:
+    """Per crossing, the drawn pool event of highest p̂T if that is ≥ ``cut``, else −1."""
+    n = len(d.counts)
+    crossing = np.repeat(np.arange(n), d.counts)
+    pt = pthat[d.idx]
+    order = np.lexsort((pt, crossing))
+    last = np.flatnonzero(np.diff(crossing[order], append=n))
+    out = np.full(n, -1, np.int64)
+    best = order[last]
+    hard = pt[best] >= cut
+    out[crossing[best][hard]] = d.idx[best][hard]
+    return out

@@ -18,7 +18,7 @@ from typing import Final
 
 from streams.errors import ConfigError
 
-__all__ = ["COMMON_SETTINGS", "PROCESSES", "Process", "get_process"]
+__all__ = ["COMMON_SETTINGS", "PROCESSES", "STITCH_COMPONENTS", "Process", "StitchComponent", "get_process"]
 
 COMMON_SETTINGS: Final = (
     "Print:quiet = on",
@@ -68,6 +68,10 @@ PROCESSES: Final[dict[str, Process]] = {
                   (170.0, 300.0), (300.0, 470.0), (470.0, -1.0)),
         ),
         Process(
+            "photon", "prompt photon production (PromptPhoton:all: qg → qγ, qq̄ → gγ, …) in p̂T bins",
+            ("PromptPhoton:all = on",),
+        ),
+        Process(
             "htautau", "gg → H(125) → ττ, inclusive τ decays",
             ("HiggsSM:gg2H = on", "25:onMode = off", "25:onIfMatch = 15 -15"),
         ),
@@ -108,3 +112,27 @@ def get_process(name: str) -> Process:
     except KeyError:
         msg = f"unknown process {name!r}; known: {', '.join(PROCESSES)}"
         raise ConfigError(msg) from None
+
+
+@dataclass(frozen=True, slots=True)
+class StitchComponent:
+    """A hard pool of a stitched zero-bias sample (see :mod:`streams.generators.stitch`)."""
+
+    process: str
+    pthat: tuple[float, float] | None  # p̂T bin (lower edge ≥ p̂T₀); None: the process as a whole
+    in_minbias: bool  # True: minimum bias holds this phase space above p̂T₀ (removed from the soft pool)
+
+    @property
+    def name(self) -> str:
+        return self.process if self.pthat is None else f"{self.process}-{self.pthat[0]:g}"
+
+
+#: Hard components of stitched zero bias above p̂T₀ = 20 GeV: QCD 2 → 2 in p̂T bins (with gg, qq̄ → QQ̄
+#: and flavour excitation: the heavy flavour with muons), prompt photons, and W/Z, which minimum bias lacks.
+STITCH_COMPONENTS: Final[tuple[StitchComponent, ...]] = (
+    *(StitchComponent("qcd", b, True) for b in ((20.0, 30.0), (30.0, 50.0), (50.0, 80.0), (80.0, 120.0),
+                                                (120.0, 170.0), (170.0, 300.0), (300.0, 470.0), (470.0, -1.0))),
+    StitchComponent("photon", (20.0, -1.0), True),
+    StitchComponent("wlnu", None, False),
+    StitchComponent("zll", None, False),
+)

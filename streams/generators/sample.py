@@ -2,7 +2,10 @@
 
 The minimum-bias (pileup) pool has its own seed (``pool_seed``), so samples with
 different seeds share one cached pool; the hard-scatter pool of a signal process
-uses the sample seed. QCD is generated in p̂T bins whose events carry the weight
+uses the sample seed. Zero bias (``minbias``) is *stitched* by default: soft minimum
+bias below p̂T₀ plus importance-sampled hard pools (:data:`STITCH_COMPONENTS`, also
+seeded by ``pool_seed``) with exact weights (:mod:`streams.generators.stitch`);
+``stitch=False`` gives plain, unweighted minimum bias. QCD is generated in p̂T bins whose events carry the weight
 σ_bin / N_bin (pb per event), so that Σ weights estimates the cross-section.
 Samples with a hard scatter carry its generator-level truth (``gen_*`` columns,
 :mod:`streams.generators.truth`); minimum-bias samples have none.
@@ -24,14 +27,16 @@ from typing import Any
 
 import numpy as np
 
+from streams.errors import ConfigError
 from streams.generators.pool import ParticlePool, PoolSettings, load_pool
-from streams.generators.premix import PremixConfig, PremixSource
-from streams.generators.processes import get_process
+from streams.generators.premix import PremixConfig, PremixSource, Stitching
+from streams.generators.processes import STITCH_COMPONENTS, StitchComponent, get_process
+from streams.generators.stitch import HardComponent, StitchPlan
 from streams.generators.truth import GEN_COLUMNS, TRUTH_DEFINITIONS, TRUTH_FORMAT, concat_truth, load_truth
 from streams.l1sim.config import L1SimConfig
 from streams.l1sim.response import TowerPool, compute_towers, concat_tower_pools
 
-__all__ = ["SampleSpec", "build_source", "pool_towers"]
+__all__ = ["SampleSpec", "build_source", "pool_towers", "stitched_pool"]
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +54,32 @@ class SampleSpec:
     pool_events: int = 20_000  # minimum-bias pool size
     pool_seed: int = 1
     ecm_gev: float = 13600.0
+    stitch: bool = True  # zero bias: soft pool + weighted hard pools (False: plain minimum bias)
+    hard_events: int = 1000  # events per hard pool of a stitched sample
+    pthat_min: float = 20.0  # p̂T₀ of the soft/hard split, GeV
+    mu_profile: tuple[float, ...] = ()  # ⟨μ⟩ per chunk of 1024 crossings, cycled; empty: ``mu``
 
     def __post_init__(self) -> None:
         get_process(self.process)
+        if self.hard_events < 1 or not self.pthat_min > 0:
+            msg = f"hard_events must be >= 1 and pthat_min > 0, got {self.hard_events}, {self.pthat_min}"
+            raise ConfigError(msg)
+
+    @property
+    def stitched(self) -> bool:
+        return self.stitch and get_process(self.process).pileup_only
+
+    def stitch_pool_settings(self) -> list[tuple[StitchComponent, PoolSettings]]:
+        """The hard pools of a stitched zero-bias sample (none otherwise); bins start at ``pthat_min``."""
+        if not self.stitched:
+            return []
+        out = []
+        for c in STITCH_COMPONENTS:
+            if c.pthat is not None and 0 <= c.pthat[1] <= self.pthat_min:
+                continue
+            pthat = None if c.pthat is None else (max(c.pthat[0], self.pthat_min), c.pthat[1])
+            out.append((c, PoolSettings(c.process, self.hard_events, self.pool_seed, self.ecm_gev, pthat=pthat)))
+        return out
 
     def pileup_pool_settings(self) -> PoolSettings:
         return PoolSettings("minbias", self.pool_events, self.pool_seed, self.ecm_gev)
@@ -73,6 +101,25 @@ def pool_towers(pool: ParticlePool, l1: L1SimConfig, *, seed: int) -> TowerPool:
                           pid=pool.pid, charge=pool.charge, config=l1, seed=seed)
 
 
+def stitched_pool(
+    spec: SampleSpec, mb: ParticlePool, mb_towers: TowerPool, l1: L1SimConfig, *, cache_dir: Path | None,
+    progress: bool,
+) -> tuple[TowerPool, Stitching]:
+    """Soft minimum bias + hard pools as one tower pool, and the stitching plan over it."""
+    planned = spec.stitch_pool_settings()
+    pools = [load_pool(s, cache_dir=cache_dir, progress=progress) for _, s in planned]
+    comps, first = [], 0
+    for (c, _), p in zip(planned, pools, strict=True):
+        comps.append(HardComponent(c.name, p.sigma_mb, len(p), first, c.in_minbias))
+        first += len(p)
+    plan = StitchPlan(sigma_inel_mb=mb.sigma_mb, pthat_min=spec.pthat_min, components=tuple(comps))
+    towers = [pool_towers(p, l1, seed=spec.pool_seed + 1 + k) for k, p in enumerate(pools)]
+    soft = np.flatnonzero(mb.event_pthat() < spec.pthat_min).astype(np.int64)
+    log.info("stitched zero bias: %d soft of %d minimum-bias events, %d hard events in %d pools",
+             len(soft), len(mb), first, len(pools))
+    return concat_tower_pools([mb_towers, *towers]), Stitching(plan, soft, len(mb))
+
+
 def build_source(
     spec: SampleSpec, *, l1: L1SimConfig | None = None, cache_dir: Path | None = None,
     progress: bool = True,
@@ -90,16 +137,25 @@ def build_source(
         hard = concat_tower_pools([pool_towers(p, l1, seed=spec.seed + i) for i, p in enumerate(hard_pools)])
         if len(hard_pools) > 1:
             weights = np.concatenate([np.full(len(p), p.sigma_mb * _MB_TO_PB / len(p)) for p in hard_pools])
+    stitch: Stitching | None = None
+    if spec.stitched:
+        pileup, stitch = stitched_pool(spec, mb, pileup, l1, cache_dir=cache_dir, progress=progress)
+    config = PremixConfig(mu=spec.mu, events=spec.events, seed=spec.seed, mu_profile=spec.mu_profile)
     source = PremixSource(
-        pileup, config=PremixConfig(mu=spec.mu, events=spec.events, seed=spec.seed),
-        hard=hard, hard_weights=weights, hard_columns=truth, l1=l1, name=f"{spec.process}-pu{spec.mu:g}",
+        pileup, config=config, hard=hard, hard_weights=weights, hard_columns=truth, l1=l1,
+        name=f"{spec.process}-pu{spec.mu:g}", stitch=stitch, pileup_pthat=mb.event_pthat(),
+        cluster_pthat=spec.pthat_min,
     )
     provenance = {
         "generator": "l1emu premix", "spec": asdict(spec), "l1sim": asdict(l1),
         "pileup_pool": {"sigma_mb": mb.sigma_mb, **mb.meta},
         "hard_pools": [{"sigma_mb": p.sigma_mb, "pthat": p.settings.pthat, "events": len(p),
                         "pythia_lines": list(p.settings.pythia_lines())} for p in hard_pools],
-        "weight_unit": "pb per event (sigma_bin / N_bin)" if weights is not None else "1",
+        "weight_unit": ("pb per event (sigma_bin / N_bin)" if weights is not None
+                        else "likelihood ratio to plain minimum bias (mean 1)" if stitch is not None else "1"),
+        "stitching": stitch.plan.describe() if stitch is not None else None,
+        "hard_event": "pool event that makes the crossing hard (stitched: rarest hard interaction; plain: "
+                      "hardest pileup event with pthat >= pthat_min; signal: the hard scatter); -1: none",
         "gen_columns": {"format": TRUTH_FORMAT, "unit": "GeV",
                         "definitions": {c: TRUTH_DEFINITIONS[c] for c in GEN_COLUMNS}} if truth is not None else {},
     }
