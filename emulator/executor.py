@@ -10,19 +10,25 @@ the executor and builds the same report from any of them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+
+import numpy as np
 
 from emulator.chain import ChainConfig
 from emulator.menu import Menu
 from emulator.replay_report import RateSink
 from streams.collector import CollectorResult
+from streams.event import EventBatch
 from streams.metrics import NodeMetrics
 from streams.run import ChainOverrides, SourceSpec
 from streams.sources.base import Source
 
-__all__ = ["Executor", "ReplayJob", "ReplayOptions"]
+__all__ = ["BatchPasses", "Executor", "Extract", "ReplayJob", "ReplayOptions"]
+
+#: What a pass keeps of each processed batch: a few named columns (e.g. scores and weights).
+Extract = Callable[[EventBatch], dict[str, np.ndarray]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +55,9 @@ class ReplayOptions:
     collect_timeout_s: float | None = None  # overrides stream.collect_timeout_s
     metrics_port: int | None = None  # base port of the nodes' metrics endpoints
     realtime_priority: int | None = None  # overrides stream.realtime_priority (SCHED_FIFO, 0: off)
+    dask: str | None = None  # run on Dask: a scheduler address or local[:N] (docs/dask.md)
+    partition_events: int | None = None  # events per Dask partition (default: about 4 per worker)
+    skip_bad: bool = False  # a Dask partition that fails is reported as errored events, not fatal
 
     def overrides(self, ipc_dir: str = "") -> ChainOverrides:
         """The chain overrides these options ask for (``ipc_dir``: where ipc endpoints go)."""
@@ -86,3 +95,11 @@ class Executor(Protocol):
     name: str
 
     def execute(self, job: ReplayJob) -> tuple[RateSink, CollectorResult]: ...
+
+
+class BatchPasses(Protocol):
+    """Runs a chain's pipeline over a source somewhere and hands back ``extract`` of every batch,
+    in source order (the studies' distributed passes: :class:`emulator.distributed.DaskPasses`)."""
+
+    def map(self, chain: ChainConfig, extract: Extract, *, skip_types: Collection[str] = ()) -> Iterator[
+            dict[str, np.ndarray]]: ...

@@ -26,6 +26,8 @@ from emulator.replay_report import RateSink, build_report
 from streams.collector import CollectorNode, CollectorResult
 from streams.errors import ConfigError, TransportError
 from streams.run import Supervisor, child_args, write_launch_plan
+from streams.run.dask import DaskTarget
+from streams.shards import check_manifest, read_manifest
 from streams.sources import open_source
 
 __all__ = ["CHILD_COMMAND", "InProcessExecutor", "ReplayOptions", "StreamedExecutor", "replay"]
@@ -39,12 +41,15 @@ log = logging.getLogger(__name__)
 def replay(
     opts: ReplayOptions, *, on_progress: Callable[[int, int], None] | None = None,
     stop: threading.Event | None = None, command: Sequence[str] = CHILD_COMMAND,
+    on_status: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Run the replay and return its report (see :mod:`emulator.replay_report`).
 
     Children of the streamed executor are started as ``command`` followed by their
     launch-plan arguments. Setting ``stop`` (e.g. from SIGTERM) stops the producers early;
     what they sent is still drained through the chain, accounted and reported.
+    ``opts.dask`` runs on a Dask cluster instead (:mod:`emulator.distributed`); ``on_status``
+    then hears where the scheduler and its dashboard are.
     """
     stop = stop or threading.Event()
     with tempfile.TemporaryDirectory(prefix="l1emu-") as tmp:
@@ -56,7 +61,10 @@ def replay(
             msg = f"{chain.path}: a replay needs a 'menu'"
             raise ConfigError(msg)
         source = open_source(opts.source, events=opts.events, mu=opts.mu, seed=opts.seed)
-        executor: Executor = InProcessExecutor() if opts.in_process else StreamedExecutor(command)
+        executor = _executor(opts, command, on_status)
+        manifest = read_manifest(opts.source)
+        if manifest is not None and opts.dask is None:  # the Dask executor reads each shard itself
+            check_manifest(manifest)
         run = {"events_requested": len(source), "source": source.name, "transport": chain.stream.transport,
                "workers": {s.name: s.workers for s in chain.stages}, "producers": opts.producers,
                "rate_hz": opts.rate_hz, "in_process": opts.in_process, "executor": executor.name,
@@ -68,6 +76,18 @@ def replay(
         if not opts.in_process:
             run["wall_s"] = time.time() - (collected.t_first_origin or time.time())
         return build_report(chain=chain, sink=sink, collected=collected, run=run)
+
+
+def _executor(opts: ReplayOptions, command: Sequence[str], on_status: Callable[[str], None] | None) -> Executor:
+    if opts.dask is not None:
+        if opts.in_process:
+            msg = "--dask and --in-process: choose one executor"
+            raise ConfigError(msg)
+        from emulator.distributed import DaskExecutor  # dask is imported only when asked for
+
+        return DaskExecutor(DaskTarget.parse(opts.dask), partition_events=opts.partition_events,
+                            skip_bad=opts.skip_bad, on_status=on_status)
+    return InProcessExecutor() if opts.in_process else StreamedExecutor(command)
 
 
 class InProcessExecutor:

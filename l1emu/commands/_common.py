@@ -18,6 +18,7 @@ T = TypeVar("T")
 
 __all__ = [
     "add_chain_args",
+    "add_dask_args",
     "add_launch_args",
     "add_realtime_arg",
     "command_line",
@@ -49,6 +50,15 @@ def add_launch_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(LAUNCH_PLAN_FLAG, dest="launch_plan", default=None, metavar="FILE",
                    help="start from this launch plan (JSON) instead of --config and the flags above")
     p.add_argument(NODE_FLAG, dest="node", default=None, metavar="NAME", help="the node of the launch plan to run")
+
+
+def add_dask_args(p: argparse.ArgumentParser, *, what: str = "the passes") -> None:
+    """``--dask ADDRESS|local[:N]`` and ``--partition-events N`` (docs/dask.md)."""
+    p.add_argument("--dask", default=None, metavar="ADDRESS|local[:N]",
+                   help=f"run {what} on a Dask cluster: a scheduler address (tcp://host:8786) or local[:N] "
+                        "(N worker processes here; default one per core); see docs/dask.md")
+    p.add_argument("--partition-events", type=int, default=None, metavar="N",
+                   help="events per Dask partition (default: about four partitions per worker)")
 
 
 def add_realtime_arg(p: argparse.ArgumentParser) -> None:

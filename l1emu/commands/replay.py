@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from emulator.replay import ReplayOptions, replay
 from emulator.replay_report import format_report, write_report
-from l1emu.commands._common import add_realtime_arg, on_terminate
+from l1emu.commands._common import add_dask_args, add_realtime_arg, on_terminate
 from l1emu.commands.produce import add_source_args
 
 
@@ -36,6 +36,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--linger", type=float, default=0.0,
                    help="keep nodes and metrics up this long after the last event (SIGTERM ends it)")
     add_realtime_arg(p)
+    add_dask_args(p, what="the chain")
+    p.add_argument("--skip-bad", action="store_true",
+                   help="with --dask: a partition that fails (bad file) is reported as errored events, not fatal")
     p.set_defaults(func=run)
 
 
@@ -46,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
         column=args.column, in_process=args.in_process, policy=args.policy, batch_size=args.batch_size,
         linger_s=args.linger, metrics_port=args.metrics_port, run_dir=args.run_dir,
         max_restarts=args.max_restarts, collect_timeout_s=args.collect_timeout,
-        realtime_priority=args.realtime_priority,
+        realtime_priority=args.realtime_priority, dask=args.dask, partition_events=args.partition_events,
+        skip_bad=args.skip_bad,
     )
     stop = threading.Event()
     on_terminate(stop.set)
@@ -56,7 +60,10 @@ def run(args: argparse.Namespace) -> int:
             bar.total = total
             bar.update(done - bar.n)
 
-        report = replay(opts, on_progress=progress, stop=stop)
+        def status(line: str) -> None:
+            tqdm.write(line, file=sys.stderr)
+
+        report = replay(opts, on_progress=progress, stop=stop, on_status=status)
     if args.report:
         write_report(args.report, report)
     print(format_report(report))
