@@ -82,6 +82,8 @@ class DaskSession:
 
     def __enter__(self) -> DaskSession:
         dist = _distributed()
+        if logging.getLogger().getEffectiveLevel() > logging.INFO:  # Dask logs every worker at INFO
+            logging.getLogger("distributed").setLevel(logging.WARNING)
         t = self.target
         if t.address is None:
             self._cluster = dist.LocalCluster(n_workers=t.workers, threads_per_worker=1, processes=True,
@@ -155,7 +157,7 @@ def ordered_map(
     futures: dict[int, Any] = {}
     index: dict[str, int] = {}
     held: dict[int, R | Failure[T]] = {}
-    pending = _distributed().as_completed()
+    pending = _distributed().as_completed(with_results=True, raise_errors=False)
     submitted = handed = 0
 
     def fill() -> None:
@@ -171,12 +173,13 @@ def ordered_map(
         fill()
         while handed < len(tasks):
             while handed not in held:
-                fut = next(pending)
+                fut, value = next(pending)  # gathered by Dask's client loop (a lost result is recomputed)
                 i = index.pop(str(fut.key))
                 if fut.status == "finished":
-                    held[i] = fut.result()
-                elif fut.status == "error":
-                    held[i] = Failure(tasks[i], fut.exception())
+                    held[i] = value
+                elif fut.status == "error":  # value: (type, exception, traceback)
+                    err = value[1] if isinstance(value, tuple) else value
+                    held[i] = Failure(tasks[i], err if isinstance(err, BaseException) else TransportError(str(err)))
                 else:
                     msg = f"{name} task {i} was {fut.status} (did the scheduler go away?)"
                     raise TransportError(msg)
