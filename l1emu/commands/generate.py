@@ -5,11 +5,14 @@
 
 Zero bias is stitched (soft minimum bias + weighted hard p̂T bins, W, Z, γ) unless --plain.
 A comma-separated --pileup is a ⟨μ⟩ profile, cycled per chunk of 1024 crossings.
+With --dask, pools and premixing run on a Dask cluster: --out is then a manifest over shards of
+--shard-events crossings (in OUT.shards/), the same content for any number of workers (docs/dask.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -41,6 +44,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--cache-dir", type=Path, default=None, help="pool cache (default $L1EMU_CACHE or ~/.cache/l1emu)")
     p.add_argument("--batch-size", type=int, default=4096)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--dask", default=None, metavar="ADDRESS|local[:N]",
+                   help="generate on a Dask cluster (a scheduler address or local[:N]): shards plus a manifest "
+                        "at --out that --source reads; the pool cache must be shared by the workers")
+    p.add_argument("--shard-events", type=int, default=100_000, help="crossings per shard with --dask")
     p.set_defaults(func=run)
 
 
@@ -59,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
                       pool_events=args.pool_events, pool_seed=args.pool_seed, ecm_gev=args.ecm,
                       stitch=not args.plain, hard_events=args.hard_events, pthat_min=args.pthat_min,
                       mu_profile=mu if len(mu) > 1 else ())
+    if args.dask:
+        return _run_dask(args, spec)
     t0 = time.perf_counter()
     source, provenance = build_source(spec, cache_dir=args.cache_dir, progress=not args.no_progress)
     t_pools = time.perf_counter() - t0
@@ -73,4 +82,24 @@ def run(args: argparse.Namespace) -> int:
     sigma = provenance["pileup_pool"]["sigma_mb"]
     print(f"wrote {len(source)} crossings ({spec.process}, <mu> = {spec.mu:g}) to {args.out} "
           f"in {dt:.1f} s (+{t_pools:.1f} s pools); pythia sigma_inel = {sigma:.1f} mb")
+    return 0
+
+
+def _run_dask(args: argparse.Namespace, spec: SampleSpec) -> int:
+    from streams.run.dask import DaskSession, DaskTarget
+    from streams.sharded import generate_sharded
+
+    t0 = time.perf_counter()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with DaskSession(DaskTarget.parse(args.dask)) as dask, tqdm(
+        total=spec.events, desc="premix", unit="ev", disable=args.no_progress, leave=False
+    ) as bar:
+        info = dask.describe()
+        print(f"dask: scheduler {info['scheduler']}, {info['workers']} workers, dashboard {info['dashboard']}",
+              file=sys.stderr)
+        manifest = generate_sharded(dask, spec, args.out, shard_events=args.shard_events, batch_size=args.batch_size,
+                                    cache_dir=args.cache_dir,
+                                    on_progress=lambda done, _: bar.update(done - bar.n))
+    print(f"wrote {manifest.events} crossings ({spec.process}, <mu> = {spec.mu:g}) as {len(manifest.shards)} "
+          f"shards, manifest {args.out}, in {time.perf_counter() - t0:.1f} s on {info['workers']} Dask workers")
     return 0
