@@ -20,8 +20,8 @@ distributed = pytest.importorskip("distributed")
 
 pytestmark = pytest.mark.integration
 
-SAMPLE = ["--process", "minbias", "--plain", "--pileup", "30", "--events", "2600", "--pool-events", "200", "--seed", "4",
-          "--batch-size", "500", "--no-progress"]
+SAMPLE = ["--process", "minbias", "--plain", "--pileup", "30", "--events", "2600", "--pool-events", "200",
+          "--seed", "4", "--batch-size", "500", "--no-progress"]
 
 
 @pytest.fixture(scope="module")
