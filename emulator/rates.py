@@ -6,7 +6,10 @@ workers and any arrival order. A seed with prescale ``p`` fires on the pass with
 0-based index ``i`` (counted over the whole run) when ``i % p == 0``: the first
 pass fires; ``p == 0`` never fires.
 
-Rate of a seed = Σw(fired) / Σw(all) × n_bunches × f_rev; its error uses √Σw².
+Rate of a seed = Σw(fired) / Σw(all) × n_bunches × f_rev. Its error is the cluster-robust
+√V of :mod:`emulator.rate_reuse` (√Σw² when no pool event is reused; ``rate_err_iid_khz``
+is the naive √Σw² one); each seed also gets the Kish n_eff, the independent events
+n_indep, the reuse factor, and ``low_statistics`` lists seeds resting on < 10 independent events.
 
 >>> import numpy as np
 >>> acc = RateAccumulator(["A", "B"], np.array([1, 2]), n_bunches=1, f_rev_hz=1000.0)
@@ -26,8 +29,12 @@ from typing import Any
 import numpy as np
 
 from emulator.errors import StageError
+from emulator.rate_reuse import ReuseStats
 
-__all__ = ["DEFAULT_PILEUP_EDGES", "RateAccumulator", "apply_prescales", "format_rate_table"]
+__all__ = ["DEFAULT_PILEUP_EDGES", "LOW_STATISTICS", "RateAccumulator", "apply_prescales", "format_rate_table"]
+
+#: A fired seed whose rate rests on fewer independent events than this is flagged.
+LOW_STATISTICS = 10.0
 
 DEFAULT_PILEUP_EDGES: tuple[float, ...] = (0, 20, 40, 50, 60, 70, 80, 100, 140, 200, 1000)
 
@@ -96,11 +103,16 @@ class RateAccumulator:
         self.pu_total_w = 0.0
         self.pu_accepted_w = np.zeros(nb)
         self.pu_seed_w = np.zeros((nb, s))
+        self.pu_seed_w2 = np.zeros((nb, s + 1))  # Σw² per bin: seeds, then the total
+        self.reuse = ReuseStats(s + 1)  # seeds, then the total (any seed fired)
 
     def update(
-        self, raw: np.ndarray, weight: np.ndarray, pileup: np.ndarray
+        self, raw: np.ndarray, weight: np.ndarray, pileup: np.ndarray, cluster: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Account one batch (events in gid order); returns (fired N×S, l1a N)."""
+        """Account one batch (events in gid order); returns (fired N×S, l1a N).
+
+        ``cluster`` (the ``hard_event`` column, −1: none) groups crossings sharing a reused pool event.
+        """
         n = raw.shape[0]
         w = np.asarray(weight, np.float64)
         if w.shape != (n,) or np.shape(pileup) != (n,):
@@ -121,6 +133,11 @@ class RateAccumulator:
         ff = fired.astype(np.float64)
         self.seed_w += np.concatenate([ww @ ff, ww @ pure.astype(np.float64)])
         self.overlap += np.rint(ff.T @ ff).astype(np.int64)
+        if cluster is not None and np.shape(cluster) != (n,):
+            msg = f"batch of {n} events: hard_event {np.shape(cluster)} must be ({n},)"
+            raise StageError(msg)
+        with_total = np.concatenate([fired, l1a[:, None]], axis=1)
+        self.reuse.update(with_total, w, cluster)
         self._update_pileup(np.asarray(pileup, np.float64), w, ff, l1a)
         return fired, l1a
 
@@ -138,6 +155,8 @@ class RateAccumulator:
         onehot = np.zeros((len(b), nb))
         onehot[np.arange(len(b)), b] = w
         self.pu_seed_w += onehot.T @ fired
+        onehot[np.arange(len(b)), b] = w * w
+        self.pu_seed_w2 += onehot.T @ np.concatenate([fired, l1a[:, None]], axis=1)
 
     def _rate(self, sum_w: np.ndarray | float, total: float) -> np.ndarray:
         if total <= 0:
@@ -148,20 +167,21 @@ class RateAccumulator:
         """JSON-ready summary (plain Python types), seeds in menu order; rates in kHz."""
         total = float(self.w[0])
         rate = self._rate(self.seed_w[0], total)
-        err = self._rate(np.sqrt(self.seed_w[1]), total)
         pure_rate = self._rate(self.seed_w[2], total)
+        stats = self._statistics(np.append(self.seed_w[0], self.w[2]), np.append(self.seed_w[1], self.w2_accepted))
         seeds = {
             name: {
                 "count": int(self.count[i]),
                 "count_raw": int(self.count_raw[i]),
                 "prescale": int(self.prescales[i]),
                 "rate_khz": float(rate[i]),
-                "rate_err_khz": float(err[i]),
+                **{k: v[i] for k, v in stats.items()},
                 "pure_count": int(self.pure[i]),
                 "pure_rate_khz": float(pure_rate[i]),
             }
             for i, name in enumerate(self.seed_names)
         }
+        low = [n for n, s in seeds.items() if s["count"] > 0 and s["n_indep"] < LOW_STATISTICS]
         return {
             "events": self.events,
             "events_weighted": total,
@@ -169,11 +189,29 @@ class RateAccumulator:
             "rejected": self.events - self.accepted,
             "crossing_rate_khz": self.crossing_rate_khz,
             "total_rate_khz": float(self._rate(self.w[2], total)),
-            "total_rate_err_khz": float(self._rate(np.sqrt(self.w2_accepted), total)),
+            "total_rate_err_khz": stats["rate_err_khz"][-1],
+            "total_statistics": {k: v[-1] for k, v in stats.items()},
             "seeds": seeds,
+            "low_statistics": low,
             "overlap": {"seeds": list(self.seed_names), "counts": self.overlap.tolist()},
             "pileup": self._pileup_result(),
         }
+
+    def _statistics(self, sum_w: np.ndarray, sum_w2: np.ndarray) -> dict[str, list[float]]:
+        """Errors and effective event numbers per seed (and the total, last)."""
+        total = float(self.w[0])
+        var, distinct = self.reuse.variance()
+        var = np.maximum(var, sum_w2)  # equal up to rounding without reuse
+        with np.errstate(invalid="ignore", divide="ignore"):
+            n_eff = np.where(sum_w2 > 0, sum_w**2 / sum_w2, 0.0)
+            n_indep = np.where(var > 0, sum_w**2 / var, 0.0)
+            reuse = np.where(sum_w2 > 0, var / sum_w2, 1.0)
+        return {
+            "rate_err_khz": self._rate(np.sqrt(var), total).tolist(),
+            "rate_err_iid_khz": self._rate(np.sqrt(sum_w2), total).tolist(),
+            "n_eff": n_eff.tolist(), "n_indep": n_indep.tolist(), "reuse": reuse.tolist(),
+            "hard_events": distinct.astype(float).tolist(),
+        }  # fmt: skip
 
     def _pileup_result(self) -> dict[str, Any]:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -187,24 +225,41 @@ class RateAccumulator:
             "seeds": {
                 n: (frac[:, i] * self.crossing_rate_khz).tolist() for i, n in enumerate(self.seed_names)
             },
+            "total_rate_err_khz": self._bin_err(self.pu_seed_w2[:, -1]),
+            "seeds_err": {n: self._bin_err(self.pu_seed_w2[:, i]) for i, n in enumerate(self.seed_names)},
         }
+
+    def _bin_err(self, w2: np.ndarray) -> list[float]:
+        """√Σw² / Σw per pileup bin, in kHz (0 for empty bins)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            e = np.where(self.pu_w > 0, np.sqrt(w2) / self.pu_w, 0.0)
+        return list((e * self.crossing_rate_khz).tolist())
 
 
 def format_rate_table(result: dict[str, Any]) -> str:
     """The rate table of :meth:`RateAccumulator.result` as fixed-width text.
 
+    ``n_indep`` is the number of independent events a rate rests on, ``reuse`` how much pool
+    reuse inflates its variance; ``!`` marks seeds with fewer than 10 independent events.
+
     >>> acc = RateAccumulator(["SingleMu22"], np.array([1]), n_bunches=2544, f_rev_hz=11245.613)
     >>> _ = acc.update(np.array([[True], [False]]), np.ones(2), np.zeros(2))
     >>> print(format_rate_table(acc.result()).splitlines()[2])
-    SingleMu22                                           1         1   14304.42 ±  14304.42         1
+    SingleMu22                                           1         1   14304.42 ±  14304.42         1      1.0    1.00 !
     """
-    head = f"{'seed':<45} {'prescale':>8} {'count':>9} {'rate [kHz]':>21} {'pure':>9}"
+    head = (f"{'seed':<45} {'prescale':>8} {'count':>9} {'rate [kHz]':>21} {'pure':>9} {'n_indep':>8} "
+            f"{'reuse':>7}")
     lines = [head, "-" * len(head)]
+    low = set(result.get("low_statistics", ()))
     for name, s in result["seeds"].items():
         rate = f"{s['rate_khz']:10.2f} ± {s['rate_err_khz']:9.2f}"
-        lines.append(f"{name:<45} {s['prescale']:>8} {s['count']:>9} {rate:>21} {s['pure_count']:>9}")
+        stats = f"{s.get('n_indep', 0.0):8.1f} {s.get('reuse', 1.0):7.2f}{' !' if name in low else ''}"
+        lines.append(f"{name:<45} {s['prescale']:>8} {s['count']:>9} {rate:>21} {s['pure_count']:>9} {stats}")
     lines.append("-" * len(head))
     total = f"{result['total_rate_khz']:10.2f} ± {result['total_rate_err_khz']:9.2f}"
     label = f"total ({result['events']} events)"
     lines.append(f"{label:<45} {'':>8} {result['accepted']:>9} {total:>21}")
+    if low:
+        lines.append(f"! {len(low)} seed(s) rest on fewer than {LOW_STATISTICS:g} independent events: "
+                     "their rates are not measured (more crossings or larger hard pools)")
     return "\n".join(lines)

@@ -13,6 +13,7 @@ import numpy as np
 from emulator.chain import ChainConfig
 from emulator.errors import StageError
 from emulator.menu import Menu
+from emulator.rate_reuse import hard_events
 from emulator.rates import RateAccumulator, format_rate_table
 from streams.collector import CollectorResult
 from streams.event import EventBatch
@@ -54,10 +55,10 @@ class RateSink:
     def warm_up(self, batch: EventBatch) -> None:
         """Run a warm-up batch through a scratch accumulator: same code, nothing counted."""
         scratch = copy.deepcopy(self.acc)
-        scratch.update(self._seeds_raw(batch), batch["weight"], batch["pileup"])
+        scratch.update(self._seeds_raw(batch), batch["weight"], batch["pileup"], hard_events(batch))
 
     def on_batch(self, batch: EventBatch) -> None:
-        fired, _ = self.acc.update(self._seeds_raw(batch), batch["weight"], batch["pileup"])
+        fired, _ = self.acc.update(self._seeds_raw(batch), batch["weight"], batch["pileup"], hard_events(batch))
         if self.metrics is not None:
             for counter, n in zip(self._seed_counters, fired.sum(axis=0).tolist(), strict=True):
                 if n:

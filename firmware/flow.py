@@ -31,6 +31,7 @@ from firmware.menu_writer import DEFAULT_PART
 from firmware.stage_report import write_stage_report
 from streams.event import EventBatch
 from streams.sources import open_source
+from streams.unweight import unweight
 
 __all__ = ["FirmwareOptions", "FirmwareResult", "model_inputs", "run_chain", "run_model"]
 
@@ -164,12 +165,16 @@ def run_chain(opts: FirmwareOptions) -> FirmwareResult:
         raise FirmwareError(msg)
     chain = load_chain(opts.config)
     source = open_source(opts.source, events=opts.events, mu=opts.mu, seed=opts.seed)
-    batch = EventBatch.concat(source.batches(chain.stream.batch_size))
+    read = EventBatch.concat(source.batches(chain.stream.batch_size))
+    batch = unweight(read, seed=opts.seed)  # testbenches see events as nature makes them
+    if len(batch) != len(read):
+        log.info("testbench: %d unweighted events of %d weighted ones read", len(batch), len(read))
     result = FirmwareResult()
     reports, batch = _testbench(chain, batch, opts)
     for cfg in chain.stages:
         rep = reports[cfg.name]
         rep["events"] = len(batch)
+        rep["events_read"] = len(read)
         write_stage_report(opts.out, rep)
         result.reports[cfg.name] = rep
         result.failures += _failures(cfg.name, rep)

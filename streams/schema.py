@@ -23,6 +23,7 @@ __all__ = [
     "CALO_PHI_LSB",
     "COLLECTIONS",
     "COLUMN_NAME_RE",
+    "HARD_EVENT",
     "MU_ETA_LSB",
     "MU_PHI_BINS",
     "MU_PHI_LSB",
@@ -129,6 +130,10 @@ def _base_columns() -> dict[str, ColumnSpec]:
     )
     return {c.name: c for c in cols}
 
+
+#: Optional int32 column of generated samples: the pool event that makes a crossing hard (−1: none).
+#: Crossings that share it are correlated by pool reuse; :mod:`emulator.rates` groups them by it.
+HARD_EVENT: Final = "hard_event"
 
 #: Columns every batch of this schema version carries, in wire order.
 BASE_COLUMNS: Final = _base_columns()

@@ -22,9 +22,9 @@ def _generate(tmp_path: Path, *extra: str) -> HDF5Source:
 
 def test_generate_minbias_with_fake_generator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(pool_mod, "run_pythia", lambda lines, n, **_: fake_generated(n))
+    monkeypatch.setattr(pool_mod, "run_pythia", lambda lines, n, **_: fake_generated(n, lines=lines))
     src = _generate(tmp_path, "--process", "minbias", "--pileup", "30", "--events", "300",
-                    "--pool-events", "200", "--seed", "4", "--batch-size", "128")
+                    "--pool-events", "200", "--seed", "4", "--batch-size", "128", "--plain")
     assert len(src) == 300
     assert "wrote 300 crossings" in capsys.readouterr().out
     assert src.provenance["spec"]["mu"] == 30
@@ -33,6 +33,24 @@ def test_generate_minbias_with_fake_generator(tmp_path: Path, monkeypatch: pytes
     pileup = batches[0]["pileup"]
     assert pileup.mean() == pytest.approx(30, abs=1.5)
     assert (batches[0]["weight"] == 1).all()
+    assert src.provenance["stitching"] is None
+
+
+def test_generate_stitched_zero_bias_with_fake_generator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pool_mod, "run_pythia", lambda lines, n, **_: fake_generated(n, lines=lines))
+    src = _generate(tmp_path, "--process", "minbias", "--pileup", "40,80", "--events", "4096",
+                    "--pool-events", "300", "--hard-events", "400")
+    b = next(src.batches(4096))
+    stitching = src.provenance["stitching"]
+    assert [c["name"] for c in stitching["components"]][:2] == ["qcd-20", "qcd-30"]
+    assert sum(c["events"] for c in stitching["components"]) >= 400
+    assert (b["weight"] > 0).all()
+    assert abs(float(b["weight"].mean()) - 1.0) < 0.05
+    assert (b["hard_event"] >= -1).all()
+    assert (b["hard_event"] >= 0).any()
+    assert src.provenance["spec"]["mu_profile"] == [40.0, 80.0]
+    assert b["pileup"][:1024].mean() == pytest.approx(40, abs=2)
+    assert b["pileup"][1024:2048].mean() == pytest.approx(80, abs=2)
 
 
 def test_generate_rejects_unknown_process(tmp_path: Path) -> None:

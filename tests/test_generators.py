@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,8 +30,11 @@ from streams.l1sim import L1SimConfig
 from streams.sources.base import Source
 
 
-def fake_generated(n: int, seed: int = 0) -> GeneratedParticles:
-    """n events of 0…30 random particles (charged pions and photons)."""
+def fake_generated(n: int, seed: int = 0, lines: Sequence[str] = ("SoftQCD:inelastic = on",)) -> GeneratedParticles:
+    """n events of 0…30 random particles (charged pions and photons).
+
+    σ is 79 mb for minimum-bias settings, else 10 µb (a hard pool of a stitched sample).
+    """
     rng = np.random.default_rng(seed)
     counts = rng.integers(0, 30, n)
     m = int(counts.sum())
@@ -40,7 +44,9 @@ def fake_generated(n: int, seed: int = 0) -> GeneratedParticles:
     return GeneratedParticles(
         offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), pt=pt, eta=eta,
         phi=rng.uniform(-np.pi, np.pi, m).astype(np.float32), e=(pt * np.cosh(eta)).astype(np.float32),
-        pid=pid, charge=np.sign(pid * (np.abs(pid) == 211)).astype(np.int8), sigma_mb=79.0, sigma_err_mb=0.1,
+        pid=pid, charge=np.sign(pid * (np.abs(pid) == 211)).astype(np.int8),
+        sigma_mb=79.0 if any(line.startswith("SoftQCD") for line in lines) else 0.01, sigma_err_mb=0.1,
+        pthat=rng.exponential(4.0, n).astype(np.float32),
     )
 
 
@@ -51,7 +57,7 @@ def fake_pythia(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     def run(lines: tuple[str, ...], n: int, **_: object) -> GeneratedParticles:
         calls.append(n)
-        return fake_generated(n, seed=len(calls))
+        return fake_generated(n, seed=len(calls), lines=lines)
 
     monkeypatch.setattr(pool_mod, "run_pythia", run)
     return calls
@@ -194,7 +200,7 @@ def test_build_source_with_binned_qcd_weights(tmp_path: Path, fake_pythia: list[
     assert fake_pythia == [40] + [10] * n_bins
     assert prov["weight_unit"].startswith("pb")
     b = next(src.batches(80))
-    assert b["weight"][0] == pytest.approx(79.0 * 1e9 / 10)
+    assert b["weight"][0] == pytest.approx(0.01 * 1e9 / 10)  # the fake σ of a hard pool, pb per event
     assert prov["spec"]["process"] == "qcd"
     assert len(prov["hard_pools"]) == n_bins
 

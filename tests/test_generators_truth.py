@@ -186,8 +186,8 @@ def fake_pythia(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("fake_pythia")
 def test_minbias_samples_have_no_gen_columns(tmp_path: Path) -> None:
-    src, prov = build_source(SampleSpec(process="minbias", mu=5, events=10, pool_events=30), cache_dir=tmp_path,
-                             progress=False)  # fmt: skip
+    src, prov = build_source(SampleSpec(process="minbias", mu=5, events=10, pool_events=30, stitch=False),
+                             cache_dir=tmp_path, progress=False)  # fmt: skip
     assert not any(c.startswith("gen_") for c in src.batch_at(0, 10).columns)
     assert prov["gen_columns"] == {}
     assert not list(tmp_path.glob("truth-*"))

@@ -161,11 +161,44 @@ def test_format_rate_table() -> None:
     acc.update(RAW, WEIGHT, PILEUP)
     text = format_rate_table(acc.result())
     lines = text.splitlines()
-    assert lines[0].split() == ["seed", "prescale", "count", "rate", "[kHz]", "pure"]
-    assert lines[2].split() == ["A", "1", "6", "0.60", "±", "0.26", "3"]
-    assert lines[3].split() == ["B", "2", "3", "0.27", "±", "0.16", "0"]
-    assert lines[4].split() == ["C", "0", "0", "0.00", "±", "0.00", "0"]
-    assert lines[-1].split() == ["total", "(10", "events)", "6", "0.60", "±", "0.26"]
+    assert lines[0].split() == ["seed", "prescale", "count", "rate", "[kHz]", "pure", "n_indep", "reuse"]
+    assert lines[2].split()[:7] == ["A", "1", "6", "0.60", "±", "0.26", "3"]
+    assert lines[3].split()[:7] == ["B", "2", "3", "0.27", "±", "0.16", "0"]
+    assert lines[4].split() == ["C", "0", "0", "0.00", "±", "0.00", "0", "0.0", "1.00"]
+    assert lines[2].endswith("!")  # 6 events: fewer than 10
+    assert lines[3].endswith("!")
+    assert lines[-2].split() == ["total", "(10", "events)", "6", "0.60", "±", "0.26"]
+    assert lines[-1].startswith("! 2 seed(s) rest on fewer than 10 independent events")
+
+
+def test_reused_hard_events_inflate_the_error_exactly() -> None:
+    """Crossings sharing a hard event are one cluster: V = Σ_free w² + Σ_events (Σ w)²."""
+    acc = RateAccumulator(["A"], np.array([1]), n_bunches=1, f_rev_hz=1000.0)
+    raw = np.array([[1], [1], [1], [1], [0], [1]], bool)
+    w = np.array([1.0, 2.0, 1.0, 0.5, 3.0, 1.0])
+    cluster = np.array([4, 4, 9, -1, 4, -1])  # event 4 fires twice (w 1, 2), event 9 once
+    acc.update(raw[:3], w[:3], np.zeros(3), cluster[:3])
+    acc.update(raw[3:], w[3:], np.zeros(3), cluster[3:])
+    s = acc.result()["seeds"]["A"]
+    var = (1.0 + 2.0) ** 2 + 1.0**2 + 0.5**2 + 1.0**2
+    sum_w, sum_w2 = 5.5, 1 + 4 + 1 + 0.25 + 1
+    assert s["rate_err_khz"] == pytest.approx(np.sqrt(var) / w.sum())
+    assert s["rate_err_iid_khz"] == pytest.approx(np.sqrt(sum_w2) / w.sum())
+    assert s["n_eff"] == pytest.approx(sum_w**2 / sum_w2)
+    assert s["n_indep"] == pytest.approx(sum_w**2 / var)
+    assert s["reuse"] == pytest.approx(var / sum_w2)
+    assert s["hard_events"] == 2
+
+
+def test_without_reuse_the_cluster_error_is_the_naive_one() -> None:
+    rng = np.random.default_rng(3)
+    raw = rng.random((400, 2)) < 0.3
+    w = rng.uniform(0.5, 2.0, 400)
+    acc = RateAccumulator(["a", "b"], np.array([1, 1]), n_bunches=1, f_rev_hz=1000.0)
+    acc.update(raw, w, np.zeros(400), np.arange(400))  # every crossing its own hard event
+    for s in acc.result()["seeds"].values():
+        assert s["rate_err_khz"] == pytest.approx(s["rate_err_iid_khz"])
+        assert s["reuse"] == pytest.approx(1.0)
 
 
 def test_random_run_split_into_uneven_batches() -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from emulator.errors import ConfigError
 from emulator.studies.pileup import (
@@ -112,3 +114,40 @@ def test_study_fits_every_seed_and_the_total() -> None:
     assert study["total"]["extrapolation"][1]["rate_khz"] == pytest.approx(5 + 0.002 * 200**2)
     assert study["seeds"]["A"]["extrapolation"][0]["rate_khz"] == pytest.approx(15.0)
     assert study["seeds"]["A"]["rate_khz"] == prof["seeds"]["A"]["rate_khz"]  # the points travel with the fit
+
+
+@settings(max_examples=80, deadline=None)
+@given(rates=st.lists(st.floats(0.0, 500.0), min_size=5, max_size=5),
+       model=st.sampled_from(["poisson", "linear", "quadratic", "exponential"]))
+def test_no_model_ever_extrapolates_below_zero_or_falls_with_pileup(rates: list[float], model: str) -> None:
+    """Whatever the points (even falling ones), every fitted curve is ≥ 0 and non-decreasing in μ."""
+    y = np.asarray(rates)
+    fit = fit_rate_vs_mu(MU, y, np.maximum(0.05 * y, 0.5), model=model,  # type: ignore[arg-type]
+                         crossing_rate_khz=28_608.0)
+    if fit is None:
+        return
+    curve = np.array([evaluate_fit(fit, float(m))[0] for m in np.linspace(0.0, 300.0, 61)])
+    assert (curve >= 0).all()
+    assert (np.diff(curve) >= -1e-9 * np.maximum(curve[1:], 1.0)).all()
+
+
+def test_poisson_model_recovers_a_saturating_rate_and_stays_below_the_crossing_rate() -> None:
+    k = 28_608.0
+    truth = k * -np.expm1(-(1e-4 * MU + 2e-6 * MU**2))
+    fit = fit_rate_vs_mu(MU, truth, 0.01 * truth, model="poisson", crossing_rate_khz=k)
+    assert fit is not None
+    assert fit["params"] == pytest.approx([1e-4, 2e-6, 0.0], abs=1e-9)
+    assert evaluate_fit(fit, 140.0)[0] == pytest.approx(k * -math.expm1(-(1e-4 * 140 + 2e-6 * 140**2)), rel=1e-6)
+    assert evaluate_fit(fit, 5000.0)[0] <= k
+
+
+def test_falling_points_give_a_flat_non_negative_extrapolation_marked_as_such() -> None:
+    """The old unconstrained quadratic printed −169 kHz from points like these."""
+    prof = {"mu": [50.0, 55.0, 60.0, 65.0, 70.0], "events": [1000] * 5, "crossing_rate_khz": 28_608.0,
+            "seeds": {"A": {"rate_khz": [30.0, 28.0, 27.0, 22.0, 20.0], "rate_err_khz": [2.0] * 5}},
+            "total": {"rate_khz": [30.0, 28.0, 27.0, 22.0, 20.0], "rate_err_khz": [2.0] * 5}}
+    for model in ("poisson", "quadratic", "linear"):
+        study = pileup_study(prof, target_mu=(60.0, 140.0, 200.0), model=model)  # type: ignore[arg-type]
+        ext = study["seeds"]["A"]["extrapolation"]
+        assert all(e["rate_khz"] >= 0 for e in ext)
+        assert [e["extrapolated"] for e in ext] == [False, True, True]

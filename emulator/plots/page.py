@@ -58,7 +58,7 @@ class ReportInputs:
     column_rates: Mapping[str, Any] | None = None
     signals: Sequence[Sample] = ()
     target_mu: Sequence[float] = (140.0, 200.0)
-    fit_model: FitModel = "quadratic"
+    fit_model: FitModel = "poisson"
     anomaly_targets_khz: Sequence[float] = (1.0, 2.0, 5.0, 10.0)
     turnon_seeds: Sequence[str] = ()  # default: every seed whose gen column the signal has
     turnon_quantities: Mapping[str, str] = field(default_factory=dict)  # seed -> gen column

@@ -17,6 +17,7 @@ import numpy as np
 from emulator.chain import ChainConfig
 from emulator.menu import load_menu
 from emulator.pipeline import Pipeline
+from emulator.rate_reuse import hard_events
 from emulator.rates import RateAccumulator
 from streams.event import EventBatch
 from streams.generators.pool import ParticlePool
@@ -62,7 +63,7 @@ def menu_rates(chain: ChainConfig, batches: Iterable[EventBatch]) -> dict[str, A
     acc = RateAccumulator(menu.seed_names, menu.prescales(), n_bunches=chain.lhc.n_bunches,
                           f_rev_hz=chain.lhc.f_rev_hz)  # fmt: skip
     for batch in Pipeline.from_chain(chain).run_batches(batches):
-        acc.update(batch["seeds_raw"], batch["weight"], batch["pileup"])
+        acc.update(batch["seeds_raw"], batch["weight"], batch["pileup"], hard_events(batch))
     return acc.result()
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from streams.generators import PROCESSES, SampleSpec, build_source
+from streams.generators.sample import DEFAULT_HARD_EVENTS
 from streams.hdf5 import HDF5Writer
 
 __all__ = ["add_parser", "run"]
@@ -38,7 +39,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--pool-seed", type=int, default=1, help="minimum-bias pool seed")
     p.add_argument("--plain", action="store_true",
                    help="zero bias without stitching: unweighted crossings of the minimum-bias pool only")
-    p.add_argument("--hard-events", type=int, default=1000, help="events per hard pool of stitched zero bias")
+    p.add_argument("--hard-events", type=int, default=DEFAULT_HARD_EVENTS,
+                   help="hard events of stitched zero bias, shared by its pools as they are drawn (%(default)s)")
     p.add_argument("--pthat-min", type=float, default=20.0, help="soft/hard split of stitched zero bias, GeV")
     p.add_argument("--ecm", type=float, default=13600.0, help="centre-of-mass energy, GeV")
     p.add_argument("--cache-dir", type=Path, default=None, help="pool cache (default $L1EMU_CACHE or ~/.cache/l1emu)")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emulator.errors import ConfigError
+from emulator.studies.pileup import FIT_MODELS
 from l1emu.commands.scan import add_source_options
 
 if TYPE_CHECKING:
@@ -38,8 +39,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--turnon", action="append", default=[], metavar="SEED[=GEN_COLUMN]",
                    help="seed for turn-ons, optionally with its generator-level column (default: all seeds)")
     p.add_argument("--target-mu", default="140,200", help="extrapolate rates to these <mu> (default: %(default)s)")
-    p.add_argument("--fit", choices=("linear", "quadratic", "exponential"), default="quadratic",
-                   help="rate vs pileup model (default: %(default)s)")
+    p.add_argument("--fit", choices=FIT_MODELS, default="poisson",
+                   help="rate vs pileup model, all non-negative and rising (default: %(default)s)")
     p.add_argument("--anomaly-targets", default="1,2,5,10", help="anomaly operating points in kHz")
     p.add_argument("--link-images", action="store_true", help="link the PNGs instead of embedding them")
     p.set_defaults(func=run)

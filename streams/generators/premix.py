@@ -30,15 +30,12 @@ from streams.errors import ConfigError
 from streams.event import BatchMeta, EventBatch
 from streams.generators.stitch import StitchPlan
 from streams.l1sim.config import L1SimConfig
-from streams.l1sim.crossing import CrossingEmulator
+from streams.l1sim.crossing import MUON_WEIGHT, CrossingEmulator, MuonBoost
 from streams.l1sim.geometry import N_PHI
 from streams.l1sim.response import TowerPool
-from streams.schema import ALLOWED_DTYPES, BASE_COLUMNS, COLUMN_NAME_RE
+from streams.schema import ALLOWED_DTYPES, BASE_COLUMNS, COLUMN_NAME_RE, HARD_EVENT
 
-__all__ = ["HARD_EVENT", "Draws", "PremixConfig", "PremixSource", "Stitching", "chunk_mu", "draw_crossings"]
-
-#: Extra column: the pool event that makes a crossing hard (−1: none); rates group reused events by it.
-HARD_EVENT = "hard_event"
+__all__ = ["Draws", "PremixConfig", "PremixSource", "Stitching", "chunk_mu", "draw_crossings"]
 
 _CHUNK = 1024
 _BUNCHES = 2544
@@ -57,6 +54,8 @@ class PremixConfig:
     run: int = 1
     #: ⟨μ⟩ per chunk of 1024 crossings, cycled (a fill's μ profile); empty: ``mu`` everywhere
     mu_profile: tuple[float, ...] = ()
+    #: forced decays in flight (:class:`~streams.l1sim.crossing.MuonBoost` factor; 1: off, unweighted)
+    muon_boost: float = 1.0
 
     def __post_init__(self) -> None:
         for mu in (self.mu, *self.mu_profile):
@@ -185,7 +184,8 @@ class PremixSource:
             raise ConfigError(msg)
         self._weights = hard_weights
         self._hard_columns = self._check_hard_columns(dict(hard_columns or {}))
-        self.emulator = CrossingEmulator(pileup, hard, config=l1, seed=config.seed)
+        self.emulator = CrossingEmulator(pileup, hard, config=l1, seed=config.seed,
+                                         muon_boost=MuonBoost(config.muon_boost))
 
     def _check_hard_columns(self, cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         if cols and not self._hard_n:
@@ -210,7 +210,7 @@ class PremixSource:
         hard = gid % self._hard_n if self._hard_n else None
         cols = self.emulator.emulate(draw_counts=d.counts, draw_idx=d.idx, draw_rot=d.rot,
                                      draw_flip=d.flip, hard_idx=hard, first_gid=first)
-        weight = d.weight.astype(np.float32)
+        weight = (d.weight * cols.pop(MUON_WEIGHT)).astype(np.float32)
         if self._weights is not None and hard is not None:
             weight = self._weights[hard].astype(np.float32)
         cols |= {

@@ -121,6 +121,9 @@ class StitchComponent:
     process: str
     pthat: tuple[float, float] | None  # p̂T bin (lower edge ≥ p̂T₀); None: the process as a whole
     in_minbias: bool  # True: minimum bias holds this phase space above p̂T₀ (removed from the soft pool)
+    #: approximate σ (mb, Pythia 8.3 at 13.6 TeV) — only to size the pool by how often it is drawn;
+    #: weights use the σ Pythia reports for the generated pool
+    sigma_hint_mb: float = 1e-6
 
     @property
     def name(self) -> str:
@@ -130,9 +133,10 @@ class StitchComponent:
 #: Hard components of stitched zero bias above p̂T₀ = 20 GeV: QCD 2 → 2 in p̂T bins (with gg, qq̄ → QQ̄
 #: and flavour excitation: the heavy flavour with muons), prompt photons, and W/Z, which minimum bias lacks.
 STITCH_COMPONENTS: Final[tuple[StitchComponent, ...]] = (
-    *(StitchComponent("qcd", b, True) for b in ((20.0, 30.0), (30.0, 50.0), (50.0, 80.0), (80.0, 120.0),
-                                                (120.0, 170.0), (170.0, 300.0), (300.0, 470.0), (470.0, -1.0))),
-    StitchComponent("photon", (20.0, -1.0), True),
-    StitchComponent("wlnu", None, False),
-    StitchComponent("zll", None, False),
+    *(StitchComponent("qcd", b, True, s) for b, s in (
+        ((20.0, 30.0), 0.59), ((30.0, 50.0), 0.147), ((50.0, 80.0), 2.0e-2), ((80.0, 120.0), 2.6e-3),
+        ((120.0, 170.0), 4.5e-4), ((170.0, 300.0), 1.3e-4), ((300.0, 470.0), 7e-6), ((470.0, -1.0), 6e-7))),
+    StitchComponent("photon", (20.0, -1.0), True, 1.7e-4),
+    StitchComponent("wlnu", None, False, 3.2e-5),
+    StitchComponent("zll", None, False, 3.1e-6),
 )

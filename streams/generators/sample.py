@@ -31,16 +31,19 @@ from streams.errors import ConfigError
 from streams.generators.pool import ParticlePool, PoolSettings, load_pool
 from streams.generators.premix import PremixConfig, PremixSource, Stitching
 from streams.generators.processes import STITCH_COMPONENTS, StitchComponent, get_process
-from streams.generators.stitch import HardComponent, StitchPlan
+from streams.generators.stitch import DEFENSIVE, HardComponent, StitchPlan, defensive_mixture
 from streams.generators.truth import GEN_COLUMNS, TRUTH_DEFINITIONS, TRUTH_FORMAT, concat_truth, load_truth
 from streams.l1sim.config import L1SimConfig
 from streams.l1sim.response import TowerPool, compute_towers, concat_tower_pools
 
-__all__ = ["SampleSpec", "build_source", "pool_towers", "stitched_pool"]
+__all__ = ["DEFAULT_HARD_EVENTS", "SampleSpec", "build_source", "pool_towers", "stitched_pool"]
 
 log = logging.getLogger(__name__)
 
 _MB_TO_PB = 1e9
+#: Hard events of a stitched zero-bias sample (all pools): ~80 s of Pythia here, cached afterwards.
+DEFAULT_HARD_EVENTS = 14_000
+_MIN_POOL = 100  # events of the smallest hard pool
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +58,10 @@ class SampleSpec:
     pool_seed: int = 1
     ecm_gev: float = 13600.0
     stitch: bool = True  # zero bias: soft pool + weighted hard pools (False: plain minimum bias)
-    hard_events: int = 1000  # events per hard pool of a stitched sample
+    hard_events: int = DEFAULT_HARD_EVENTS  # hard events of a stitched sample, shared by its pools as they are drawn
     pthat_min: float = 20.0  # p̂T₀ of the soft/hard split, GeV
     mu_profile: tuple[float, ...] = ()  # ⟨μ⟩ per chunk of 1024 crossings, cycled; empty: ``mu``
+    muon_boost: float = 30.0  # stitched zero bias: rare decays in flight forced ×30, weighted back
 
     def __post_init__(self) -> None:
         get_process(self.process)
@@ -73,12 +77,13 @@ class SampleSpec:
         """The hard pools of a stitched zero-bias sample (none otherwise); bins start at ``pthat_min``."""
         if not self.stitched:
             return []
+        comps = [c for c in STITCH_COMPONENTS if c.pthat is None or c.pthat[1] < 0 or c.pthat[1] > self.pthat_min]
+        share = defensive_mixture(np.array([c.sigma_hint_mb for c in comps]), DEFENSIVE)
         out = []
-        for c in STITCH_COMPONENTS:
-            if c.pthat is not None and 0 <= c.pthat[1] <= self.pthat_min:
-                continue
+        for c, q in zip(comps, share, strict=True):
             pthat = None if c.pthat is None else (max(c.pthat[0], self.pthat_min), c.pthat[1])
-            out.append((c, PoolSettings(c.process, self.hard_events, self.pool_seed, self.ecm_gev, pthat=pthat)))
+            n = max(_MIN_POOL, round(self.hard_events * float(q)))
+            out.append((c, PoolSettings(c.process, n, self.pool_seed, self.ecm_gev, pthat=pthat)))
         return out
 
     def pileup_pool_settings(self) -> PoolSettings:
@@ -140,7 +145,8 @@ def build_source(
     stitch: Stitching | None = None
     if spec.stitched:
         pileup, stitch = stitched_pool(spec, mb, pileup, l1, cache_dir=cache_dir, progress=progress)
-    config = PremixConfig(mu=spec.mu, events=spec.events, seed=spec.seed, mu_profile=spec.mu_profile)
+    config = PremixConfig(mu=spec.mu, events=spec.events, seed=spec.seed, mu_profile=spec.mu_profile,
+                          muon_boost=spec.muon_boost if spec.stitched else 1.0)
     source = PremixSource(
         pileup, config=config, hard=hard, hard_weights=weights, hard_columns=truth, l1=l1,
         name=f"{spec.process}-pu{spec.mu:g}", stitch=stitch, pileup_pthat=mb.event_pthat(),

@@ -45,8 +45,9 @@ import numpy as np
 
 from streams.errors import ConfigError
 
-__all__ = ["HardComponent", "HardDraws", "StitchPlan"]
+__all__ = ["DEFENSIVE", "HardComponent", "HardDraws", "StitchPlan", "defensive_mixture"]
 
+DEFENSIVE = 0.5  # share of the uniform mix in the proposal over components
 _MAX_HARD = 64  # hard interactions per crossing considered by the truncated-Poisson inversion
 
 
@@ -83,7 +84,7 @@ class StitchPlan:
     sigma_inel_mb: float
     pthat_min: float
     components: tuple[HardComponent, ...]
-    defensive: float = 0.5
+    defensive: float = DEFENSIVE
     max_soft: float = 0.5
 
     def __post_init__(self) -> None:
@@ -110,8 +111,7 @@ class StitchPlan:
     @property
     def proposal(self) -> np.ndarray:
         """q_c: the defensive mixture of f_c / F and the uniform mix."""
-        nat = self.fractions / self.fractions.sum()
-        return np.asarray((1.0 - self.defensive) * nat + self.defensive / len(self.components))
+        return defensive_mixture(self.fractions, self.defensive)
 
     @property
     def n_hard_events(self) -> int:
@@ -153,6 +153,16 @@ class StitchPlan:
                             "f": float(f), "q": float(q)}
                            for c, f, q in zip(self.components, self.fractions, self.proposal, strict=True)],
         }  # fmt: skip
+
+
+def defensive_mixture(fractions: np.ndarray, defensive: float) -> np.ndarray:
+    """(1 − d) · f_c / F + d / K: how often each of K components is drawn.
+
+    >>> defensive_mixture(np.array([3.0, 1.0]), 0.5).tolist()
+    [0.625, 0.375]
+    """
+    f = np.asarray(fractions, np.float64)
+    return np.asarray((1.0 - defensive) * f / f.sum() + defensive / len(f))
 
 
 def _truncated_poisson(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:

@@ -48,12 +48,25 @@ def _add_event(grid: np.ndarray, pool: Arrays, ev: int, rot: int, flip: bool) ->
 def _add_muons(
     pool: Arrays, ev: int, rot: int, flip: bool, key: np.uint64, ctr: int, fpar: np.ndarray,
     m_pt: np.ndarray, m_eta: np.ndarray, m_phi: np.ndarray, m_q: np.ndarray, m_qual: np.ndarray, nm: int,
-) -> tuple[int, int]:
+    boost: np.ndarray, w: float,
+) -> tuple[int, int, float]:
+    """Muon candidates of one pool event; ``boost`` = (factor, p_max, pT_min) forces rare decays.
+
+    A source with probability p < p_max and pT ≥ pT_min becomes a muon with p' = min(1, factor·p)
+    instead, and the crossing's weight ``w`` takes the likelihood ratio p/p' or (1 − p)/(1 − p').
+    """
     off, mpt, meta, mphi, mq, mprob = pool[5], pool[6], pool[7], pool[8], pool[9], pool[10]
     for k in range(off[ev], off[ev + 1]):
         ctr += 8
         c = np.uint64(ctr)
-        if uniform_hash(key, c) >= mprob[k] or nm >= _MAX_MU:
+        p = mprob[k]
+        q = p
+        if boost[0] > 1.0 and p < boost[1] and mpt[k] >= boost[2]:
+            q = min(1.0, boost[0] * p)
+        made = uniform_hash(key, c) < q
+        if q != p:
+            w *= p / q if made else (1.0 - p) / (1.0 - q)
+        if not made or nm >= _MAX_MU:
             continue
         eta = -meta[k] if flip else meta[k]
         aeta = abs(eta)
@@ -72,7 +85,7 @@ def _add_muons(
             qi += 1
         m_qual[nm] = _QUAL_VALUES[qi]
         nm += 1
-    return nm, ctr
+    return nm, ctr, w
 
 
 @numba.njit(cache=True)
@@ -182,7 +195,7 @@ def emulate_kernel(
     key0: np.uint64, first_gid: int, draw_off: np.ndarray, draw_idx: np.ndarray, draw_rot: np.ndarray,
     draw_flip: np.ndarray, hs_idx: np.ndarray, pu: Arrays, hs: Arrays, ipar: np.ndarray,
     fpar: np.ndarray, geo: Arrays, eg: Arrays, tau: Arrays, jet: Arrays, mu: Arrays,
-    sums: np.ndarray, regions: np.ndarray,
+    sums: np.ndarray, regions: np.ndarray, boost: np.ndarray, weight: np.ndarray,
 ) -> None:
     """Fill the output arrays for ``len(hs_idx)`` crossings (see crossing.py for the layout)."""
     hw_eta, region_eta, cos72, sin72, cos144, sin144 = geo
@@ -204,15 +217,16 @@ def emulate_kernel(
     for row in range(len(hs_idx)):
         grid[:] = 0
         key = key0 ^ (np.uint64(first_gid + row) * M2)
-        nm, ctr = 0, 0
+        nm, ctr, w = 0, 0, 1.0
         for j in range(draw_off[row], draw_off[row + 1]):
             _add_event(grid, pu, draw_idx[j], draw_rot[j], draw_flip[j])
-            nm, ctr = _add_muons(pu, draw_idx[j], draw_rot[j], draw_flip[j], key, ctr, fpar,
-                                 m_pt, m_eta, m_phi, m_q, m_qual, nm)
+            nm, ctr, w = _add_muons(pu, draw_idx[j], draw_rot[j], draw_flip[j], key, ctr, fpar,
+                                    m_pt, m_eta, m_phi, m_q, m_qual, nm, boost, w)
         if hs_idx[row] >= 0:
             _add_event(grid, hs, hs_idx[row], 0, False)
-            nm, ctr = _add_muons(hs, hs_idx[row], 0, False, key, ctr, fpar,
-                                 m_pt, m_eta, m_phi, m_q, m_qual, nm)
+            nm, ctr, w = _add_muons(hs, hs_idx[row], 0, False, key, ctr, fpar,
+                                    m_pt, m_eta, m_phi, m_q, m_qual, nm, boost, w)
+        weight[row] = w
         rho = _quantise(grid, em, had, tot, S, ipar, cos72, sin72, region_eta, regions, sums, row)
         n = find_eg(em, had, S, rho, ipar[6], ipar[7], ipar[0], fpar[6], fpar[7], fpar[8],
                     c_pt, c_ie, c_ip, c_iso)

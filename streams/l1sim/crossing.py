@@ -21,20 +21,46 @@ turns a batch of such descriptions into the L1 columns of an
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
 
+from streams.errors import ConfigError
 from streams.l1sim._kernel import emulate_kernel
 from streams.l1sim.config import L1SimConfig
 from streams.l1sim.geometry import EG_IETA_RANGE, N_PHI, REGION_OF_IETA, TOWER_HW_ETA
 from streams.l1sim.response import TowerPool
 from streams.schema import BASE_COLUMNS, CALO_ETA_LSB, COLLECTIONS, N_REGION_ETA, N_REGION_PHI, PT_LSB
 
-__all__ = ["L1_COLUMNS", "CrossingEmulator"]
+__all__ = ["L1_COLUMNS", "MUON_WEIGHT", "CrossingEmulator", "MuonBoost"]
 
 _SUM_ORDER: Final = ("ett", "htt", "etm", "etm_phi", "htm", "htm_phi", "etmhf", "etmhf_phi")
 _BOOK: Final = ("run", "lumi", "event", "bx", "pileup", "weight")
+#: Key of :meth:`CrossingEmulator.emulate`'s output: the crossing's forced-decay weight factor.
+MUON_WEIGHT: Final = "muon_weight"
+
+
+@dataclass(frozen=True, slots=True)
+class MuonBoost:
+    """Forced muon decays: sources with probability p < ``p_max`` and pT ≥ ``pt_min_gev`` become
+    muons with p' = min(1, ``factor`` · p); the crossing is weighted by the likelihood ratio
+    (p/p' where one is made, (1 − p)/(1 − p') where not), so weighted rates are unchanged in
+    expectation while rare decays in flight are ``factor`` times more frequent. factor 1: off."""
+
+    factor: float = 1.0
+    p_max: float = 0.05
+    pt_min_gev: float = 8.0
+
+    def __post_init__(self) -> None:
+        if not self.factor >= 1.0 or not 0.0 < self.p_max <= 1.0:
+            msg = f"muon boost factor {self.factor} must be >= 1 and p_max {self.p_max} in (0, 1]"
+            raise ConfigError(msg)
+
+    def array(self) -> np.ndarray:
+        return np.array([self.factor, self.p_max, self.pt_min_gev], np.float64)
+
+
 #: The EventBatch columns the emulator fills.
 L1_COLUMNS: Final = tuple(c for c in BASE_COLUMNS if c not in _BOOK)
 
@@ -61,9 +87,10 @@ class CrossingEmulator:
 
     def __init__(
         self, pileup: TowerPool, hard: TowerPool | None = None, *,
-        config: L1SimConfig | None = None, seed: int = 0,
+        config: L1SimConfig | None = None, seed: int = 0, muon_boost: MuonBoost | None = None,
     ) -> None:
         self.config = c = config or L1SimConfig()
+        self.muon_boost = muon_boost or MuonBoost()
         self._pu = _pool_tuple(pileup)
         self._hs = _pool_tuple(hard if hard is not None else pileup)
         self.has_hard = hard is not None
@@ -89,7 +116,8 @@ class CrossingEmulator:
         Crossing ``i`` sums pool events ``draw_idx[off[i]:off[i+1]]`` (``off`` = cumsum
         of ``draw_counts``), each rotated by ``draw_rot`` towers in φ and reflected in η
         where ``draw_flip``; plus hard-scatter event ``hard_idx[i]`` unless it is −1.
-        ``first_gid`` numbers the crossings for the in-crossing random draws.
+        ``first_gid`` numbers the crossings for the in-crossing random draws. The result also
+        holds :data:`MUON_WEIGHT` (float64 per crossing, 1 without a :class:`MuonBoost`).
         """
         n = len(draw_counts)
         off = np.zeros(n + 1, np.int64)
@@ -101,13 +129,16 @@ class CrossingEmulator:
         cols = {name: np.zeros((n, *BASE_COLUMNS[name].shape), BASE_COLUMNS[name].dtype) for name in L1_COLUMNS}
         sums = np.zeros((n, len(_SUM_ORDER)), np.int64)
         regions = np.zeros((n, N_REGION_PHI, N_REGION_ETA), np.uint16)
+        weight = np.ones(n, np.float64)
         groups = {name: tuple(cols[coll.column(f)] for f in coll.fields) for name, coll in COLLECTIONS.items()}
         emulate_kernel(
             self._key, int(first_gid), off, np.asarray(draw_idx, np.int64), np.asarray(draw_rot, np.int64),
             np.asarray(draw_flip, np.bool_), hs, self._pu, self._hs, self._ipar, self._fpar, self._geo,
             groups["egamma"], groups["tau"], groups["jet"], groups["muon"], sums, regions,
+            self.muon_boost.array(), weight,
         )
         for k, name in enumerate(_SUM_ORDER):
             cols[name] = sums[:, k].astype(BASE_COLUMNS[name].dtype)
         cols["regions"] = regions
+        cols[MUON_WEIGHT] = weight
         return cols
