@@ -24,7 +24,9 @@ from typing import Any
 import numpy as np
 
 from emulator.chain import ChainConfig
+from emulator.distributed.tasks import ColumnsExtract
 from emulator.errors import StageError
+from emulator.executor import BatchPasses
 from emulator.pipeline import Pipeline
 from streams.errors import ConfigError
 from streams.event import EventBatch
@@ -158,16 +160,25 @@ def efficiency(scores: np.ndarray, weights: np.ndarray, threshold: float) -> tup
     return eff, math.sqrt(max(eff * (1 - eff), 0.0) / n_eff)
 
 
-def chain_scores(chain: ChainConfig, batches: Iterator[EventBatch], columns: Sequence[str]) -> dict[str, np.ndarray]:
-    """Run the chain (without the menu) and collect ``columns`` and the event weights."""
-    pipeline = Pipeline.from_chain(chain, skip_types={"menu"})
-    parts: dict[str, list[np.ndarray]] = {c: [] for c in (*columns, "weight")}
-    for out in pipeline.run_batches(batches):
+def chain_scores(chain: ChainConfig, batches: Iterator[EventBatch] | None, columns: Sequence[str], *,
+                 passes: BatchPasses | None = None) -> dict[str, np.ndarray]:
+    """Run the chain (without the menu) and collect ``columns`` and the event weights.
+
+    With ``passes`` (e.g. :class:`emulator.distributed.DaskPasses`) the chain runs where they
+    say, over their source (``batches`` is then not read); the columns come back in event order.
+    """
+    extract = ColumnsExtract((*columns, "weight"), where=str(chain.path))
+    if passes is not None:
+        outs: Iterator[dict[str, np.ndarray]] = passes.map(chain, extract, skip_types={"menu"})
+    elif batches is not None:
+        outs = (extract(out) for out in Pipeline.from_chain(chain, skip_types={"menu"}).run_batches(batches))
+    else:
+        msg = "chain_scores needs batches or passes"
+        raise ConfigError(msg)
+    parts: dict[str, list[np.ndarray]] = {c: [] for c in extract.columns}
+    for cols in outs:
         for c in parts:
-            if c not in out:
-                msg = f"{chain.path}: no algorithm of the chain adds column {c!r}"
-                raise ConfigError(msg)
-            parts[c].append(np.asarray(out[c]))
+            parts[c].append(cols[c])
     if not parts["weight"]:
         msg = "the calibration source has no events"
         raise ConfigError(msg)

@@ -22,12 +22,14 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from emulator.chain import ChainConfig
 from emulator.errors import ConfigError, StageError
+from emulator.executor import BatchPasses
 from emulator.menu import BatchEvaluator, Menu, load_menu
 from emulator.menu.hardware import HwObjects, HwScore, HwSum
 from emulator.rates import apply_prescales
@@ -38,9 +40,11 @@ from streams.event import EventBatch
 from streams.sources.base import Source
 
 __all__ = [
+    "ScanExtract",
     "ScanTarget",
     "ThresholdScan",
     "critical_values",
+    "curve_inputs",
     "parse_range",
     "resolve_target",
     "scan_thresholds",
@@ -95,10 +99,38 @@ def critical_values(menu: Menu, target: ScanTarget, batch: EventBatch) -> np.nda
     return c
 
 
+def curve_inputs(menu: Menu, t: ScanTarget, batch: EventBatch) -> tuple[np.ndarray, np.ndarray | None,
+                                                                         np.ndarray | None]:
+    """What a curve needs of one batch: critical values, the score dtype (an empty array), the menu's decision."""
+    column = _score_column(menu, t)
+    check = np.asarray(batch["seeds_raw"][:, t.index]) if "seeds_raw" in batch else None
+    return critical_values(menu, t, batch), batch[column][:0] if column else None, check
+
+
+@dataclass(frozen=True, slots=True)
+class ScanExtract:
+    """What a distributed scan keeps of each processed batch: per target, ``curve_inputs``."""
+
+    menu: Menu
+    targets: tuple[ScanTarget, ...]
+
+    def __call__(self, batch: EventBatch) -> dict[str, np.ndarray]:
+        out = {"weight": np.asarray(batch["weight"], np.float64)}
+        for k, t in enumerate(self.targets):
+            c, score, check = curve_inputs(self.menu, t, batch)
+            out[f"c{k}"] = c
+            if score is not None:
+                out[f"score{k}"] = score
+            if check is not None:
+                out[f"check{k}"] = check
+        return out
+
+
 class _SeedCurve:
     """Weighted sums of one target at K thresholds plus the menu's own (last column)."""
 
-    def __init__(self, target: ScanTarget, thresholds: np.ndarray) -> None:
+    def __init__(self, menu: Menu, target: ScanTarget, thresholds: np.ndarray) -> None:
+        self.menu = menu
         self.target = target
         self.values = np.append(np.asarray(thresholds, np.float64), target.menu_threshold)
         self.hw: np.ndarray | None = None
@@ -110,11 +142,14 @@ class _SeedCurve:
         self.mismatches = 0
 
     def update(self, menu: Menu, batch: EventBatch, w: np.ndarray) -> None:
+        self.add(*curve_inputs(menu, self.target, batch), w)
+
+    def add(self, c: np.ndarray, score: np.ndarray | None, check: np.ndarray | None, w: np.ndarray) -> None:
+        """One batch's critical values ``c``, an (empty) array of the score column's dtype, the
+        menu's own decision (``seeds_raw`` of this seed) when the batch had it, the weights."""
         t = self.target
-        c = critical_values(menu, t, batch)
         if self.hw is None:
-            column = _score_column(menu, t)
-            self.hw = hw_thresholds(menu, t, self.values, score_dtype=batch[column].dtype if column else None)
+            self.hw = hw_thresholds(self.menu, t, self.values, score_dtype=score.dtype if score is not None else None)
         # before prescales: events sorted by critical value, cumulative sums read at every threshold
         order = np.argsort(-c, kind="stable")
         ws = w[order]
@@ -125,9 +160,9 @@ class _SeedCurve:
             passed = c[:, None] >= self.hw[None, :]
             fired, self.counters = apply_prescales(passed, np.full(len(self.hw), t.prescale), self.counters)
             self.post += np.vstack([w @ fired, (w * w) @ fired, fired.sum(axis=0)])
-        if "seeds_raw" in batch:
-            self.checked += len(batch)
-            self.mismatches += int(((c >= self.hw[-1]) != batch["seeds_raw"][:, t.index]).sum())
+        if check is not None:
+            self.checked += len(check)
+            self.mismatches += int(((c >= self.hw[-1]) != check).sum())
 
     def result(self, total_w: float, k_khz: float) -> dict[str, Any]:
         t = self.target
@@ -172,7 +207,8 @@ class ThresholdScan:
     ) -> None:  # fmt: skip
         self.menu = menu
         self.column = column or menu.default_column
-        self.curves = [_SeedCurve(t, thresholds) for t in targets]
+        self.targets = tuple(targets)
+        self.curves = [_SeedCurve(menu, t, thresholds) for t in targets]
         self.crossing_rate_khz = crossing_rate_khz
         self.events = 0
         self.total_w = 0.0
@@ -183,6 +219,14 @@ class ThresholdScan:
         self.total_w += float(w.sum())
         for curve in self.curves:
             curve.update(self.menu, batch, w)
+
+    def update_extract(self, cols: dict[str, np.ndarray]) -> None:
+        """One batch as :class:`ScanExtract` kept it (batches in event order, as :meth:`update`)."""
+        w = cols["weight"]
+        self.events += len(w)
+        self.total_w += float(w.sum())
+        for k, curve in enumerate(self.curves):
+            curve.add(cols[f"c{k}"], cols.get(f"score{k}"), cols.get(f"check{k}"), w)
 
     def result(self) -> dict[str, Any]:
         """JSON-ready curves (see ``docs/studies.md``)."""
@@ -214,9 +258,13 @@ def threshold_for_rate(scan: Mapping[str, Any], target_khz: float, *, raw: bool 
 
 def scan_thresholds(
     chain: ChainConfig, source: Source, requests: Sequence[tuple[str, str]], thresholds: np.ndarray, *,
-    column: str | None = None, target_khz: float | None = None,
+    column: str | None = None, target_khz: float | None = None, passes: BatchPasses | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Run the chain over ``source`` once and scan every ``(seed, param)`` in ``requests``."""
+    """Run the chain over ``source`` once and scan every ``(seed, param)`` in ``requests``.
+
+    With ``passes`` (e.g. :class:`emulator.distributed.DaskPasses`) the chain and the critical values
+    run where they say; the curves are accumulated here in event order, so the result is the same.
+    """
     if chain.menu_path is None:
         msg = f"{chain.path}: a scan needs the chain's 'menu'"
         raise ConfigError(msg)
@@ -224,8 +272,12 @@ def scan_thresholds(
     targets = [resolve_target(menu, seed, param, column=column) for seed, param in requests]
     scan = ThresholdScan(menu, targets, thresholds, crossing_rate_khz=chain.lhc.crossing_rate_hz / 1000.0,
                          column=column)  # fmt: skip
-    for batch in processed_batches(chain, source):
-        scan.update(batch)
+    if passes is not None:
+        for cols in passes.map(chain, ScanExtract(menu, scan.targets)):
+            scan.update_extract(cols)
+    else:
+        for batch in processed_batches(chain, source):
+            scan.update(batch)
     out = scan.result()
     out["source"] = source.name
     out["config"] = chain.path

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import signal
+import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from emulator.chain import ChainConfig
 from emulator.launch import resolve_launch
 from streams.errors import ConfigError
 from streams.run import ChainOverrides, LaunchPlan, SourceSpec, read_launch_plan
 from streams.run.launch import LAUNCH_PLAN_FLAG, NODE_FLAG
+
+if TYPE_CHECKING:
+    from emulator.executor import BatchPasses
+    from streams.sources.base import Source
 
 T = TypeVar("T")
 
@@ -22,6 +28,7 @@ __all__ = [
     "add_launch_args",
     "add_realtime_arg",
     "command_line",
+    "dask_passes",
     "load_plan",
     "on_terminate",
     "overrides",
@@ -59,6 +66,31 @@ def add_dask_args(p: argparse.ArgumentParser, *, what: str = "the passes") -> No
                         "(N worker processes here; default one per core); see docs/dask.md")
     p.add_argument("--partition-events", type=int, default=None, metavar="N",
                    help="events per Dask partition (default: about four partitions per worker)")
+
+
+def dask_passes(
+    args: argparse.Namespace, stack: contextlib.ExitStack,
+) -> Callable[[SourceSpec, Source, str], BatchPasses] | None:
+    """With ``--dask``: a session held open by ``stack`` and a maker of passes over a source (with a
+    progress bar named by its third argument); None without ``--dask``."""
+    if not args.dask:
+        return None
+    from tqdm import tqdm
+
+    from emulator.distributed import DaskPasses
+    from streams.run.dask import DaskSession, DaskTarget
+
+    dask = stack.enter_context(DaskSession(DaskTarget.parse(args.dask)))
+    info = dask.describe()
+    print(f"dask: scheduler {info['scheduler']}, {info['workers']} workers, dashboard {info['dashboard']}",
+          file=sys.stderr)
+
+    def make(spec: SourceSpec, source: Source, desc: str) -> BatchPasses:
+        bar = stack.enter_context(tqdm(total=len(source), unit="ev", desc=desc, disable=not sys.stderr.isatty()))
+        return DaskPasses(dask, spec, source, partition_events=args.partition_events,
+                          on_progress=lambda done, _: bar.update(done - bar.n))
+
+    return make
 
 
 def add_realtime_arg(p: argparse.ArgumentParser) -> None:

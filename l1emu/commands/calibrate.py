@@ -13,6 +13,7 @@ operating point and at a zero-bias false-positive rate of ``--fpr``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -20,8 +21,10 @@ from typing import Any
 
 from emulator import calibrate as cal
 from emulator.chain import load_chain
+from l1emu.commands._common import add_dask_args, dask_passes
 from streams.errors import ConfigError
-from streams.sources import open_source
+from streams.run import SourceSpec
+from streams.sources import Source, open_source
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,6 +42,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--menu", default=None, help="menu YAML to write (default: the chain's)")
     p.add_argument("--dry-run", action="store_true", help="write no menu")
     p.add_argument("--report", default=None, help="write the JSON report here")
+    add_dask_args(p, what="the passes over zero bias and the signals")
     p.set_defaults(func=run)
 
 
@@ -62,9 +66,18 @@ def run(args: argparse.Namespace) -> int:
     bs = chain.stream.batch_size
     zb_src = open_source(args.source, events=args.events)
     t0 = time.perf_counter()
-    zb = cal.chain_scores(chain, zb_src.batches(bs), columns)
+    with contextlib.ExitStack() as stack:
+        make = dask_passes(args, stack)
+
+        def scores(path: str, src: Source, events: int | None = None) -> dict[str, Any]:
+            if make is None:
+                return cal.chain_scores(chain, src.batches(bs), columns)
+            passes = make(SourceSpec(path=path, events=events), src, Path(path).stem)
+            return cal.chain_scores(chain, None, columns, passes=passes)
+
+        zb = scores(args.source, zb_src, args.events)
+        signals = {Path(s).stem: scores(s, open_source(s)) for s in args.signal}
     ops = cal.calibrate(zb, zb["weight"], targets, crossing_rate_khz=crossing_khz, seeds=seeds)
-    signals = {Path(s).stem: cal.chain_scores(chain, open_source(s).batches(bs), columns) for s in args.signal}
     figures = cal.signal_figures(ops, zb, signals, crossing_rate_khz=crossing_khz, fpr=args.fpr)
     menu_path = Path(args.menu) if args.menu else chain.menu_path
     provenance = f"calibrated on {args.source} ({len(zb['weight'])} events), {time.strftime('%Y-%m-%d')}"

@@ -7,9 +7,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
+
+from l1emu.commands._common import add_dask_args, dask_passes
 
 
 def add_source_options(p: argparse.ArgumentParser) -> None:
@@ -33,6 +36,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--column", default=None, help="prescale column (default: the menu's)")
     p.add_argument("--out", default=None, help="write the scan JSON here")
     p.add_argument("--plots", default=None, metavar="DIR", help="write one PNG + JSON per seed here")
+    add_dask_args(p, what="the pass over the events")
     p.set_defaults(func=run)
 
 
@@ -69,12 +73,17 @@ def run(args: argparse.Namespace) -> int:
     from emulator.plots import plot_scan
     from emulator.plots._style import json_safe
     from emulator.studies.scan import parse_range, scan_thresholds
+    from streams.run import SourceSpec
     from streams.sources import open_source
 
     chain = load_chain(args.config)
-    source = open_source(args.source, events=args.events, mu=args.mu, seed=args.random_seed)
-    result = scan_thresholds(chain, source, _requests(args.seed, args.param), parse_range(args.range),
-                             column=args.column, target_khz=args.target_khz)  # fmt: skip
+    spec = SourceSpec(path=args.source, events=args.events, mu=args.mu, seed=args.random_seed)
+    source = open_source(spec.path, events=spec.events, mu=spec.mu, seed=spec.seed)
+    with contextlib.ExitStack() as stack:
+        make = dask_passes(args, stack)
+        result = scan_thresholds(chain, source, _requests(args.seed, args.param), parse_range(args.range),
+                                 column=args.column, target_khz=args.target_khz,
+                                 passes=make(spec, source, "scan") if make else None)  # fmt: skip
     if args.out:
         Path(args.out).write_text(json.dumps(json_safe(result), indent=1) + "\n")
     if args.plots:
