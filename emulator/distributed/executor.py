@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections import Counter as Tally
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -51,35 +51,55 @@ _names_lock = threading.Lock()
 _sink_names: dict[tuple[str, str | None, tuple[str, ...]], tuple[str, ...]] = {}
 
 
-class _Watched:
-    """A batch that notes which columns are read (``in``, ``[]``); any other use of the columns
-    (``.columns``, iteration) means the whole batch is needed."""
+class _WatchedColumns(Mapping[str, np.ndarray]):
+    """``batch.columns`` of a watched batch: look-ups are noted, iteration means every column."""
 
-    def __init__(self, batch: EventBatch) -> None:
-        self._batch = batch
-        self.read: set[str] = set()
-        self.whole = False
+    def __init__(self, owner: _Watched) -> None:
+        self._owner = owner
 
     def __getitem__(self, name: str) -> np.ndarray:
-        self.read.add(name)
-        return self._batch[name]
+        self._owner.read.add(name)
+        return self._owner.batch.columns[name]
 
     def __contains__(self, name: object) -> bool:
         if isinstance(name, str):
-            self.read.add(name)
-        return name in self._batch
-
-    def __len__(self) -> int:
-        return len(self._batch)
+            self._owner.read.add(name)
+        return name in self._owner.batch.columns
 
     def __iter__(self) -> Iterator[str]:
-        self.whole = True
-        return iter(self._batch)
+        self._owner.whole = True
+        return iter(self._owner.batch.columns)
 
-    def __getattr__(self, attr: str) -> Any:
-        if attr == "columns":
+    def __len__(self) -> int:
+        return len(self._owner.batch.columns)
+
+
+class _Watched:
+    """A batch that notes which columns are read (``in``, ``[]``, ``.columns`` look-ups); any
+    iteration over its columns means the whole batch is needed."""
+
+    def __init__(self, batch: EventBatch) -> None:
+        self.batch = batch
+        self.read: set[str] = set()
+        self.whole = False
+        self.columns = _WatchedColumns(self)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.columns
+
+    def __len__(self) -> int:
+        return len(self.batch)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.columns)
+
+    def __getattr__(self, attr: str) -> Any:  # meta, select, ...: a derived batch may read anything
+        if attr not in ("meta", "gid"):
             self.whole = True
-        return getattr(self._batch, attr)
+        return getattr(self.batch, attr)
 
 
 @dataclass(frozen=True, slots=True)
