@@ -10,8 +10,8 @@ manifest (:mod:`streams.shards`), whose events are read from the shard file itse
 [(0, 3000), (3000, 6000), (6000, 9000), (9000, 10000)]
 >>> from streams.sources import open_source
 >>> src = open_source(None, events=10_000, mu=20.0)
->>> [(b.meta.first, len(b)) for b in read_partition(src, parts[3], batch_size=400)]
-[(9000, 400), (9400, 400), (9800, 200)]
+>>> [(b.meta.first, len(b)) for b in read_partition(src, parts[3], batch_size=600)]
+[(9000, 600), (9600, 400)]
 """
 
 from __future__ import annotations
