@@ -83,6 +83,9 @@ def _executor(opts: ReplayOptions, command: Sequence[str], on_status: Callable[[
         if opts.in_process:
             msg = "--dask and --in-process: choose one executor"
             raise ConfigError(msg)
+        if opts.rate_hz:
+            msg = f"--rate {opts.rate_hz:g} paces a streamed replay; a Dask replay runs as fast as its workers"
+            raise ConfigError(msg)
         from emulator.distributed import DaskExecutor  # dask is imported only when asked for
 
         return DaskExecutor(DaskTarget.parse(opts.dask), partition_events=opts.partition_events,
