@@ -94,7 +94,8 @@ def test_hardware_export_is_json_ready(small_menu: Menu) -> None:
     leg = hw["seeds"][0]["conditions"][0]["legs"][0]
     assert leg["pt_min"] == 40
     assert leg["collection"] == "egamma"
-    assert hw["seeds"][2]["conditions"][0] == {"kind": "sum", "sum": "htt", "min": 200, "max": (1 << 62) - 1}
+    assert hw["seeds"][2]["conditions"][0] == {"kind": "sum", "sum": "htt", "min": 200, "max": (1 << 62) - 1,
+                                               "phi_windows": []}
 
 
 def test_default_menu_content() -> None:

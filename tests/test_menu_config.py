@@ -97,7 +97,7 @@ def _corr_edit(**edits: Any) -> dict[str, Any]:
         (_seed_edit(3, conditions=[{"score": "bad name", "min": 1}]), ["(AXO).conditions[0]", "'bad name'"]),
         (_seed_edit(3, conditions=[{"score": "axo"}]), ["(AXO).conditions[0]", "missing", "min"]),
         (_seed_edit(0, conditions=[{"legs": []}]), ["(SingleJet60).conditions[0]", "0 legs"]),
-        (_seed_edit(0, conditions=[{"legs": [{"type": "jet"}] * 5}]), ["5 legs"]),
+        (_seed_edit(0, conditions=[{"legs": [{"type": "jet"}] * 6}]), ["6 legs"]),
         (_leg_edit(type="photon"), ["(DoubleMu_OS).conditions[0].legs[0].type", "'photon'"]),
         (_leg_edit(pt_min=-3), ["legs[0]", "pt_min", "-3"]),
         (_leg_edit(pt_min="high"), ["legs[0].pt_min", "'high'"]),

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from emulator.errors import StageError
 from emulator.menu import Menu, load_menu
 from emulator.menu._program import MenuProgram
+from emulator.menu._program_kernel import LEG_FIELDS, OP_ANDC, OP_PUSH
 from streams.event import EventBatch
 from streams.sources.parametric import ParametricConfig, ParametricSource
 from streams.wire import decode, encode_batch
@@ -77,10 +78,11 @@ def test_program_tables_share_legs_and_conditions() -> None:
     menu = _menu([_seed("A", {"legs": [leg]}), _seed("B", {"legs": [leg, leg]}),
                   _seed("C", {"legs": [leg]}, {"sum": "htt", "min": 100}), _seed("D", {"sum": "htt", "min": 100})])
     program = MenuProgram(menu.hw_seeds)
-    assert program.legs.shape == (1, 6)  # one distinct leg
+    assert program.legs.shape == (1, LEG_FIELDS)  # one distinct leg
     assert len(program.cond_ptr) - 1 == 2  # single jet, double jet
-    assert len(program.others) == 1  # the HTT condition, once
-    assert program.seed_conds.tolist() == [0, 1, 0, 2, 2]
+    assert len(program.sum_rows) == 1  # the HTT condition, once
+    assert program.args.tolist() == [0, 1, 0, 2, 2]  # conditions: jet, double jet, then the sum
+    assert program.ops.tolist() == [OP_PUSH, OP_PUSH, OP_PUSH, OP_ANDC, OP_PUSH]
 
 
 def test_errors_name_the_same_seed_and_condition(every_cut: Menu) -> None:

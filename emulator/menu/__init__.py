@@ -1,4 +1,4 @@
-"""The trigger menu: seeds in YAML, evaluated in hardware units with integer arithmetic.
+"""The trigger menu: seeds in l1emu YAML or uGT XML, evaluated in hardware units with integer arithmetic.
 
 >>> from emulator.menu import load_menu
 >>> menu = load_menu("configs/menus/cms2024.yaml")

@@ -15,9 +15,10 @@ from typing import Final
 import numpy as np
 
 from emulator.errors import StageError
-from emulator.menu._kernels import CUT_FIELDS, NSLOT, any_assignment, stack_objects
+from emulator.menu._kernels import CUT_FIELDS, KERNEL_COLLECTIONS, NSLOT, any_assignment, stack_objects
 from emulator.menu.hardware import (
     ALL_BITS,
+    NO_MAX,
     HwAlways,
     HwCondition,
     HwCorrelation,
@@ -26,15 +27,17 @@ from emulator.menu.hardware import (
     HwScore,
     HwSeed,
     HwSum,
+    phi_bins,
 )
 from emulator.menu.luts import LUTS
 from streams.event import EventBatch
 from streams.schema import COLLECTIONS
 
-__all__ = ["BatchEvaluator", "condition_label", "correlation_tables"]
+__all__ = ["BatchEvaluator", "condition_label", "correlation_tables", "in_windows", "objects_extra"]
 
-COLL_INDEX: Final = {name: i for i, name in enumerate(COLLECTIONS)}
+COLL_INDEX: Final = {name: i for i, name in enumerate(KERNEL_COLLECTIONS)}
 _SCALE_INDEX: Final = {"calo": 0, "muon": 1}
+_I32: Final = (1 << 31) - 1
 
 
 def _stack_luts(field: str) -> np.ndarray:
@@ -51,20 +54,38 @@ _DPHI2: Final = _stack_luts("dphi2")
 _COSH: Final = _stack_luts("cosh_deta")
 _COS: Final = _stack_luts("cos_dphi")
 _PHI_BINS: Final = np.array([LUTS[s].phi_bins for s in _SCALE_INDEX], np.int64)
-_COLL_BINS: Final = np.array([c.phi_bins for c in COLLECTIONS.values()], np.int64)
+_COLL_BINS: Final = np.array([phi_bins(c) for c in KERNEL_COLLECTIONS], np.int64)
 
 
 def correlation_tables(corrs: Sequence[HwCorrelation]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The kernels' correlation inputs: leg pairs (K, 2), scale index (K,), cuts (K, CUT_FIELDS)."""
     legs = np.array([c.legs for c in corrs], np.int64).reshape(-1, 2)
     scale = np.array([_SCALE_INDEX[c.scale] for c in corrs], np.int64)
-    cut = np.array([(*c.deta, *c.dphi, *c.dr2, *c.mass2, c.charge) for c in corrs], np.int64)
+    cut = np.array([(*c.deta, *c.dphi, *c.dr2, *c.mass2, c.charge, c.tbpt2, *c.massdr,
+                     int(c.transverse) | 2 * int(c.veto)) for c in corrs], np.int64)  # fmt: skip
     return legs, scale, cut.reshape(-1, len(CUT_FIELDS))
+
+
+def objects_extra(cond: HwObjects) -> np.ndarray:
+    """The kernel's whole-set cuts of a condition: [all-legs charge, mass3 min, mass3 max]."""
+    return np.array([cond.charge, *cond.mass3], np.int64)
 
 
 def condition_label(seeds: Sequence[HwSeed], s: int, j: int) -> str:
     """How errors name condition ``j`` of seed ``s``."""
     return f"seed {s} ({seeds[s].name}) condition {j}"
+
+
+def in_windows(x: np.ndarray, windows: Sequence[tuple[int, int]], *, wrap: bool) -> np.ndarray:
+    """Bool mask of ``x`` inside any window (``wrap``: lo > hi means ``x >= lo or x <= hi``)."""
+    ok = np.zeros(x.shape, bool)
+    for w in windows:
+        lo, hi = (max(-_I32, min(_I32, v)) for v in w)
+        if wrap and lo > hi:
+            ok |= (x >= lo) | (x <= hi)
+        else:
+            ok |= (x >= lo) & (x <= hi)
+    return ok
 
 
 def _any_slot(mask: np.ndarray) -> np.ndarray:
@@ -97,7 +118,10 @@ class BatchEvaluator:
             return self._objects(cond)
         if isinstance(cond, HwSum):
             et = self.batch[cond.sum].astype(np.int64)
-            return (et >= cond.min) & (et <= cond.max)
+            ok = (et >= cond.min) & (et <= cond.max)
+            if cond.phi_windows:
+                ok &= in_windows(self.batch[f"{cond.sum}_phi"].astype(np.int64), cond.phi_windows, wrap=True)
+            return np.asarray(ok)
         if isinstance(cond, HwScore):
             return self._score(cond)
         assert isinstance(cond, HwAlways)
@@ -125,33 +149,51 @@ class BatchEvaluator:
 
     def _leg(self, leg: HwLeg) -> np.ndarray:
         c = self._collection(leg.collection)
-        ok = c["pt"] >= min(leg.pt_min, 1 << 30)
+        ok = (c["pt"] >= min(leg.pt_min, 1 << 30)) & (c["pt"] <= min(leg.pt_max, 1 << 30))
         ok &= c["abs_eta"] <= min(leg.eta_max, 1 << 30)
         if leg.eta_min > 0:
             ok &= c["abs_eta"] >= leg.eta_min
+        if leg.eta_windows:
+            ok &= in_windows(c["eta"], leg.eta_windows, wrap=False)
+        if leg.phi_windows:
+            ok &= in_windows(c["phi"], leg.phi_windows, wrap=True)
         if leg.qual_mask != ALL_BITS:
             ok &= (c["qual_bit"] & leg.qual_mask) != 0
         if leg.iso_mask != ALL_BITS:
             ok &= (c["iso_bit"] & leg.iso_mask) != 0
+        if leg.charge:
+            ok &= c["charge"] == leg.charge
+        slot = np.arange(NSLOT)
+        ok &= (slot >= leg.slots[0]) & (slot <= leg.slots[1])
         return np.asarray(ok)
 
     def _collection(self, name: str) -> dict[str, np.ndarray]:
-        """int32 (N, 12) pT, |η|, and one-hot bits ``1 << min(v, 16)`` of quality and isolation."""
+        """int32 (N, 12) pT, η, |η|, φ, charge and one-hot bits ``1 << min(v, 16)`` of quality and isolation."""
         hit = self._colls.get(name)
         if hit is None:
+            names = ("pt", "eta", "abs_eta", "phi", "charge", "qual_bit", "iso_bit")
+            hit = {f: np.zeros((self.n, NSLOT), np.int32) for f in names}
+            if name not in COLLECTIONS:  # a sum as a one-slot object: ET and φ only
+                hit["pt"][:, 0] = np.minimum(self.batch[name], np.iinfo(np.int16).max)
+                hit["phi"][:, 0] = self.batch[f"{name}_phi"]
+                self._colls[name] = hit
+                return hit
             coll = COLLECTIONS[name]
-            raw = {f: self.batch[coll.column(f)] for f in ("pt", "eta", "qual", "iso")}
-            hit = {f: np.zeros((self.n, NSLOT), np.int32) for f in ("pt", "abs_eta", "qual_bit", "iso_bit")}
-            hit["pt"][:, : coll.size] = raw["pt"]
-            hit["abs_eta"][:, : coll.size] = np.abs(raw["eta"].astype(np.int32))
+            for f in ("pt", "eta", "phi"):
+                hit[f][:, : coll.size] = self.batch[coll.column(f)]
+            hit["phi"][:, : coll.size] %= coll.phi_bins
+            hit["abs_eta"][:] = np.abs(hit["eta"])
+            if "charge" in coll.fields:
+                hit["charge"][:, : coll.size] = self.batch[coll.column("charge")]
             for f in ("qual", "iso"):  # values above 15 set bit 16, which no mask has
-                hit[f"{f}_bit"][:, : coll.size] = np.left_shift(1, np.minimum(raw[f], 16).astype(np.int32))
+                raw = self.batch[coll.column(f)]
+                hit[f"{f}_bit"][:, : coll.size] = np.left_shift(1, np.minimum(raw, 16).astype(np.int32))
             self._colls[name] = hit
         return hit
 
     def _objects(self, cond: HwObjects) -> np.ndarray:
         masks = [self.leg(leg) for leg in cond.legs]
-        if len(masks) == 1 and not cond.correlations:
+        if len(masks) == 1 and not cond.correlations and cond.charge == 0 and cond.mass3 == (0, NO_MAX):
             return _any_slot(masks[0])
         candidates = np.logical_and.reduce([_any_slot(m) for m in masks])
         events = np.flatnonzero(candidates)
@@ -161,7 +203,7 @@ class BatchEvaluator:
         leg_coll = np.array([COLL_INDEX[leg.collection] for leg in cond.legs], np.int64)
         luts = (_DETA2, _DPHI2, _COSH, _COS, _PHI_BINS)
         any_assignment(events, tuple(masks), leg_coll, self._objects_array(), _COLL_BINS,
-                       *correlation_tables(cond.correlations), *luts, out)  # fmt: skip
+                       *correlation_tables(cond.correlations), objects_extra(cond), *luts, out)  # fmt: skip
         return out
 
     def _objects_array(self) -> np.ndarray:

@@ -1,11 +1,13 @@
 """Numba kernels: does some assignment of distinct objects to legs pass every pair cut?
 
-Objects come stacked in one int16 array ``obj[c, f, j, e]`` (collection in
-``COLLECTIONS`` order, field in :data:`OBJ_FIELDS` order, slot, event: events last, so
-per-slot cuts run over contiguous events; muons have 8 slots, slots 8..11 are zero).
+Objects come stacked in one int16 array ``obj[c, f, j, e]`` (collection in :data:`KERNEL_COLLECTIONS`
+order: the four object collections, then the sums ETM, HTM, ETMHF as one-slot "objects"
+whose pT is the sum and φ its φ; field in :data:`OBJ_FIELDS` order; slot; event: events
+last, so per-slot cuts run over contiguous events; muons have 8 slots, slots 8..11 are zero).
 The legs' candidates of one event are bit sets over the slots. Legs are filled in order
 by depth-first search; a correlation is checked as soon as its later leg is assigned, so
-hopeless branches are cut early. Legs of the same collection take distinct objects.
+hopeless branches are cut early; whole-set cuts (three-body mass, all-legs charge) once all
+legs are assigned. Legs of the same collection take distinct objects.
 """
 
 from __future__ import annotations
@@ -16,30 +18,66 @@ from typing import Final
 import numba
 import numpy as np
 
+from emulator.menu._conditions import SUM_LEGS
 from streams.event import EventBatch
-from streams.schema import COLLECTIONS
+from streams.schema import CALO_PHI_BINS, COLLECTIONS
 
-__all__ = ["CUT_FIELDS", "MUON", "NSLOT", "OBJ_FIELDS", "any_assignment", "assignment_ok", "stack_objects"]
+__all__ = [
+    "COLL_SIZES",
+    "CUT_FIELDS",
+    "F_CHARGE",
+    "F_ETA",
+    "F_ISO",
+    "F_PHI",
+    "F_PT",
+    "F_QUAL",
+    "KERNEL_COLLECTIONS",
+    "MUON",
+    "NSLOT",
+    "OBJ_FIELDS",
+    "any_assignment",
+    "assignment_ok",
+    "stack_objects",
+]
 
 NSLOT: Final = 12
 MUON: Final = 3  # collection index of muons in the stacked arrays
+#: Collections of the stacked array: objects, then sums with a φ (one slot each).
+KERNEL_COLLECTIONS: Final = (*COLLECTIONS, *SUM_LEGS)
+#: Slots of each stacked collection.
+COLL_SIZES: Final = np.array([*(c.size for c in COLLECTIONS.values()), *(1 for _ in SUM_LEGS)], np.int64)
 #: Fields of the stacked object array, in order (``F_*`` below index them).
 OBJ_FIELDS: Final = ("pt", "eta", "phi", "iso", "qual", "charge")
 F_PT, F_ETA, F_PHI, F_ISO, F_QUAL, F_CHARGE = range(6)
-#: Columns of the correlation cut table, all inclusive integer bounds.
+#: Columns of the correlation cut table, all inclusive integer bounds (flags: 1 transverse, 2 veto).
 CUT_FIELDS: Final = (
     "deta_min", "deta_max", "dphi_min", "dphi_max",
     "dr2_min", "dr2_max", "mass2_min", "mass2_max", "charge",
+    "tbpt2_min", "massdr_min", "massdr_max", "flags",
 )  # fmt: skip
+_I16: Final = np.iinfo(np.int16).max
+_NO_MAX: Final = (1 << 62) - 1
 
 
-def stack_objects(batch: EventBatch) -> np.ndarray:
-    """int16 ``(4, 6, 12, N)`` object array of a batch (absent fields and slots are zero)."""
-    out = np.zeros((len(COLLECTIONS), len(OBJ_FIELDS), NSLOT, len(batch)), np.int16)
+def stack_objects(batch: EventBatch, needed: np.ndarray | None = None) -> np.ndarray:
+    """int16 ``(7, 6, 12, N)`` object array of a batch (absent fields and slots are zero).
+
+    φ is reduced modulo the collection's bins. Sums enter as slot 0 of their collection,
+    their ET saturated at 2^15 − 1 (16 TeV). ``needed`` (bool, collection × field) fills
+    only those fields (the rest stay zero).
+    """
+    out = np.zeros((len(KERNEL_COLLECTIONS), len(OBJ_FIELDS), NSLOT, len(batch)), np.int16)
     for c, coll in enumerate(COLLECTIONS.values()):
         for f, name in enumerate(OBJ_FIELDS):
-            if name in coll.fields:
-                out[c, f, : coll.size] = batch[coll.column(name)].T
+            if name not in coll.fields or (needed is not None and not needed[c, f]):
+                continue
+            col = batch[coll.column(name)]
+            out[c, f, : coll.size] = (np.mod(col, coll.phi_bins) if name == "phi" else col).T
+    for k, name in enumerate(SUM_LEGS):
+        c = len(COLLECTIONS) + k
+        if needed is None or needed[c].any():
+            out[c, F_PT, 0] = np.minimum(batch[name], _I16)
+            out[c, F_PHI, 0] = np.mod(batch[f"{name}_phi"], CALO_PHI_BINS)
     return out
 
 
@@ -53,27 +91,42 @@ def _coord(obj: np.ndarray, bins: np.ndarray, e: int, c: int, j: int, to_calo: b
 
 
 @numba.njit(cache=True, nogil=True)
+def _deltas(obj: np.ndarray, coll_bins: np.ndarray, e: int, ca: int, ja: int, cb: int, jb: int, scale: int,
+            nde: int, phi_bins: np.ndarray) -> tuple[int, int]:  # fmt: skip
+    """(|Δη| table index, folded Δφ) of two objects on ``scale`` (0 calo, 1 muon)."""
+    to_calo = scale == 0
+    ea, pa = _coord(obj, coll_bins, e, ca, ja, to_calo)
+    eb, pb = _coord(obj, coll_bins, e, cb, jb, to_calo)
+    bins = phi_bins[scale]
+    dp = abs(pa - pb) % bins
+    return min(abs(ea - eb), nde - 1), min(dp, bins - dp)
+
+
+@numba.njit(cache=True, nogil=True)
 def _pair_ok(
     obj: np.ndarray, coll_bins: np.ndarray, e: int, ca: int, ja: int, cb: int, jb: int, scale: int,
     cut: np.ndarray, deta2: np.ndarray, dphi2: np.ndarray, cosh: np.ndarray, cos: np.ndarray,
     phi_bins: np.ndarray,
 ) -> bool:  # fmt: skip
-    to_calo = scale == 0
-    ea, pa = _coord(obj, coll_bins, e, ca, ja, to_calo)
-    eb, pb = _coord(obj, coll_bins, e, cb, jb, to_calo)
-    de = min(abs(ea - eb), deta2.shape[1] - 1)
-    bins = phi_bins[scale]
-    dp = abs(pa - pb) % bins
-    dp = min(dp, bins - dp)
+    de, dp = _deltas(obj, coll_bins, e, ca, ja, cb, jb, scale, deta2.shape[1], phi_bins)
+    dr2 = deta2[scale, de] + dphi2[scale, dp]
+    if cut[12] & 2:  # overlap-removal veto: fails inside any of its windows
+        inside = (cut[0] <= de <= cut[1]) or (cut[2] <= dp <= cut[3]) or (cut[4] <= dr2 <= cut[5])
+        return not inside
     if de < cut[0] or de > cut[1] or dp < cut[2] or dp > cut[3]:
         return False
-    dr2 = deta2[scale, de] + dphi2[scale, dp]
     if dr2 < cut[4] or dr2 > cut[5]:
         return False
-    if cut[6] > 0 or cut[7] < (1 << 62) - 1:
-        m2 = np.int64(obj[ca, F_PT, ja, e]) * np.int64(obj[cb, F_PT, jb, e]) * (cosh[scale, de] - cos[scale, dp])
+    pta, ptb = np.int64(obj[ca, F_PT, ja, e]), np.int64(obj[cb, F_PT, jb, e])
+    if cut[6] > 0 or cut[7] < _NO_MAX or cut[10] > 0 or cut[11] < _NO_MAX:
+        ch = cosh[scale, 0] if cut[12] & 1 else cosh[scale, de]
+        m2 = pta * ptb * (ch - cos[scale, dp])
         if m2 < cut[6] or m2 > cut[7]:
             return False
+        if (cut[10] > 0 and 256 * m2 < 2 * cut[10] * dr2) or (cut[11] < _NO_MAX and 256 * m2 > 2 * cut[11] * dr2):
+            return False
+    if cut[9] > 0 and 4096 * (pta * pta + ptb * ptb) + 2 * pta * ptb * cos[scale, dp] < cut[9]:
+        return False
     if cut[8] == 0:
         return True
     q = np.int64(obj[ca, F_CHARGE, ja, e]) * np.int64(obj[cb, F_CHARGE, jb, e])  # charge cuts: muon-muon only
@@ -81,14 +134,44 @@ def _pair_ok(
 
 
 @numba.njit(cache=True, nogil=True)
+def _whole_set_ok(
+    e: int, leg_coll: np.ndarray, idx: np.ndarray, obj: np.ndarray, coll_bins: np.ndarray, extra: np.ndarray,
+    cosh: np.ndarray, cos: np.ndarray, phi_bins: np.ndarray,
+) -> bool:  # fmt: skip
+    """All-legs charge (``extra[0]``: −1 not all alike, +1 all alike) and three-body mass ``extra[1..2]``."""
+    n = leg_coll.shape[0]
+    if extra[0] != 0:
+        pos = neg = 0
+        for d in range(n):
+            q = obj[leg_coll[d], F_CHARGE, idx[d], e]
+            pos += q > 0
+            neg += q < 0
+        if pos + neg != n or (extra[0] > 0 and pos != n and neg != n) or (extra[0] < 0 and (pos == n or neg == n)):
+            return False
+    if extra[1] > 0 or extra[2] < _NO_MAX:
+        scale = 1 if leg_coll[0] == MUON else 0
+        m2 = 0
+        for a in range(n):
+            for b in range(a + 1, n):
+                de, dp = _deltas(obj, coll_bins, e, leg_coll[a], idx[a], leg_coll[b], idx[b], scale,
+                                 cosh.shape[1], phi_bins)  # fmt: skip
+                pt = np.int64(obj[leg_coll[a], F_PT, idx[a], e]) * np.int64(obj[leg_coll[b], F_PT, idx[b], e])
+                m2 += pt * (cosh[scale, de] - cos[scale, dp])
+        if m2 < extra[1] or m2 > extra[2]:
+            return False
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
 def assignment_ok(
     e: int, legbits: np.ndarray, leg_coll: np.ndarray, obj: np.ndarray, coll_bins: np.ndarray,
-    corr_legs: np.ndarray, corr_scale: np.ndarray, corr_cut: np.ndarray,
+    corr_legs: np.ndarray, corr_scale: np.ndarray, corr_cut: np.ndarray, extra: np.ndarray,
     deta2: np.ndarray, dphi2: np.ndarray, cosh: np.ndarray, cos: np.ndarray, phi_bins: np.ndarray,
     idx: np.ndarray,
 ) -> bool:  # fmt: skip
     """Depth-first search of event ``e``: ``legbits[d]`` has bit ``j`` set if slot ``j`` passes leg ``d``.
 
+    ``extra``: the condition's all-legs charge and three-body mass bounds (see :func:`_whole_set_ok`);
     ``idx`` is scratch space for the slot of each leg (at least one entry per leg).
     """
     nleg = leg_coll.shape[0]
@@ -118,7 +201,9 @@ def assignment_ok(
         if not ok:
             continue
         if d == nleg - 1:
-            return True
+            if _whole_set_ok(e, leg_coll, idx, obj, coll_bins, extra, cosh, cos, phi_bins):
+                return True
+            continue
         d += 1
         idx[d] = -1
     return False
@@ -128,8 +213,8 @@ def assignment_ok(
 def _any_assignment(
     events: np.ndarray, legpass: tuple[np.ndarray, ...], leg_coll: np.ndarray, obj: np.ndarray,
     coll_bins: np.ndarray, corr_legs: np.ndarray, corr_scale: np.ndarray, corr_cut: np.ndarray,
-    deta2: np.ndarray, dphi2: np.ndarray, cosh: np.ndarray, cos: np.ndarray, phi_bins: np.ndarray,
-    out: np.ndarray,
+    extra: np.ndarray, deta2: np.ndarray, dphi2: np.ndarray, cosh: np.ndarray, cos: np.ndarray,
+    phi_bins: np.ndarray, out: np.ndarray,
 ) -> None:  # fmt: skip
     """Set ``out[e]`` for each ``e`` in ``events``: some leg assignment passes all cuts.
 
@@ -146,7 +231,7 @@ def _any_assignment(
                 if legpass[d][e, j]:
                     bits |= 1 << j
             legbits[d] = bits
-        out[e] = assignment_ok(e, legbits, leg_coll, obj, coll_bins, corr_legs, corr_scale, corr_cut,
+        out[e] = assignment_ok(e, legbits, leg_coll, obj, coll_bins, corr_legs, corr_scale, corr_cut, extra,
                                deta2, dphi2, cosh, cos, phi_bins, idx)  # fmt: skip
 
 

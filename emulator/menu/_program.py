@@ -2,23 +2,22 @@
 
 :class:`BatchEvaluator` builds numpy masks leg by leg and condition by condition: clear,
 cached, and the base of the threshold studies, but each step is a few numpy calls, so a
-22-seed menu costs about a millisecond per batch whatever its size. A streaming global
-trigger sees small batches, so :meth:`Menu.evaluate` runs this program instead: every
-distinct leg and object condition of the menu becomes a row of a table, and one kernel
-walks the events, sets each leg's candidate bits, decides each object condition (the
-shared depth-first search of :mod:`emulator.menu._kernels`) and ANDs each seed's
-conditions, like the firmware's condition chips feeding the seed logic. Sum, score and
-always conditions are one numpy compare each and enter the kernel as columns.
+menu costs about a millisecond per batch whatever its size. :meth:`Menu.evaluate` runs this
+program instead: every distinct leg, object condition and sum of the menu becomes a row of
+a table, and one kernel (:mod:`emulator.menu._program_kernel`) walks the events in chunks,
+sets each leg's candidate bits, decides each object condition once (Hall's condition, then
+the shared depth-first search of :mod:`emulator.menu._kernels` where pair cuts need it) and
+runs each seed's logic, like the firmware's condition chips feeding the seed logic. Scores
+and constants are one numpy compare each and enter the kernel as columns.
 
 The tests check the program against :class:`BatchEvaluator` and a plain-Python reference.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Final
+from itertools import combinations
+from typing import Any, Final
 
-import numba
 import numpy as np
 
 from emulator.errors import StageError
@@ -33,80 +32,163 @@ from emulator.menu._evaluate import (
     BatchEvaluator,
     condition_label,
     correlation_tables,
+    objects_extra,
 )
-from emulator.menu._kernels import F_ETA, F_ISO, F_PT, F_QUAL, NSLOT, assignment_ok, stack_objects
-from emulator.menu.hardware import ALL_BITS, HwCondition, HwLeg, HwObjects, HwSeed
+from emulator.menu._kernels import (
+    COLL_SIZES,
+    F_CHARGE,
+    F_ETA,
+    F_ISO,
+    F_PHI,
+    F_PT,
+    F_QUAL,
+    KERNEL_COLLECTIONS,
+    OBJ_FIELDS,
+    stack_objects,
+)
+from emulator.menu._program_kernel import (
+    CHUNK,
+    LEG_FIELDS,
+    OP_AND,
+    OP_ANDC,
+    OP_FALSE,
+    OP_NOT,
+    OP_OR,
+    OP_ORC,
+    OP_PUSH,
+    SUM_FIELDS,
+    run_program,
+)
+from emulator.menu._utm import AND, NOT, OR
+from emulator.menu.hardware import ALL_BITS, NO_MAX, HwCondition, HwLeg, HwObjects, HwSeed, HwSum
 from streams.event import EventBatch
+from streams.schema import CALO_PHI_BINS
 
-__all__ = ["MenuProgram"]
+__all__ = ["SUM_ROWS", "MenuProgram"]
 
-_LEG_FIELDS: Final = 6  # collection, pt_min, eta_min, eta_max, qual_mask, iso_mask
-
-
-@numba.njit(cache=True, nogil=True)
-def _leg_bits(obj: np.ndarray, leg: np.ndarray, out: np.ndarray) -> None:
-    """``out[e]``: bit ``j`` set if slot ``j`` of event ``e`` passes ``leg`` (a loop over events per slot)."""
-    c, pt_min, eta_min, eta_max, qual, iso = leg[0], leg[1], leg[2], leg[3], leg[4], leg[5]
-    out[:] = 0
-    for j in range(NSLOT):
-        pt, eta, q, i = obj[c, F_PT, j], obj[c, F_ETA, j], obj[c, F_QUAL, j], obj[c, F_ISO, j]
-        for e in range(out.shape[0]):
-            a = abs(np.int64(eta[e]))
-            ok = (pt[e] >= pt_min) & (a >= eta_min) & (a <= eta_max)
-            if qual != ALL_BITS:
-                ok &= (qual >> min(np.int64(q[e]), 16)) & 1 != 0
-            if iso != ALL_BITS:
-                ok &= (iso >> min(np.int64(i[e]), 16)) & 1 != 0
-            out[e] |= np.int64(ok) << j
+#: Energy sums as rows of the kernel's (sum, [ET, φ], event) array.
+SUM_ROWS: Final = ("ett", "htt", "etm", "htm", "etmhf")
+_CLIP: Final = 1 << 40  # integer bounds beyond any hardware value
 
 
-@numba.njit(cache=True, nogil=True)
-def _run(
-    obj: np.ndarray, legs: np.ndarray, cond_ptr: np.ndarray, cond_legs: np.ndarray, cond_coll: np.ndarray,
-    corr_ptr: np.ndarray,
-    corr_legs: np.ndarray, corr_scale: np.ndarray, corr_cut: np.ndarray, other: np.ndarray,
-    seed_ptr: np.ndarray, seed_conds: np.ndarray, coll_bins: np.ndarray,
-    deta2: np.ndarray, dphi2: np.ndarray, cosh: np.ndarray, cos: np.ndarray, phi_bins: np.ndarray,
-    out: np.ndarray,
-) -> None:  # fmt: skip
-    n_obj = cond_ptr.shape[0] - 1
-    n = obj.shape[3]
-    bits = np.empty((legs.shape[0], n), np.int64)
-    for leg in range(legs.shape[0]):
-        _leg_bits(obj, legs[leg], bits[leg])
-    legbits = np.zeros(NSLOT, np.int64)  # one condition's legs (≤ 12)
-    idx = np.zeros(NSLOT, np.int64)
-    ok = np.zeros(n_obj + other.shape[1], np.bool_)
-    for e in range(n):
-        for k in range(n_obj):
-            l0, l1, c0, c1 = cond_ptr[k], cond_ptr[k + 1], corr_ptr[k], corr_ptr[k + 1]
-            empty = False
-            for i in range(l0, l1):
-                legbits[i - l0] = bits[cond_legs[i], e]
-                empty = empty or legbits[i - l0] == 0
-            if empty or (l1 - l0 == 1 and c0 == c1):
-                ok[k] = not empty
-            else:
-                ok[k] = assignment_ok(e, legbits[: l1 - l0], cond_coll[l0:l1], obj, coll_bins, corr_legs[c0:c1],
-                                      corr_scale[c0:c1], corr_cut[c0:c1], deta2, dphi2, cosh, cos,
-                                      phi_bins, idx)  # fmt: skip
-        for k in range(other.shape[1]):
-            ok[n_obj + k] = other[e, k]
-        for s in range(seed_ptr.shape[0] - 1):
-            decision = True
-            for i in range(seed_ptr[s], seed_ptr[s + 1]):
-                if not ok[seed_conds[i]]:
-                    decision = False
-                    break
-            out[e, s] = decision
+def _clip(v: int) -> int:
+    return max(-_CLIP, min(_CLIP, v))
 
 
-#: The jitted program, typed for callers (numba's dispatcher type hides the signature).
-run_program: Callable[..., None] = _run
+def _pairs(windows: tuple[tuple[int, int], ...], n: int) -> list[int]:
+    flat = [_clip(v) for w in windows for v in w]
+    return [len(windows), *flat, *([0, 0] * (n - len(windows)))]
 
 
 def _leg_row(leg: HwLeg) -> list[int]:
-    return [COLL_INDEX[leg.collection], leg.pt_min, leg.eta_min, leg.eta_max, leg.qual_mask, leg.iso_mask]
+    head = [COLL_INDEX[leg.collection], leg.pt_min, _clip(leg.pt_max), leg.qual_mask, leg.iso_mask, leg.charge,
+            *leg.slots, leg.eta_min, _clip(leg.eta_max)]  # fmt: skip
+    return head + _pairs(leg.eta_windows, 5) + _pairs(leg.phi_windows, 2)
+
+
+def _sum_row(s: HwSum) -> list[int]:
+    return [SUM_ROWS.index(s.sum), s.min, _clip(s.max), *_pairs(s.phi_windows, 2)]
+
+
+def _hall_subsets(cond: HwObjects) -> list[tuple[int, int]]:
+    """(leg mask, size) of every subset of ≥ 2 legs of one collection: Hall's condition to check."""
+    out = []
+    for coll in dict.fromkeys(leg.collection for leg in cond.legs):
+        pos = [d for d, leg in enumerate(cond.legs) if leg.collection == coll]
+        for r in range(2, len(pos) + 1):
+            out += [(sum(1 << d for d in sub), r) for sub in combinations(pos, r)]
+    return out
+
+
+def _needs_search(cond: HwObjects) -> bool:
+    return bool(cond.correlations) or cond.charge != 0 or cond.mass3 != (0, NO_MAX)
+
+
+def _ops_code(n: int) -> list[int]:
+    """Postfix AND of conditions 0..n-1."""
+    return [0, *(x for k in range(1, n) for x in (k, AND))]
+
+
+def _ops(seed: HwSeed, index: dict[HwCondition, int]) -> list[tuple[int, int]]:
+    """The seed's postfix logic as kernel instructions (a push followed by and/or fuses)."""
+    if seed.unsupported:
+        return [(OP_FALSE, 0)]
+    code = list(seed.logic) or _ops_code(len(seed.conditions))
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(code):
+        op = code[i]
+        nxt = code[i + 1] if i + 1 < len(code) else None
+        if op >= 0 and out and nxt in (AND, OR):
+            out.append((OP_ANDC if nxt == AND else OP_ORC, index[seed.conditions[op]]))
+            i += 2
+            continue
+        out.append((OP_PUSH, index[seed.conditions[op]]) if op >= 0 else ({AND: OP_AND, OR: OP_OR, NOT: OP_NOT}[op], 0))
+        i += 1
+    return out
+
+
+def _depth(ops: list[tuple[int, int]]) -> int:
+    d = top = 0
+    for op, _ in ops:
+        d += 1 if op in (OP_PUSH, OP_FALSE) else -1 if op in (OP_AND, OP_OR) else 0
+        top = max(top, d)
+    return top
+
+
+def _factors(code: tuple[int, ...]) -> tuple[list[int], set[int]]:
+    """The leaves of a seed's top-level AND, and the conditions it uses anywhere else (under OR/NOT)."""
+    stack: list[tuple[Any, ...]] = []
+    for op in code:
+        if op >= 0:
+            stack.append(("leaf", op))
+        elif op == NOT:
+            stack.append(("not", stack.pop()))
+        else:
+            b, a = stack.pop(), stack.pop()
+            stack.append(("and" if op == AND else "or", a, b))
+    factors: list[int] = []
+    elsewhere: set[int] = set()
+
+    def leaves(node: tuple[Any, ...]) -> list[int]:
+        return [node[1]] if node[0] == "leaf" else [x for child in node[1:] for x in leaves(child)]
+
+    todo = [stack[0]]
+    while todo:
+        node = todo.pop()
+        if node[0] == "and":
+            todo += [node[1], node[2]]
+        elif node[0] == "leaf":
+            factors.append(node[1])
+        else:
+            elsewhere.update(leaves(node))
+    return factors, elsewhere
+
+
+def _search_order(cond: HwObjects) -> tuple[int, int]:
+    """Searches run rare-first (muons, then high thresholds), so later ones can skip more events."""
+    return (0 if any(leg.collection == "muon" for leg in cond.legs) else 1, -max(leg.pt_min for leg in cond.legs))
+
+
+def _needed_fields(legs: list[HwLeg], conds: list[HwObjects]) -> np.ndarray:
+    """(collection, field) pairs of the stacked objects that some cut reads."""
+    out = np.zeros((len(KERNEL_COLLECTIONS), len(OBJ_FIELDS)), bool)
+    for leg in legs:
+        c = COLL_INDEX[leg.collection]
+        out[c, F_PT] = True
+        out[c, F_ETA] |= leg.eta_min > 0 or leg.eta_max < NO_MAX or bool(leg.eta_windows)
+        out[c, F_PHI] |= bool(leg.phi_windows)
+        out[c, F_QUAL] |= leg.qual_mask != ALL_BITS
+        out[c, F_ISO] |= leg.iso_mask != ALL_BITS
+        out[c, F_CHARGE] |= leg.charge != 0
+    for cond in conds:
+        if _needs_search(cond):
+            charge = cond.charge != 0 or any(k.charge for k in cond.correlations)
+            for leg in cond.legs:
+                c = COLL_INDEX[leg.collection]
+                out[c, [F_ETA, F_PHI]] = True
+                out[c, F_CHARGE] |= charge
+    return out
 
 
 class MenuProgram:
@@ -116,6 +198,7 @@ class MenuProgram:
         self.seeds = seeds
         legs: dict[HwLeg, int] = {}
         objects: dict[HwObjects, int] = {}
+        sums: dict[HwSum, int] = {}
         others: dict[HwCondition, int] = {}
         for seed in seeds:
             for cond in seed.conditions:
@@ -123,19 +206,64 @@ class MenuProgram:
                     objects.setdefault(cond, len(objects))
                     for leg in cond.legs:
                         legs.setdefault(leg, len(legs))
+                elif isinstance(cond, HwSum):
+                    sums.setdefault(cond, len(sums))
                 else:
                     others.setdefault(cond, len(others))
         self.others = tuple(others)
-        self.legs = np.array([_leg_row(leg) for leg in legs], np.int64).reshape(-1, _LEG_FIELDS)
-        conds = list(objects)
+        self.fields = _needed_fields(list(legs), list(objects))
+        self.legs = np.array([_leg_row(leg) for leg in legs], np.int64).reshape(-1, LEG_FIELDS)
+        self.sum_rows = np.array([_sum_row(s) for s in sums], np.int64).reshape(-1, SUM_FIELDS)
+        self._objects_tables(list(objects), legs)
+        index: dict[HwCondition, int] = {c: i for i, c in enumerate(objects)}
+        index |= {c: len(objects) + i for i, c in enumerate(sums)}
+        index |= {c: len(objects) + len(sums) + i for i, c in enumerate(self.others)}
+        self._schedule(list(objects), index)
+        ops = [_ops(s, index) for s in seeds]
+        self.seed_ptr = np.cumsum([0, *(len(o) for o in ops)]).astype(np.int64)
+        self.ops = np.array([op for o in ops for op, _ in o], np.int64)
+        self.args = np.array([a for o in ops for _, a in o], np.int64)
+        self.depth = max((_depth(o) for o in ops), default=1)
+
+    def _objects_tables(self, conds: list[HwObjects], legs: dict[HwLeg, int]) -> None:
         self.cond_ptr = np.cumsum([0, *(len(c.legs) for c in conds)]).astype(np.int64)
         self.cond_legs = np.array([legs[leg] for c in conds for leg in c.legs], np.int64)
         self.cond_coll = np.array([COLL_INDEX[leg.collection] for c in conds for leg in c.legs], np.int64)
+        self.cond_flags = np.array([int(_needs_search(c)) for c in conds], np.int64)
+        self.cond_extra = np.array([objects_extra(c) for c in conds], np.int64).reshape(-1, 3)
+        halls = [_hall_subsets(c) for c in conds]
+        self.hall_ptr = np.cumsum([0, *(len(h) for h in halls)]).astype(np.int64)
+        self.hall = np.array([x for h in halls for x in h], np.int64).reshape(-1, 2)
         self.corr_ptr = np.cumsum([0, *(len(c.correlations) for c in conds)]).astype(np.int64)
         self.corr_legs, self.corr_scale, self.corr_cut = correlation_tables([k for c in conds for k in c.correlations])
-        index = {c: i for i, c in enumerate(conds)} | {c: len(conds) + i for i, c in enumerate(self.others)}
-        self.seed_ptr = np.cumsum([0, *(len(s.conditions) for s in seeds)]).astype(np.int64)
-        self.seed_conds = np.array([index[c] for s in seeds for c in s.conditions], np.int64)
+
+    def _schedule(self, conds: list[HwObjects], index: dict[HwCondition, int]) -> None:
+        """The order to decide object conditions in (searches last), and each search's guard:
+        per seed that has it as a top-level AND factor, the seed's factors decided before it."""
+        search = {i for i, c in enumerate(conds) if _needs_search(c)}
+        order = [i for i in range(len(conds)) if i not in search]
+        order += sorted(search, key=lambda i: _search_order(conds[i]))
+        pos = {k: p for p, k in enumerate(order)}
+        terms: dict[int, list[tuple[int, ...]] | None] = {k: [] for k in search}
+        for seed in self.seeds:
+            if seed.unsupported:
+                continue
+            glob = [index[c] for c in seed.conditions]
+            factors, elsewhere = _factors(seed.logic or tuple(_ops_code(len(seed.conditions))))
+            for k in {glob[j] for j in elsewhere} & search:
+                terms[k] = None
+            for k in {glob[j] for j in factors} & search:
+                before = tuple(sorted({glob[j] for j in factors if glob[j] != k and pos.get(glob[j], -1) < pos[k]}))
+                known = terms[k]
+                if known is not None and before:
+                    known.append(before)
+                else:  # the seed fires on this condition alone: it must be decided everywhere
+                    terms[k] = None
+        guards = [list(dict.fromkeys(terms[k] or ())) if k in search else [] for k in range(len(conds))]
+        self.guard_ptr = np.cumsum([0, *(len(g) for g in guards)]).astype(np.int64)
+        self.term_ptr = np.cumsum([0, *(len(t) for g in guards for t in g)]).astype(np.int64)
+        self.term_cond = np.array([c for g in guards for t in g for c in t], np.int64)
+        self.order = np.array(order, np.int64)
 
     def _where(self, cond: HwCondition) -> str:
         """'seed s (NAME) condition j' of the first use of ``cond``."""
@@ -156,8 +284,19 @@ class MenuProgram:
     def evaluate(self, batch: EventBatch, menu: str) -> np.ndarray:
         """Bool (N, S) seed decisions; ``menu`` (its name) prefixes error messages."""
         other = self._other_columns(batch, menu)
-        out = np.empty((len(batch), len(self.seeds)), bool)
-        run_program(stack_objects(batch), self.legs, self.cond_ptr, self.cond_legs, self.cond_coll, self.corr_ptr,
-                    self.corr_legs, self.corr_scale, self.corr_cut, other, self.seed_ptr, self.seed_conds,
-                    _COLL_BINS, _DETA2, _DPHI2, _COSH, _COS, _PHI_BINS, out)  # fmt: skip
+        n = len(batch)
+        sums = np.zeros((len(SUM_ROWS), 2, n), np.int64)
+        for r, name in enumerate(SUM_ROWS):
+            sums[r, 0] = batch[name]
+            if f"{name}_phi" in batch:
+                sums[r, 1] = np.mod(batch[f"{name}_phi"], CALO_PHI_BINS)
+        out = np.empty((n, len(self.seeds)), bool)
+        res = np.zeros((-(-len(self.seeds) // 8) * 8, CHUNK), bool)  # the chunk's decisions, seed-major
+        out64 = out.view(np.uint64) if len(self.seeds) % 8 == 0 and out.size else np.zeros((1, 0), np.uint64)
+        tabs = (self.cond_ptr, self.cond_legs, self.cond_coll, self.cond_flags, self.hall_ptr, self.corr_ptr,
+                self.corr_scale, self.guard_ptr, self.term_ptr, self.term_cond, self.order)  # fmt: skip
+        tabs2 = (self.cond_extra, self.hall, self.corr_legs, self.corr_cut)
+        run_program(stack_objects(batch, self.fields), sums, other, self.legs, COLL_SIZES, tabs, tabs2, self.sum_rows,
+                    self.seed_ptr, self.ops, self.args, self.depth, _COLL_BINS, (_DETA2, _DPHI2, _COSH, _COS),
+                    _PHI_BINS, res, res.view(np.uint64), out, out64)  # fmt: skip
         return out

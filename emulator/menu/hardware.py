@@ -3,15 +3,20 @@
 This is the data a firmware generator emits (see ``docs/menu.md`` for the
 arithmetic). Conversions, for a physical cut X and an LSB:
 
-* ``pT ≥ X``  ⇔ ``hwPt ≥ ceil(X / 0.5)`` (and ≥ 1: ``hwPt == 0`` is an empty slot)
-* ``|η| ≤ X`` ⇔ ``|hwEta| ≤ floor(X / LSB)``; ``|η| ≥ X`` ⇔ ``|hwEta| ≥ ceil(X / LSB)``
+* ``pT ≥ X``  ⇔ ``hwPt ≥ ceil(X / 0.5)`` (and ≥ 1: ``hwPt == 0`` is an empty slot); ``pT ≤ X`` ⇔ ``≤ floor``
+* ``|η| ≤ X`` ⇔ ``|hwEta| ≤ floor(X / LSB)``; an η window [a, b] ⇔ ``ceil(a / LSB) ≤ hwEta ≤ floor(b / LSB)``
+* a φ window [a, b] ⇔ ``ceil(a / LSB) ≤ hwPhi ≤ floor(b / LSB)``; a > b wraps through 0
+  (``hwPhi ≥ ceil(a / LSB)`` or ``hwPhi ≤ floor(b / LSB)``)
 * ``ΔR ≤ X``  ⇔ ``deta2[|Δη|] + dphi2[Δφ] ≤ floor(X² · 2^DR2_BITS)`` (``ceil`` for minima)
 * ``M ≥ X``   ⇔ ``hwPt₁·hwPt₂·(cosh_deta[|Δη|] − cos_dphi[Δφ]) ≥ ceil(X² · 2^(COSH_BITS+1))``
   (M² = 2·pT₁·pT₂·(cosh Δη − cos Δφ) and pT = 0.5·hwPt, so M² = value / 2^(COSH_BITS+1))
+* two-body ``pT ≥ X`` ⇔ ``2^COSH_BITS·(hwPt₁² + hwPt₂²) + 2·hwPt₁·hwPt₂·cos_dphi[Δφ] ≥ ceil(4·X²·2^COSH_BITS)``
+* ``M/ΔR ≥ X`` ⇔ ``2^8·M2 ≥ 2·ceil(X²·2^8)·dR2`` (``≤`` with ``floor`` for maxima)
 
 >>> from emulator.menu._config import LegConfig
->>> compile_leg(LegConfig("jet", pt_min=30, eta_max=2.5))
-HwLeg(collection='jet', pt_min=60, eta_min=0, eta_max=57, qual_mask=65535, iso_mask=65535)
+>>> leg = compile_leg(LegConfig("jet", pt_min=30, eta_max=2.5, phi=((5.5, 0.5),)))
+>>> leg.pt_min, leg.eta_min, leg.eta_max, leg.phi_windows
+(60, 0, 57, ((127, 11),))
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
+from emulator.menu._conditions import SUM_LEGS, Window
 from emulator.menu._config import (
     AlwaysCondition,
     Condition,
@@ -31,10 +37,12 @@ from emulator.menu._config import (
     SumCondition,
 )
 from emulator.menu.luts import COSH_BITS, DR2_BITS, LUTS, ScaleName
-from streams.schema import COLLECTIONS, PT_LSB
+from streams.schema import CALO_PHI_BINS, COLLECTIONS, PT_LSB
 
 __all__ = [
     "ALL_BITS",
+    "EMPTY",
+    "MASSDR_BITS",
     "NO_MAX",
     "HwAlways",
     "HwCondition",
@@ -46,6 +54,7 @@ __all__ = [
     "HwSum",
     "compile_leg",
     "compile_seed",
+    "phi_bins",
     "pipeline_depth",
 ]
 
@@ -53,7 +62,12 @@ __all__ = [
 NO_MAX: Final = (1 << 62) - 1
 #: Mask accepting every 4-bit quality / isolation value (no requirement).
 ALL_BITS: Final = 0xFFFF
+#: A window that contains nothing (unset windows of an overlap-removal veto).
+EMPTY: Final = (1, 0)
+#: Fractional bits of the (M/ΔR)² thresholds.
+MASSDR_BITS: Final = 8
 _EPS: Final = 1e-9  # guards floor/ceil against float noise (2.5/0.0435 etc.)
+_NO_PHI: Final = (NO_MAX, NO_MAX)  # a φ window narrower than a bin: never passes
 
 
 def _ceil(x: float) -> int:
@@ -64,9 +78,15 @@ def _floor(x: float) -> int:
     return math.floor(x + _EPS)
 
 
+def phi_bins(collection: str) -> int:
+    """φ bins of a collection or sum leg."""
+    return CALO_PHI_BINS if collection in SUM_LEGS else COLLECTIONS[collection].phi_bins
+
+
 @dataclass(frozen=True, slots=True)
 class HwLeg:
-    """Single-object cuts: ``hwPt ≥ pt_min``, ``eta_min ≤ |hwEta| ≤ eta_max``, bit masks."""
+    """Single-object cuts: ``pt_min ≤ hwPt ≤ pt_max``, ``eta_min ≤ |hwEta| ≤ eta_max``, masks,
+    signed η windows and φ windows (OR-ed within each; none = no cut), charge (0 any, ±1), slots."""
 
     collection: str
     pt_min: int
@@ -74,11 +94,19 @@ class HwLeg:
     eta_max: int
     qual_mask: int  # bit q set: quality q accepted
     iso_mask: int
+    pt_max: int = NO_MAX
+    eta_windows: tuple[tuple[int, int], ...] = ()
+    phi_windows: tuple[tuple[int, int], ...] = ()  # lo > hi: wraps through 0
+    charge: int = 0
+    slots: tuple[int, int] = (0, 11)
 
 
 @dataclass(frozen=True, slots=True)
 class HwCorrelation:
-    """Pair cuts in integer units of ``scale`` (bins, LUT units); bounds inclusive."""
+    """Pair cuts in integer units of ``scale`` (bins, LUT units); bounds inclusive.
+
+    ``veto``: the pair fails when any of ``deta``/``dphi``/``dr2`` contains it (unset: :data:`EMPTY`).
+    """
 
     legs: tuple[int, int]
     scale: ScaleName
@@ -87,12 +115,20 @@ class HwCorrelation:
     dr2: tuple[int, int]
     mass2: tuple[int, int]
     charge: int  # 0: any, -1: opposite, +1: same
+    tbpt2: int = 0
+    massdr: tuple[int, int] = (0, NO_MAX)
+    transverse: bool = False
+    veto: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class HwObjects:
+    """Legs on distinct objects, pair correlations, all-legs charge (−1 OS, +1 LS), 3-body M2 window."""
+
     legs: tuple[HwLeg, ...]
     correlations: tuple[HwCorrelation, ...] = ()
+    charge: int = 0
+    mass3: tuple[int, int] = (0, NO_MAX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +136,7 @@ class HwSum:
     sum: str
     min: int
     max: int
+    phi_windows: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,15 +157,24 @@ HwCondition = HwObjects | HwSum | HwScore | HwAlways
 
 @dataclass(frozen=True, slots=True)
 class HwSeed:
+    """A seed's conditions and postfix logic (empty: their AND); ``unsupported`` seeds never fire."""
+
     name: str
     conditions: tuple[HwCondition, ...]
+    logic: tuple[int, ...] = ()
+    unsupported: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain-Python form: conditions tagged with their ``kind``."""
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
             "conditions": [{"kind": type(c).__name__[2:].lower(), **asdict(c)} for c in self.conditions],
         }
+        if self.logic:
+            out["logic"] = list(self.logic)
+        if self.unsupported:
+            out["unsupported"] = self.unsupported
+        return out
 
 
 def _mask(value: int | tuple[int, ...] | None) -> int:
@@ -138,9 +184,19 @@ def _mask(value: int | tuple[int, ...] | None) -> int:
     return sum(1 << v for v in set(values))
 
 
+def _phi_window(w: Window, bins: int) -> tuple[int, int]:
+    lsb = 2 * math.pi / bins
+    lo, hi = _ceil(w[0] / lsb), _floor(w[1] / lsb)
+    if w[0] <= w[1] and lo > hi:
+        return _NO_PHI
+    return lo, hi
+
+
 def compile_leg(leg: LegConfig) -> HwLeg:
     """Convert one leg's cuts to hardware units of its collection."""
-    lsb = COLLECTIONS[leg.type].eta_lsb
+    bins = phi_bins(leg.type)
+    lsb = COLLECTIONS[leg.type].eta_lsb if leg.type in COLLECTIONS else 1.0
+    charge = {None: 0, "positive": 1, "negative": -1}[leg.charge]
     return HwLeg(
         collection=leg.type,
         pt_min=max(1, _ceil(leg.pt_min / PT_LSB)),
@@ -148,12 +204,21 @@ def compile_leg(leg: LegConfig) -> HwLeg:
         eta_max=NO_MAX if leg.eta_max is None else _floor(leg.eta_max / lsb),
         qual_mask=_mask(leg.quality),
         iso_mask=_mask(leg.iso),
+        pt_max=NO_MAX if leg.pt_max is None else _floor(leg.pt_max / PT_LSB),
+        eta_windows=tuple((_ceil(a / lsb), _floor(b / lsb)) for a, b in leg.eta),
+        phi_windows=tuple(_phi_window(w, bins) for w in leg.phi),
+        charge=charge,
+        slots=leg.slots or (0, 11),
     )
 
 
 def _bounds(lo: float | None, hi: float | None, scale: float) -> tuple[int, int]:
     """Inclusive integer bounds of ``lo ≤ x ≤ hi`` for x in units of ``1/scale``."""
     return (0 if lo is None else _ceil(lo * scale), NO_MAX if hi is None else _floor(hi * scale))
+
+
+def _veto_bounds(lo: float | None, hi: float | None, scale: float) -> tuple[int, int]:
+    return EMPTY if lo is None and hi is None else _bounds(lo, hi, scale)
 
 
 def _sq(x: float | None) -> float | None:
@@ -164,24 +229,35 @@ def _compile_corr(corr: CorrelationConfig, legs: tuple[LegConfig, ...]) -> HwCor
     both_mu = all(legs[i].type == "muon" for i in corr.legs)
     scale: ScaleName = "muon" if both_mu else "calo"
     luts = LUTS[scale]
+    win = _veto_bounds if corr.veto else _bounds
     return HwCorrelation(
         legs=(corr.legs[0], corr.legs[1]),
         scale=scale,
-        deta=_bounds(corr.deta_min, corr.deta_max, 1 / luts.eta_lsb),
-        dphi=_bounds(corr.dphi_min, corr.dphi_max, 1 / luts.phi_lsb),
-        dr2=_bounds(_sq(corr.dr_min), _sq(corr.dr_max), float(1 << DR2_BITS)),
+        deta=win(corr.deta_min, corr.deta_max, 1 / luts.eta_lsb),
+        dphi=win(corr.dphi_min, corr.dphi_max, 1 / luts.phi_lsb),
+        dr2=win(_sq(corr.dr_min), _sq(corr.dr_max), float(1 << DR2_BITS)),
         mass2=_bounds(_sq(corr.mass_min), _sq(corr.mass_max), float(1 << (COSH_BITS + 1))),
         charge={None: 0, "opposite": -1, "same": 1}[corr.charge],
+        tbpt2=0 if corr.tbpt_min is None else _ceil(corr.tbpt_min**2 * 4 * (1 << COSH_BITS)),
+        massdr=_bounds(_sq(corr.massdr_min), _sq(corr.massdr_max), float(1 << MASSDR_BITS)),
+        transverse=corr.transverse,
+        veto=corr.veto,
     )
+
+
+def _compile_objects(cond: ObjectCondition) -> HwObjects:
+    corrs = tuple(_compile_corr(c, cond.legs) for c in cond.correlations)
+    mass3 = _bounds(_sq(cond.mass3_min), _sq(cond.mass3_max), float(1 << (COSH_BITS + 1)))
+    charge = {None: 0, "opposite": -1, "same": 1}[cond.charge]
+    return HwObjects(tuple(compile_leg(leg) for leg in cond.legs), corrs, charge, mass3)
 
 
 def _compile_condition(cond: Condition) -> HwCondition:
     if isinstance(cond, ObjectCondition):
-        corrs = tuple(_compile_corr(c, cond.legs) for c in cond.correlations)
-        return HwObjects(tuple(compile_leg(leg) for leg in cond.legs), corrs)
+        return _compile_objects(cond)
     if isinstance(cond, SumCondition):
         lo, hi = _bounds(cond.min, cond.max, 1 / PT_LSB)
-        return HwSum(cond.sum, lo, hi)
+        return HwSum(cond.sum, lo, hi, tuple(_phi_window(w, CALO_PHI_BINS) for w in cond.phi))
     if isinstance(cond, ScoreCondition):
         return HwScore(cond.score, cond.min)
     assert isinstance(cond, AlwaysCondition)
@@ -190,22 +266,24 @@ def _compile_condition(cond: Condition) -> HwCondition:
 
 def compile_seed(seed: SeedConfig) -> HwSeed:
     """Convert a seed's conditions to hardware units."""
-    return HwSeed(seed.name, tuple(_compile_condition(c) for c in seed.conditions))
+    return HwSeed(seed.name, tuple(_compile_condition(c) for c in seed.conditions), seed.logic, seed.unsupported)
 
 
 def pipeline_depth(seed: HwSeed) -> int:
     """Clock cycles of a seed's condition logic beyond the object compares.
 
     Pair cuts: |Δ| and LUT read (1), add and compare (1); a mass adds a two-stage
-    multiply. Several legs add one level that ORs over object assignments.
+    multiply (and a three-body mass one more add). Several legs add one level that ORs
+    over object assignments.
     """
     depth = 0
     for cond in seed.conditions:
         if not isinstance(cond, HwObjects):
             continue
         d = 1 if len(cond.legs) > 1 or cond.correlations else 0
-        if cond.correlations:
-            mass = any(c.mass2 != (0, NO_MAX) for c in cond.correlations)
-            d += 4 if mass else 2
+        mass = any(c.mass2 != (0, NO_MAX) or c.tbpt2 or c.massdr != (0, NO_MAX) for c in cond.correlations)
+        if cond.correlations or cond.mass3 != (0, NO_MAX):
+            d += 4 if mass or cond.mass3 != (0, NO_MAX) else 2
+        d += cond.mass3 != (0, NO_MAX)
         depth = max(depth, d)
     return depth

@@ -1,0 +1,171 @@
+"""utm atoms (objects, sums, counts, signals) and their cuts as l1emu conditions.
+
+What the event model cannot express yet raises :class:`Unsupported` with the reason, naming
+the event column that is missing; what is simply wrong raises :class:`MenuError`.
+
+>>> from emulator.menu._cuts import CutDef
+>>> from emulator.menu._grammar import Atom
+>>> cuts = {"MU-QLTY_SNGL": CutDef("MU-QLTY_SNGL", "MU", "QLTY", data="12,13,14,15")}
+>>> leg = object_leg(Atom("MU", "4p5", cuts=("MU-QLTY_SNGL",)), cuts, where="seed X")
+>>> leg.type, leg.pt_min, leg.quality
+('muon', 4.5, (12, 13, 14, 15))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final, TypeVar
+
+from emulator.errors import MenuError
+from emulator.menu._conditions import Condition, LegConfig, ObjectCondition, SumCondition
+from emulator.menu._cuts import OBJECT_CUTS, CutDef
+from emulator.menu._grammar import COUNTS, OBJECTS, SUMS, Atom, format_expression
+
+__all__ = ["LEG_TYPES", "MISSING", "Unsupported", "atom_condition", "build", "object_leg", "sum_leg"]
+
+T = TypeVar("T")
+
+#: utm object and sum names -> l1emu leg types.
+LEG_TYPES: Final = {"MU": "muon", "EG": "egamma", "TAU": "tau", "JET": "jet",
+                    "ETM": "etm", "HTM": "htm", "ETMHF": "etmhf"}  # fmt: skip
+_SUM_NAMES: Final = {"ETT": "ett", "HTT": "htt", "ETM": "etm", "HTM": "htm", "ETMHF": "etmhf"}
+#: What each feature the event model lacks would need (the reason a seed is unsupported).
+MISSING: Final = {
+    "UPT": "unconstrained muon pT (UPT) needs event column mu_upt (uGT 8 bits, 1 GeV)",
+    "IP": "muon impact parameter (IP) needs event column mu_ip (2 bits)",
+    "INDEX": "muon track-finder index (INDEX: BMTF/OMTF/EMTF) needs event column mu_tfindex (7 bits)",
+    "DISP": "displaced-jet flag (DISP) needs event column jet_disp",
+    "HTMHF": "HTMHF needs event columns htmhf and htmhf_phi",
+    "ETTEM": "ETTEM needs event column ettem",
+    "MBT": "minimum-bias HF counts need event columns mbt0hfp, mbt0hfm, mbt1hfp, mbt1hfm (4 bits each)",
+    "ASYM": "asymmetry counts need event columns asymet, asymht, asymethf, asymhthf",
+    "TOWERCOUNT": "the HCAL tower count needs event column towercount",
+    "ZDC": "ZDC sums need event columns zdcp, zdcm",
+    "EXT": "external conditions need an event column of external-condition bits "
+           "(BPTX signals: the bunch-crossing number in the orbit and a filling scheme)",
+    "MUS": "muon-shower bits need event column mu_shower (MUS0, MUS1, MUS2, MUSOOT0, MUSOOT1)",
+    "CENT": "centrality bits need event column centrality (CENT0..7)",
+    "AXO": "the CMS AXOL1TL score (thresholds in that model's units) needs a column of that model's "
+           "score (l1emu's score_axol1tl is another model on another scale, see l1emu calibrate)",
+    "TOPO": "the CMS TOPO score needs a column of that model's score",
+    "CICADA": "the CMS CICADA score (CSCORE thresholds in its units) needs a column of that model's score "
+              "(l1emu's score_cicada is another model on another scale, see l1emu calibrate)",
+    "ADT": "the ADT anomaly score needs an event column of that score",
+    "BX": "needs the objects of that crossing (event columns of bx {bx:+d}), the event model holds the "
+          "central crossing only",
+}  # fmt: skip
+
+
+class Unsupported(Exception):  # noqa: N818 - a signal within this package, never raised to users
+    """A well-formed requirement the event model has no column for (each reason names one)."""
+
+    def __init__(self, *reasons: str) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+def _unsupported(what: str, key: str, **fmt: Any) -> Unsupported:
+    return Unsupported(f"{what}: {MISSING[key].format(**fmt)}")
+
+
+def _cuts_of(atom: Atom, cuts: Mapping[str, CutDef], where: str) -> dict[str, list[CutDef]]:
+    """The atom's cuts by type, each checked to exist and to belong to the atom's object."""
+    by_type: dict[str, list[CutDef]] = {}
+    allowed = OBJECT_CUTS.get(atom.name if not atom.name.startswith("EXT_") else "", frozenset())
+    for name in atom.cuts:
+        cut = cuts.get(name)
+        if cut is None:
+            msg = f"{where}: cut {name!r} (on {format_expression(atom)}) is not defined in the menu"
+            raise MenuError(msg)
+        if cut.object != atom.name or cut.type not in allowed:
+            msg = (f"{where}: cut {name!r} is a {cut.object or 'function'} {cut.type} cut; "
+                   f"{atom.name} takes {sorted(allowed) or 'no cuts'}")  # fmt: skip
+            raise MenuError(msg)
+        by_type.setdefault(cut.type, []).append(cut)
+    limits = {"ETA": 5, "PHI": 2, "INDEX": 5}
+    for kind, found in by_type.items():
+        if len(found) > limits.get(kind, 1):
+            msg = (f"{where}: {format_expression(atom)} has {len(found)} {kind} cuts "
+                   f"({', '.join(c.name for c in found)}); at most {limits.get(kind, 1)}")  # fmt: skip
+            raise MenuError(msg)
+    return by_type
+
+
+def _check_bx(atom: Atom) -> None:
+    if atom.bx:
+        raise _unsupported(format_expression(atom), "BX", bx=atom.bx)
+
+
+def _pt(atom: Atom) -> dict[str, float | None]:
+    return {"pt_min": atom.value, "pt_max": atom.value if atom.comparison == "eq" else None}
+
+
+def object_leg(atom: Atom, cuts: Mapping[str, CutDef], *, where: str) -> LegConfig:
+    """A MU/EG/TAU/JET atom as a leg; a feature without event column raises :class:`Unsupported`."""
+    by_type = _cuts_of(atom, cuts, where)
+    missing = [_unsupported(by_type[k][0].name, k).reasons[0] for k in ("UPT", "IP", "INDEX", "DISP") if k in by_type]
+    if atom.bx:
+        missing.append(_unsupported(format_expression(atom), "BX", bx=atom.bx).reasons[0])
+    if missing:
+        raise Unsupported(*missing)
+    kw: dict[str, Any] = _pt(atom)
+    kw["eta"] = tuple(c.window() for c in by_type.get("ETA", ()))
+    kw["phi"] = tuple(c.window() for c in by_type.get("PHI", ()))
+    if "QLTY" in by_type:
+        kw["quality"] = by_type["QLTY"][0].values()
+    if "ISO" in by_type:
+        kw["iso"] = by_type["ISO"][0].values()
+    if "CHG" in by_type:
+        kw["charge"] = by_type["CHG"][0].data
+    if "SLICE" in by_type:
+        kw["slots"] = by_type["SLICE"][0].slice()
+    return build(LegConfig, where, type=LEG_TYPES[atom.name], **kw)
+
+
+def sum_leg(atom: Atom, cuts: Mapping[str, CutDef], *, where: str) -> LegConfig:
+    """An ETM/HTM/ETMHF atom as the one-object leg of a correlation (its φ and ET)."""
+    if atom.name == "HTMHF":
+        raise _unsupported(format_expression(atom), "HTMHF")
+    by_type = _cuts_of(atom, cuts, where)
+    _check_bx(atom)
+    phi = tuple(c.window() for c in by_type.get("PHI", ()))
+    return build(LegConfig, where, type=LEG_TYPES[atom.name], phi=phi, **_pt(atom))
+
+
+def build(cls: type[T], where: str, **kw: Any) -> T:
+    """``cls(**kw)``, its ValueError a :class:`MenuError` starting with ``where``."""
+    try:
+        return cls(**kw)
+    except ValueError as exc:
+        msg = f"{where}: {exc}"
+        raise MenuError(msg) from exc
+
+
+def _signal_key(name: str) -> str:
+    for prefix in ("EXT", "MUS", "CENT", "AXO", "TOPO", "CICADA", "ADT"):
+        if name.startswith(prefix):
+            return prefix
+    return "EXT"  # pragma: no cover - the grammar admits no other signal
+
+
+def _count_key(name: str) -> str:
+    return next(k for k in ("MBT", "ASYM", "TOWERCOUNT", "ZDC") if name.startswith(k))
+
+
+def atom_condition(atom: Atom, cuts: Mapping[str, CutDef], *, where: str) -> Condition:
+    """A stand-alone atom (``MU22[...]``, ``HTT280``, ``EXT_...``) as one condition."""
+    if atom.name in OBJECTS:
+        return ObjectCondition((object_leg(atom, cuts, where=where),))
+    text = format_expression(atom)
+    if atom.name in SUMS:
+        by_type = _cuts_of(atom, cuts, where)
+        if atom.name in ("HTMHF", "ETTEM"):
+            raise _unsupported(text, atom.name)
+        _check_bx(atom)
+        phi = tuple(c.window() for c in by_type.get("PHI", ()))
+        hi = atom.value if atom.comparison == "eq" else None
+        return build(SumCondition, where, sum=_SUM_NAMES[atom.name], min=atom.value, max=hi, phi=phi)
+    _cuts_of(atom, cuts, where)  # undefined or misplaced cuts are errors even where unsupported
+    if atom.name in COUNTS:
+        raise _unsupported(text, _count_key(atom.name))
+    raise _unsupported(text, _signal_key(atom.name))
