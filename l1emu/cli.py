@@ -33,6 +33,7 @@ COMMANDS: tuple[str, ...] = (
     "firmware",
     "train",
     "calibrate",
+    "menu",
 )
 
 

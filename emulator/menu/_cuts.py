@@ -124,7 +124,7 @@ class CutDef:
         except ValueError:
             vals = ()
         if not vals or not all(0 <= v <= top for v in vals):
-            msg = f"{here}: {self.type} data must list accepted values 0..{top} ('8,9,10'), not {self.data!r}"
+            msg = f"{here}: {self.type} data must list values 0..{top} it accepts ('8,9,10'), not {self.data!r}"
             raise MenuError(msg)
         return vals
 

@@ -208,7 +208,8 @@ class _Parser:
         self.take("}", "',' or '}' after an object")
         lo, hi = FUNCTIONS[tok.text]
         if not lo <= len(objects) <= hi:
-            self.fail(f"{lo}..{hi} objects in {tok.text}{{...}}, not {len(objects)}", tok)
+            count = str(lo) if lo == hi else f"{lo}..{hi}"
+            self.fail(f"{count} objects in {tok.text}{{...}}, not {len(objects)}", tok)
         return Function(tok.text, tuple(objects), self.cuts())
 
     def atom(self) -> Atom:

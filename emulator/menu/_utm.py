@@ -208,6 +208,15 @@ def _correlation(
     return build(CorrelationConfig, where, **kw)
 
 
+def _grouped(reasons: list[str]) -> tuple[str, ...]:
+    """``"A: why"``, ``"B: why"`` -> ``"A, B: why"`` (in first-seen order)."""
+    by_why: dict[str, list[str]] = {}
+    for r in reasons:
+        what, _, why = r.partition(": ")
+        by_why.setdefault(why, []).append(what)
+    return tuple(f"{', '.join(whats)}: {why}" for why, whats in by_why.items())
+
+
 def compile_expression(text: str, cuts: Mapping[str, CutDef], *, seed: str) -> Compiled:
     """Parse and compile one seed's expression; errors are :class:`MenuError` naming ``seed``."""
     where = f"seed {seed}"
@@ -216,6 +225,6 @@ def compile_expression(text: str, cuts: Mapping[str, CutDef], *, seed: str) -> C
     code: list[int] = []
     s.emit(tree, code)
     if s.reasons:
-        return Compiled(tree, (), (), tuple(s.reasons))
+        return Compiled(tree, (), (), _grouped(s.reasons))
     return Compiled(tree, tuple(s.conditions), tuple(code), ())
 

@@ -41,8 +41,9 @@ MISSING: Final = {
     "ASYM": "asymmetry counts need event columns asymet, asymht, asymethf, asymhthf",
     "TOWERCOUNT": "the HCAL tower count needs event column towercount",
     "ZDC": "ZDC sums need event columns zdcp, zdcm",
-    "EXT": "external conditions need an event column of external-condition bits "
-           "(BPTX signals: the bunch-crossing number in the orbit and a filling scheme)",
+    "EXT": "external conditions need an event column of external-condition bits",
+    "EXT_BPTX": "BPTX external conditions need an event column of external-condition bits (or the "
+                "bunch-crossing number in the orbit and a filling scheme to derive them)",
     "MUS": "muon-shower bits need event column mu_shower (MUS0, MUS1, MUS2, MUSOOT0, MUSOOT1)",
     "CENT": "centrality bits need event column centrality (CENT0..7)",
     "AXO": "the CMS AXOL1TL score (thresholds in that model's units) needs a column of that model's "
@@ -142,7 +143,9 @@ def build(cls: type[T], where: str, **kw: Any) -> T:
 
 
 def _signal_key(name: str) -> str:
-    for prefix in ("EXT", "MUS", "CENT", "AXO", "TOPO", "CICADA", "ADT"):
+    if name.startswith("EXT_"):
+        return "EXT_BPTX" if "BPTX" in name else "EXT"
+    for prefix in ("MUS", "CENT", "AXO", "TOPO", "CICADA", "ADT"):
         if name.startswith(prefix):
             return prefix
     return "EXT"  # pragma: no cover - the grammar admits no other signal

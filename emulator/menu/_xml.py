@@ -135,7 +135,7 @@ def _read_algorithm(el: ET.Element, source: str, cuts: dict[str, tuple[CutDef, s
         if seen[0] != cut:
             msg = f"{where}: cut {cut.name} differs from its definition in algorithm {seen[1]}: {cut} vs {seen[0]}"
             raise MenuError(msg)
-    found = atoms(parse_expression(expression, where=f"seed {name}: expression"))
+    found = atoms(parse_expression(expression, where=f"{source}: seed {name}: expression"))
     for req in el.findall("object_requirement"):
         _requirement_ok(req, found, where)
     out: dict[str, Any] = {"name": name, "expression": expression, "index": _int(el, "index", where)}
