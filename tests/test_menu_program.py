@@ -94,3 +94,24 @@ def test_errors_name_the_same_seed_and_condition(every_cut: Menu) -> None:
             fn(batch)
         messages.append(str(err.value))
     assert messages[0] == messages[1]
+
+
+def test_shared_mass_searches_guards_and_nested_legs_decide_like_the_reference() -> None:
+    """Seeds alike but for a mass minimum share one search; a search ANDed with a cheaper
+    condition runs only where that one passed; nested legs check Hall's condition leg by leg."""
+    from tests.test_menu_grammar_cuts import utm_menu
+
+    menu = utm_menu(M7="mass_inv{JET10, JET10}[MASS_MIN_7]", M40="mass_inv{JET10, JET10}[MASS_MIN_40]",
+                    G="JET50 AND dist{JET10, JET10}[DR_1p4]", O="JET50 OR dist{JET10, JET10}[DR_1p4]",
+                    Q="comb{JET60, JET40, JET20, JET10}", H="comb{JET20, JET10[JET-SLICE_0to1], JET10}")  # fmt: skip
+    program = menu._program
+    assert sorted(program.cond_group.tolist()) == [-1] * (len(program.cond_group) - 2) + [0, 0]
+    assert program.term_ptr[-1] == 0  # the ΔR search also stands alone under OR: no guard
+    guarded = utm_menu(G="JET50 AND dist{JET10, JET10}[DR_1p4]")._program
+    assert guarded.term_cond.tolist() == [0]  # decided after JET50 (condition 0), only where it passed
+    # one check per pair condition (identical legs); nested quad: 3 leg checks; the slice breaks nesting: 4 subsets
+    assert program.hall.shape[0] == 3 + 3 + 4
+    for seed in range(4):
+        batch = random_batch(seed, 300, max_objects=8)
+        assert np.array_equal(menu.evaluate(batch), menu.evaluate_reference(batch))
+        assert np.array_equal(guarded.evaluate(batch, "g")[:, 0], menu.evaluate(batch)[:, 2])

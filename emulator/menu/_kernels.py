@@ -37,6 +37,7 @@ __all__ = [
     "OBJ_FIELDS",
     "any_assignment",
     "assignment_ok",
+    "best_pair_mass2",
     "stack_objects",
 ]
 
@@ -81,7 +82,7 @@ def stack_objects(batch: EventBatch, needed: np.ndarray | None = None) -> np.nda
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _coord(obj: np.ndarray, bins: np.ndarray, e: int, c: int, j: int, to_calo: bool) -> tuple[int, int]:
     x = np.int64(obj[c, F_ETA, j, e])
     y = np.int64(obj[c, F_PHI, j, e]) % bins[c]
@@ -90,7 +91,7 @@ def _coord(obj: np.ndarray, bins: np.ndarray, e: int, c: int, j: int, to_calo: b
     return int(x), int(y)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _deltas(obj: np.ndarray, coll_bins: np.ndarray, e: int, ca: int, ja: int, cb: int, jb: int, scale: int,
             nde: int, phi_bins: np.ndarray) -> tuple[int, int]:  # fmt: skip
     """(|Δη| table index, folded Δφ) of two objects on ``scale`` (0 calo, 1 muon)."""
@@ -102,7 +103,7 @@ def _deltas(obj: np.ndarray, coll_bins: np.ndarray, e: int, ca: int, ja: int, cb
     return min(abs(ea - eb), nde - 1), min(dp, bins - dp)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _pair_ok(
     obj: np.ndarray, coll_bins: np.ndarray, e: int, ca: int, ja: int, cb: int, jb: int, scale: int,
     cut: np.ndarray, deta2: np.ndarray, dphi2: np.ndarray, cosh: np.ndarray, cos: np.ndarray,
@@ -133,7 +134,7 @@ def _pair_ok(
     return bool((cut[8] < 0 and q < 0) or (cut[8] > 0 and q > 0))
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _whole_set_ok(
     e: int, leg_coll: np.ndarray, idx: np.ndarray, obj: np.ndarray, coll_bins: np.ndarray, extra: np.ndarray,
     cosh: np.ndarray, cos: np.ndarray, phi_bins: np.ndarray,
@@ -162,7 +163,30 @@ def _whole_set_ok(
     return True
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
+def best_pair_mass2(
+    e: int, bits_a: int, bits_b: int, ca: int, cb: int, obj: np.ndarray, coll_bins: np.ndarray, scale: int,
+    cut: np.ndarray, deta2: np.ndarray, dphi2: np.ndarray, cosh: np.ndarray, cos: np.ndarray, phi_bins: np.ndarray,
+) -> int:  # fmt: skip
+    """The largest M2 of two distinct candidates (slots in ``bits_a`` × ``bits_b``) that pass every
+    cut of ``cut`` (whose mass minimum is 0); −1 if none: conditions that differ only in their mass
+    minimum share this one search."""
+    best = -1
+    for ja in range(NSLOT):
+        if not (bits_a >> ja) & 1:
+            continue
+        for jb in range(NSLOT):
+            if not (bits_b >> jb) & 1 or (ca == cb and ja == jb):
+                continue
+            if _pair_ok(obj, coll_bins, e, ca, ja, cb, jb, scale, cut, deta2, dphi2, cosh, cos, phi_bins):
+                de, dp = _deltas(obj, coll_bins, e, ca, ja, cb, jb, scale, deta2.shape[1], phi_bins)
+                ch = cosh[scale, 0] if cut[12] & 1 else cosh[scale, de]
+                m2 = np.int64(obj[ca, F_PT, ja, e]) * np.int64(obj[cb, F_PT, jb, e]) * (ch - cos[scale, dp])
+                best = max(best, m2)
+    return best
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def assignment_ok(
     e: int, legbits: np.ndarray, leg_coll: np.ndarray, obj: np.ndarray, coll_bins: np.ndarray,
     corr_legs: np.ndarray, corr_scale: np.ndarray, corr_cut: np.ndarray, extra: np.ndarray,

@@ -15,7 +15,8 @@ The tests check the program against :class:`BatchEvaluator` and a plain-Python r
 
 from __future__ import annotations
 
-from itertools import combinations
+from dataclasses import replace
+from itertools import combinations, pairwise
 from typing import Any, Final
 
 import numpy as np
@@ -90,11 +91,35 @@ def _sum_row(s: HwSum) -> list[int]:
     return [SUM_ROWS.index(s.sum), s.min, _clip(s.max), *_pairs(s.phi_windows, 2)]
 
 
+def _within(w: tuple[tuple[int, int], ...], v: tuple[tuple[int, int], ...]) -> bool:
+    return not w or w == v
+
+
+def _contains(a: HwLeg, b: HwLeg) -> bool:
+    """Every object that passes ``b`` passes ``a`` (decided on the cuts alone, conservatively)."""
+    return (
+        a.collection == b.collection and a.pt_min <= b.pt_min and a.pt_max >= b.pt_max
+        and a.eta_min <= b.eta_min and a.eta_max >= b.eta_max and _within(a.eta_windows, b.eta_windows)
+        and _within(a.phi_windows, b.phi_windows) and a.qual_mask & b.qual_mask == b.qual_mask
+        and a.iso_mask & b.iso_mask == b.iso_mask and a.charge in (0, b.charge)
+        and a.slots[0] <= b.slots[0] and a.slots[1] >= b.slots[1]
+    )  # fmt: skip
+
+
 def _hall_subsets(cond: HwObjects) -> list[tuple[int, int]]:
-    """(leg mask, size) of every subset of ≥ 2 legs of one collection: Hall's condition to check."""
+    """(leg mask, size) pairs such that distinct objects exist iff ``|∪ bits of mask| ≥ size`` for all.
+
+    Hall's condition, per collection: every subset of ≥ 2 legs. When a collection's legs are
+    nested (each accepts all that a tighter one does: the usual ``comb{JET95, JET75, JET65}``),
+    a union is its loosest leg, and only the k tightest legs need ``≥ k`` candidates.
+    """
     out = []
     for coll in dict.fromkeys(leg.collection for leg in cond.legs):
         pos = [d for d, leg in enumerate(cond.legs) if leg.collection == coll]
+        chain = sorted(pos, key=lambda d: -cond.legs[d].pt_min)
+        if all(_contains(cond.legs[b], cond.legs[a]) for a, b in pairwise(chain)):
+            out += [(1 << d, k + 1) for k, d in enumerate(chain) if k > 0]
+            continue
         for r in range(2, len(pos) + 1):
             out += [(sum(1 << d for d in sub), r) for sub in combinations(pos, r)]
     return out
@@ -260,10 +285,37 @@ class MenuProgram:
                 else:  # the seed fires on this condition alone: it must be decided everywhere
                     terms[k] = None
         guards = [list(dict.fromkeys(terms[k] or ())) if k in search else [] for k in range(len(conds))]
+        self._mass_groups(conds, [k for k in sorted(search) if not guards[k]])
         self.guard_ptr = np.cumsum([0, *(len(g) for g in guards)]).astype(np.int64)
         self.term_ptr = np.cumsum([0, *(len(t) for g in guards for t in g)]).astype(np.int64)
         self.term_cond = np.array([c for g in guards for t in g for c in t], np.int64)
         self.order = np.array(order, np.int64)
+
+    def _mass_groups(self, conds: list[HwObjects], unguarded: list[int]) -> None:
+        """Two-leg conditions alike but for their mass minimum share one search for the largest pair
+        mass (``cond_group``, ``cond_mass_lo``; each group's cuts, mass minimum 0, in the correlation tables)."""
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for k in unguarded:
+            c = conds[k]
+            if len(c.legs) == 2 and len(c.correlations) == 1 and c.charge == 0 and c.mass3 == (0, NO_MAX):
+                corr = c.correlations[0]
+                if not corr.veto and corr.mass2[0] > 0:
+                    groups.setdefault((c.legs, replace(corr, mass2=(0, corr.mass2[1]))), []).append(k)
+        shared = [(key, ks) for key, ks in groups.items() if len(ks) > 1]
+        self.cond_group = np.full(len(conds), -1, np.int64)
+        self.cond_mass_lo = np.zeros(len(conds), np.int64)
+        rows = []
+        for g, (_, ks) in enumerate(shared):
+            for k in ks:
+                self.cond_group[k] = g
+                self.cond_mass_lo[k] = conds[k].correlations[0].mass2[0]
+            rows.append(len(self.corr_scale) + g)
+        if shared:
+            legs, scale, cut = correlation_tables([key[1] for key, _ in shared])
+            self.corr_legs = np.concatenate([self.corr_legs, legs])
+            self.corr_scale = np.concatenate([self.corr_scale, scale])
+            self.corr_cut = np.concatenate([self.corr_cut, cut])
+        self.group_corr = np.array(rows, np.int64)
 
     def _where(self, cond: HwCondition) -> str:
         """'seed s (NAME) condition j' of the first use of ``cond``."""
@@ -294,7 +346,8 @@ class MenuProgram:
         res = np.zeros((-(-len(self.seeds) // 8) * 8, CHUNK), bool)  # the chunk's decisions, seed-major
         out64 = out.view(np.uint64) if len(self.seeds) % 8 == 0 and out.size else np.zeros((1, 0), np.uint64)
         tabs = (self.cond_ptr, self.cond_legs, self.cond_coll, self.cond_flags, self.hall_ptr, self.corr_ptr,
-                self.corr_scale, self.guard_ptr, self.term_ptr, self.term_cond, self.order)  # fmt: skip
+                self.corr_scale, self.guard_ptr, self.term_ptr, self.term_cond, self.order, self.cond_group,
+                self.cond_mass_lo, self.group_corr)  # fmt: skip
         tabs2 = (self.cond_extra, self.hall, self.corr_legs, self.corr_cut)
         run_program(stack_objects(batch, self.fields), sums, other, self.legs, COLL_SIZES, tabs, tabs2, self.sum_rows,
                     self.seed_ptr, self.ops, self.args, self.depth, _COLL_BINS, (_DETA2, _DPHI2, _COSH, _COS),

@@ -22,7 +22,7 @@ from typing import Final
 import numba
 import numpy as np
 
-from emulator.menu._kernels import NSLOT, assignment_ok
+from emulator.menu._kernels import F_CHARGE, NSLOT, OBJ_FIELDS, assignment_ok, best_pair_mass2
 
 __all__ = [
     "CHUNK",
@@ -46,6 +46,7 @@ LEG_FIELDS: Final = 26
 SUM_FIELDS: Final = 8
 OP_PUSH, OP_ANDC, OP_ORC, OP_AND, OP_OR, OP_NOT, OP_FALSE = range(7)
 _BIG: Final = 1 << 40
+_PER_COLL: Final = len(OBJ_FIELDS) * NSLOT  # rows of one collection in the flattened object array
 _ALL_BITS: Final = 0xFFFF
 
 
@@ -58,184 +59,219 @@ def _popcount(x: int) -> int:
 
 
 @numba.njit(cache=True, nogil=True)
-def _windows(x: np.ndarray, leg: np.ndarray, start: int, n: int, m: int, wrap: bool, w: np.ndarray) -> None:
-    for e in range(m):
-        w[e] = False
-    for k in range(n):
-        lo, hi = leg[start + 2 * k], leg[start + 2 * k + 1]
-        if wrap and lo > hi:
-            for e in range(m):
-                w[e] |= (x[e] >= lo) | (x[e] <= hi)
-        else:
-            for e in range(m):
-                w[e] |= (x[e] >= lo) & (x[e] <= hi)
+def _legs_stage(flat: np.ndarray, legs: np.ndarray, sizes: np.ndarray, maxpt: np.ndarray, e0: int, m: int,
+                bits: np.ndarray, ok: np.ndarray, w: np.ndarray) -> None:  # fmt: skip
+    """``bits[l, e]``: bit ``j`` set if slot ``j`` of event ``e0 + e`` passes leg ``l``.
 
-
-@numba.njit(cache=True, nogil=True)
-def _leg_chunk(obj: np.ndarray, leg: np.ndarray, sizes: np.ndarray, maxpt: np.ndarray, e0: int, m: int,
-               out: np.ndarray, ok: np.ndarray, w: np.ndarray) -> None:  # fmt: skip
-    c = leg[0]
-    for e in range(m):
-        out[e] = 0
-    for j in range(leg[6], min(leg[7], sizes[c] - 1) + 1):
-        if maxpt[c, j] < leg[1]:
-            continue
-        pt = obj[c, 0, j, e0 : e0 + m]
+    ``flat`` is the stacked object array as rows ``(c · 6 + f) · NSLOT + j``. One call for all
+    legs, arrays indexed in place: a call or an array view per leg and chunk costs more in
+    reference counting than these loops over the chunk's events.
+    """
+    for leg in range(legs.shape[0]):
+        c = legs[leg, 0]
         for e in range(m):
-            ok[e] = (pt[e] >= leg[1]) & (pt[e] <= leg[2])
-        eta = obj[c, 1, j, e0 : e0 + m]
-        if leg[8] > 0 or leg[9] < _BIG:
-            for e in range(m):
-                a = abs(np.int32(eta[e]))
-                ok[e] &= (a >= leg[8]) & (a <= leg[9])
-        if leg[10] > 0:
-            _windows(eta, leg, 11, leg[10], m, False, w)
-            for e in range(m):
-                ok[e] &= w[e]
-        if leg[21] > 0:
-            _windows(obj[c, 2, j, e0 : e0 + m], leg, 22, leg[21], m, True, w)
-            for e in range(m):
-                ok[e] &= w[e]
-        for f, mask in ((4, leg[3]), (3, leg[4])):
-            if mask != _ALL_BITS:
-                v = obj[c, f, j, e0 : e0 + m]
+            bits[leg, e] = 0
+        for j in range(legs[leg, 6], min(legs[leg, 7], sizes[c] - 1) + 1):
+            lo, hi = legs[leg, 1], legs[leg, 2]
+            if maxpt[c, j] < lo:
+                continue
+            r = c * _PER_COLL + j  # field f of slot j: row r + NSLOT · f
+            for e in range(e0, e0 + m):
+                ok[e - e0] = (flat[r, e] >= lo) & (flat[r, e] <= hi)
+            alo, ahi = legs[leg, 8], legs[leg, 9]
+            if alo > 0 or ahi < _BIG:
+                for e in range(e0, e0 + m):
+                    a = abs(np.int32(flat[r + NSLOT, e]))
+                    ok[e - e0] &= (a >= alo) & (a <= ahi)
+            for f, start in ((1, 10), (2, 21)):  # η windows (signed), φ windows (lo > hi wraps)
+                n = legs[leg, start]
+                if n == 0:
+                    continue
+                rf = r + NSLOT * f
                 for e in range(m):
-                    ok[e] &= ((mask >> min(np.int32(v[e]), 16)) & 1) != 0
-        if leg[5] != 0:
-            q = obj[c, 5, j, e0 : e0 + m]
+                    w[e] = False
+                for k in range(n):
+                    wlo, whi = legs[leg, start + 1 + 2 * k], legs[leg, start + 2 + 2 * k]
+                    if f == 2 and wlo > whi:
+                        for e in range(e0, e0 + m):
+                            w[e - e0] |= (flat[rf, e] >= wlo) | (flat[rf, e] <= whi)
+                    else:
+                        for e in range(e0, e0 + m):
+                            w[e - e0] |= (flat[rf, e] >= wlo) & (flat[rf, e] <= whi)
+                for e in range(m):
+                    ok[e] &= w[e]
+            for f, mask in ((4, legs[leg, 3]), (3, legs[leg, 4])):  # quality, isolation LUTs
+                if mask != _ALL_BITS:
+                    rf = r + NSLOT * f
+                    for e in range(e0, e0 + m):
+                        ok[e - e0] &= ((mask >> min(np.int32(flat[rf, e]), 16)) & 1) != 0
+            q = legs[leg, 5]
+            if q != 0:
+                for e in range(e0, e0 + m):
+                    ok[e - e0] &= flat[r + NSLOT * F_CHARGE, e] == q
             for e in range(m):
-                ok[e] &= q[e] == leg[5]
-        for e in range(m):
-            out[e] |= np.int32(ok[e]) << j
+                bits[leg, e] |= np.int32(ok[e]) << j
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _guard(k: int, cond: np.ndarray, guard_ptr: np.ndarray, term_ptr: np.ndarray, term_cond: np.ndarray, m: int,
-           row: np.ndarray, g: np.ndarray, t: np.ndarray) -> None:  # fmt: skip
-    """``row &=`` OR over the condition's seeds of the AND of their other, already decided conditions."""
+           scratch: np.ndarray) -> None:  # fmt: skip
+    """``cond[k] &=`` OR over the condition's seeds of the AND of their other, already decided conditions."""
     if guard_ptr[k] == guard_ptr[k + 1]:
         return
     for e in range(m):
-        g[e] = False
+        scratch[0, e] = False
     for term in range(guard_ptr[k], guard_ptr[k + 1]):
         for e in range(m):
-            t[e] = True
+            scratch[1, e] = True
         for i in range(term_ptr[term], term_ptr[term + 1]):
-            src = cond[term_cond[i]]
+            c = term_cond[i]
             for e in range(m):
-                t[e] &= src[e]
+                scratch[1, e] &= cond[c, e]
         for e in range(m):
-            g[e] |= t[e]
+            scratch[0, e] |= scratch[1, e]
     for e in range(m):
-        row[e] &= g[e]
+        cond[k, e] &= scratch[0, e]
 
 
-@numba.njit(cache=True, nogil=True)
-def _objects_chunk(
-    k: int, cond: np.ndarray, bits: np.ndarray, e0: int, m: int, obj: np.ndarray,
-    tabs: tuple[np.ndarray, ...], tabs2: tuple[np.ndarray, ...], coll_bins: np.ndarray,
-    luts: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], phi_bins: np.ndarray, scratch: np.ndarray,
-    legbits: np.ndarray, idx: np.ndarray,
+@numba.njit(cache=True, nogil=True, inline="always")
+def _search(
+    k: int, cond: np.ndarray, bits: np.ndarray, e0: int, m: int, obj: np.ndarray, tabs: tuple[np.ndarray, ...],
+    tabs2: tuple[np.ndarray, ...], coll_bins: np.ndarray, luts: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    phi_bins: np.ndarray, legbits: np.ndarray, idx: np.ndarray,
 ) -> None:  # fmt: skip
-    cond_ptr, cond_legs, cond_coll, cond_flags, hall_ptr, corr_ptr, corr_scale = tabs[:7]
-    guard_ptr, term_ptr, term_cond = tabs[7], tabs[8], tabs[9]
-    cond_extra, hall, corr_legs, corr_cut = tabs2
-    row = cond[k]
-    l0, l1 = cond_ptr[k], cond_ptr[k + 1]
-    b = bits[cond_legs[l0]]
-    for e in range(m):
-        row[e] = b[e] != 0
-    if l1 - l0 == 1 and cond_flags[k] == 0:
-        return
-    for i in range(l0 + 1, l1):
-        b = bits[cond_legs[i]]
-        for e in range(m):
-            row[e] &= b[e] != 0
-    if cond_flags[k] != 0:  # a search is costly: only where some seed of this condition can still fire
-        _guard(k, cond, guard_ptr, term_ptr, term_cond, m, row, scratch[0], scratch[1])
-    n = l1 - l0
-    h0, h1 = hall_ptr[k], hall_ptr[k + 1]
-    c0, c1 = corr_ptr[k], corr_ptr[k + 1]
-    coll, cl, cs, cc, extra = cond_coll[l0:l1], corr_legs[c0:c1], corr_scale[c0:c1], corr_cut[c0:c1], cond_extra[k]
+    """The assignment search of condition ``k`` in the events where its row is still set."""
+    l0, l1, c0, c1 = tabs[0][k], tabs[0][k + 1], tabs[5][k], tabs[5][k + 1]
+    coll = tabs[2][l0:l1]
+    cl, cs, cc, extra = tabs2[2][c0:c1], tabs[6][c0:c1], tabs2[3][c0:c1], tabs2[0][k]
     deta2, dphi2, cosh, cos = luts
-    for e in range(m):  # the rest only where every leg has a candidate: few events for most conditions
-        if not row[e]:
-            continue
-        for d in range(n):
-            legbits[d] = bits[cond_legs[l0 + d], e]
-        ok = True
-        for h in range(h0, h1):
-            union = 0
+    n = l1 - l0
+    for e in range(m):
+        if cond[k, e]:
             for d in range(n):
-                if (hall[h, 0] >> d) & 1:
-                    union |= legbits[d]
-            if _popcount(union) < hall[h, 1]:
-                ok = False
-                break
-        if ok and cond_flags[k] != 0:
-            ok = assignment_ok(e0 + e, legbits[:n], coll, obj, coll_bins, cl, cs, cc, extra,
-                               deta2, dphi2, cosh, cos, phi_bins, idx)  # fmt: skip
-        row[e] = ok
+                legbits[d] = bits[tabs[1][l0 + d], e]
+            cond[k, e] = assignment_ok(e0 + e, legbits[:n], coll, obj, coll_bins, cl, cs, cc, extra,
+                                       deta2, dphi2, cosh, cos, phi_bins, idx)  # fmt: skip
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _best_mass(
+    k: int, g: int, cond: np.ndarray, bits: np.ndarray, e0: int, m: int, obj: np.ndarray, tabs: tuple[np.ndarray, ...],
+    tabs2: tuple[np.ndarray, ...], coll_bins: np.ndarray, luts: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    phi_bins: np.ndarray, best: np.ndarray,
+) -> None:  # fmt: skip
+    """``best[g, e]``: the mass group's largest pair M2 where condition ``k`` (a member) has candidates."""
+    l0, r = tabs[0][k], tabs[13][g]
+    la, lb, ca, cb = tabs[1][l0], tabs[1][l0 + 1], tabs[2][l0], tabs[2][l0 + 1]
+    deta2, dphi2, cosh, cos = luts
+    for e in range(m):
+        best[g, e] = -1
+        if cond[k, e]:
+            best[g, e] = best_pair_mass2(e0 + e, bits[la, e], bits[lb, e], ca, cb, obj, coll_bins, tabs[6][r],
+                                         tabs2[3][r], deta2, dphi2, cosh, cos, phi_bins)  # fmt: skip
 
 
 @numba.njit(cache=True, nogil=True)
-def _sums_chunk(sums: np.ndarray, rows: np.ndarray, cond: np.ndarray, first: int, e0: int, m: int,
-                w: np.ndarray) -> None:  # fmt: skip
-    for r in range(rows.shape[0]):
-        row = cond[first + r]
-        et = sums[rows[r, 0], 0, e0 : e0 + m]
+def _objects_stage(
+    cond: np.ndarray, bits: np.ndarray, e0: int, m: int, obj: np.ndarray, tabs: tuple[np.ndarray, ...],
+    tabs2: tuple[np.ndarray, ...], coll_bins: np.ndarray, luts: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    phi_bins: np.ndarray, scratch: np.ndarray, u: np.ndarray, legbits: np.ndarray, idx: np.ndarray,
+    best: np.ndarray, done: np.ndarray,
+) -> None:  # fmt: skip
+    """Every object condition, in ``tabs[10]`` order: its legs all have candidates, Hall's
+    condition, then (conditions with pair or whole-set cuts) the guarded search, or the search of
+    its mass group (``tabs[11]``, conditions alike but for their mass minimum ``tabs[12]``)."""
+    for g in range(done.shape[0]):
+        done[g] = False
+    for k in tabs[10]:
+        l0, l1 = tabs[0][k], tabs[0][k + 1]
+        leg = tabs[1][l0]
         for e in range(m):
-            row[e] = (et[e] >= rows[r, 1]) & (et[e] <= rows[r, 2])
-        if rows[r, 3] > 0:
-            _windows(sums[rows[r, 0], 1, e0 : e0 + m], rows[r], 4, rows[r, 3], m, True, w)
+            cond[k, e] = bits[leg, e] != 0
+        for i in range(l0 + 1, l1):
+            leg = tabs[1][i]
             for e in range(m):
-                row[e] &= w[e]
+                cond[k, e] &= bits[leg, e] != 0
+        for h in range(tabs[4][k], tabs[4][k + 1]):  # distinct objects: Hall's condition
+            mask, need = tabs2[1][h, 0], tabs2[1][h, 1]
+            for e in range(m):
+                u[e] = 0
+            for d in range(l1 - l0):
+                if (mask >> d) & 1:
+                    leg = tabs[1][l0 + d]
+                    for e in range(m):
+                        u[e] |= bits[leg, e]
+            for e in range(m):
+                cond[k, e] &= _popcount(u[e]) >= need
+        g = tabs[11][k]
+        if g >= 0:
+            if not done[g]:
+                _best_mass(k, g, cond, bits, e0, m, obj, tabs, tabs2, coll_bins, luts, phi_bins, best)
+                done[g] = True
+            lo = tabs[12][k]
+            for e in range(m):
+                cond[k, e] &= best[g, e] >= lo
+        elif tabs[3][k] != 0:
+            _guard(k, cond, tabs[7], tabs[8], tabs[9], m, scratch)  # searches: only where useful
+            _search(k, cond, bits, e0, m, obj, tabs, tabs2, coll_bins, luts, phi_bins, legbits, idx)
 
 
 @numba.njit(cache=True, nogil=True)
-def _seeds_chunk(cond: np.ndarray, seed_ptr: np.ndarray, ops: np.ndarray, args: np.ndarray, m: int,
-                 stack: np.ndarray, res: np.ndarray) -> None:  # fmt: skip
-    for s in range(seed_ptr.shape[0] - 1):
-        r = res[s]
-        if seed_ptr[s + 1] - seed_ptr[s] == 1:  # one condition, or never (unsupported)
-            op = ops[seed_ptr[s]]
-            if op == OP_PUSH:
-                src = cond[args[seed_ptr[s]]]
-                for e in range(m):
-                    r[e] = src[e]
-            else:
-                for e in range(m):
-                    r[e] = False
+def _sums_stage(sums: np.ndarray, rows: np.ndarray, cond: np.ndarray, first: int, e0: int, m: int,
+                w: np.ndarray) -> None:  # fmt: skip
+    """Sum conditions: ET in [lo, hi] and φ in one of the windows (lo > hi wraps)."""
+    for r in range(rows.shape[0]):
+        k, s, lo, hi = first + r, rows[r, 0], rows[r, 1], rows[r, 2]
+        for e in range(m):
+            cond[k, e] = (sums[s, 0, e0 + e] >= lo) & (sums[s, 0, e0 + e] <= hi)
+        if rows[r, 3] == 0:
             continue
+        for e in range(m):
+            w[e] = False
+        for i in range(rows[r, 3]):
+            wlo, whi = rows[r, 4 + 2 * i], rows[r, 5 + 2 * i]
+            for e in range(m):
+                phi = sums[s, 1, e0 + e]
+                w[e] |= ((phi >= wlo) | (phi <= whi)) if wlo > whi else ((phi >= wlo) & (phi <= whi))
+        for e in range(m):
+            cond[k, e] &= w[e]
+
+
+@numba.njit(cache=True, nogil=True)
+def _seeds_stage(cond: np.ndarray, seed_ptr: np.ndarray, ops: np.ndarray, args: np.ndarray, m: int,
+                 stack: np.ndarray, res: np.ndarray) -> None:  # fmt: skip
+    """Each seed's postfix logic over the chunk: ``res[s, e]``."""
+    for s in range(seed_ptr.shape[0] - 1):
         sp = 0
         for i in range(seed_ptr[s], seed_ptr[s + 1]):
-            op = ops[i]
-            if op in (OP_PUSH, OP_FALSE):
-                top = stack[sp]
-                if op == OP_FALSE:
-                    for e in range(m):
-                        top[e] = False
-                else:
-                    src = cond[args[i]]
-                    for e in range(m):
-                        top[e] = src[e]
+            op, c = ops[i], args[i]
+            if op == OP_PUSH:
+                for e in range(m):
+                    stack[sp, e] = cond[c, e]
                 sp += 1
-            elif op in (OP_ANDC, OP_ORC):
-                top, src = stack[sp - 1], cond[args[i]]
+            elif op == OP_FALSE:
                 for e in range(m):
-                    top[e] = (top[e] & src[e]) if op == OP_ANDC else (top[e] | src[e])
+                    stack[sp, e] = False
+                sp += 1
+            elif op == OP_ANDC:
+                for e in range(m):
+                    stack[sp - 1, e] &= cond[c, e]
+            elif op == OP_ORC:
+                for e in range(m):
+                    stack[sp - 1, e] |= cond[c, e]
             elif op == OP_NOT:
-                top = stack[sp - 1]
                 for e in range(m):
-                    top[e] = not top[e]
-            else:
-                a, b = stack[sp - 2], stack[sp - 1]
+                    stack[sp - 1, e] = not stack[sp - 1, e]
+            elif op == OP_AND:
                 for e in range(m):
-                    a[e] = (a[e] & b[e]) if op == OP_AND else (a[e] | b[e])
+                    stack[sp - 2, e] &= stack[sp - 1, e]
                 sp -= 1
-        top = stack[0]
+            else:
+                for e in range(m):
+                    stack[sp - 2, e] |= stack[sp - 1, e]
+                sp -= 1
         for e in range(m):
-            r[e] = top[e]
+            res[s, e] = stack[0, e]
 
 
 _M32, _H32 = np.uint64(0x00000000FFFFFFFF), np.uint64(0xFFFFFFFF00000000)
@@ -299,28 +335,29 @@ def _run(
     stack = np.zeros((max(depth, 1), CHUNK), np.bool_)
     ok, w = np.zeros(CHUNK, np.bool_), np.zeros(CHUNK, np.bool_)
     scratch = np.zeros((2, CHUNK), np.bool_)
+    u = np.zeros(CHUNK, np.int32)
     legbits, idx = np.zeros(NSLOT, np.int64), np.zeros(NSLOT, np.int64)
     maxpt = np.zeros((obj.shape[0], NSLOT), np.int64)
+    best, done = np.zeros((tabs[13].shape[0], CHUNK), np.int64), np.zeros(tabs[13].shape[0], np.bool_)
+    flat = obj.reshape(obj.shape[0] * obj.shape[1] * obj.shape[2], n)
     for e0 in range(0, n, CHUNK):
         m = min(CHUNK, n - e0)
         for c in range(obj.shape[0]):
             for j in range(sizes[c]):
-                pt = obj[c, 0, j, e0 : e0 + m]
-                top = 0
-                for e in range(m):
-                    if pt[e] > top:
-                        top = pt[e]
+                top = np.int64(0)
+                for e in range(e0, e0 + m):
+                    v = np.int64(flat[c * _PER_COLL + j, e])
+                    if v > top:
+                        top = v
                 maxpt[c, j] = top
-        for leg in range(legs.shape[0]):
-            _leg_chunk(obj, legs[leg], sizes, maxpt, e0, m, bits[leg], ok, w)
-        _sums_chunk(sums, sum_rows, cond, n_obj, e0, m, w)
+        _legs_stage(flat, legs, sizes, maxpt, e0, m, bits, ok, w)
+        _sums_stage(sums, sum_rows, cond, n_obj, e0, m, w)
         for r in range(other.shape[1]):
-            row = cond[n_obj + n_sum + r]
             for e in range(m):
-                row[e] = other[e0 + e, r]
-        for k in tabs[10]:
-            _objects_chunk(k, cond, bits, e0, m, obj, tabs, tabs2, coll_bins, luts, phi_bins, scratch, legbits, idx)
-        _seeds_chunk(cond, seed_ptr, ops, args, m, stack, res)
+                cond[n_obj + n_sum + r, e] = other[e0 + e, r]
+        _objects_stage(cond, bits, e0, m, obj, tabs, tabs2, coll_bins, luts, phi_bins, scratch, u, legbits, idx,
+                       best, done)  # fmt: skip
+        _seeds_stage(cond, seed_ptr, ops, args, m, stack, res)
         _transpose(res, res64, out, out64, e0, m)
 
 
