@@ -34,6 +34,7 @@ from streams.event import EventBatch
 __all__ = ["Menu", "load_menu"]
 
 log = logging.getLogger(__name__)
+_warned: set[str] = set()  # menus whose unsupported seeds were logged (the chain loads a menu more than once)
 
 
 @dataclass(frozen=True, eq=False)
@@ -280,7 +281,8 @@ def load_menu(path: str | Path, *, prescales: str | Path | list[Path] | None = N
             return _apply(_reference(p, raw), prescales, column)
         config = parse_menu(raw, where=str(p))
     menu = Menu(config)
-    if menu.unsupported:
+    if menu.unsupported and str(p) not in _warned:
+        _warned.add(str(p))
         log.warning("%s: %d of %d seeds need event columns the event model lacks and never fire "
                     "(l1emu menu inspect lists why)", p, len(menu.unsupported), len(menu.seed_names))  # fmt: skip
     return _apply(menu, prescales, column)
