@@ -57,7 +57,10 @@ def pileup_table(study: Mapping[str, Any]) -> Table:
         fit = s["fit"]
         chi = "—" if fit is None else f"{fit['chi2']:.1f}/{fit['ndf']}"
         ext = {e["mu"]: e for e in s["extrapolation"]}
-        cells = [_pm(ext[t]["rate_khz"], ext[t]["rate_err_khz"]) if t in ext else "—" for t in study["target_mu"]]
+        def cell(e: Mapping[str, Any]) -> str:
+            return _pm(e["rate_khz"], e["rate_err_khz"]) + (" (extrapolated)" if e.get("extrapolated") else "")
+
+        cells = [cell(ext[t]) if t in ext else "—" for t in study["target_mu"]]
         return (name, chi, *cells)
 
     rows = [row("total", study["total"]), *(row(n, s) for n, s in study["seeds"].items())]
