@@ -6,9 +6,10 @@ workers and any arrival order. A seed with prescale ``p`` fires on the pass with
 0-based index ``i`` (counted over the whole run) when ``i % p == 0``: the first
 pass fires; ``p == 0`` never fires.
 
-Rate of a seed = Σw(fired) / Σw(all) × n_bunches × f_rev. Its error is the cluster-robust
-√V of :mod:`emulator.rate_reuse` (√Σw² when no pool event is reused; ``rate_err_iid_khz``
-is the naive √Σw² one); each seed also gets the Kish n_eff, the independent events
+Rate of a seed = Σw(fired) / Σw(all) × n_bunches × f_rev; ``rate_raw_khz`` is the same before
+prescales (a prescaled seed's expected rate is that / prescale, with the raw rate's relative
+error). A rate's error is the cluster-robust √V of :mod:`emulator.rate_reuse` (√Σw² when no
+pool event is reused; ``rate_err_iid_khz`` is the naive √Σw² one); each seed also gets the Kish n_eff, the independent events
 n_indep, the reuse factor, and ``low_statistics`` lists seeds resting on < 10 independent events.
 
 >>> import numpy as np
@@ -105,6 +106,8 @@ class RateAccumulator:
         self.pu_seed_w = np.zeros((nb, s))
         self.pu_seed_w2 = np.zeros((nb, s + 1))  # Σw² per bin: seeds, then the total
         self.reuse = ReuseStats(s + 1)  # seeds, then the total (any seed fired)
+        self.raw_w = np.zeros((2, s))  # Σw, Σw² before prescales
+        self.reuse_raw = ReuseStats(s)
 
     def update(
         self, raw: np.ndarray, weight: np.ndarray, pileup: np.ndarray, cluster: np.ndarray | None = None,
@@ -138,6 +141,9 @@ class RateAccumulator:
             raise StageError(msg)
         with_total = np.concatenate([fired, l1a[:, None]], axis=1)
         self.reuse.update(with_total, w, cluster)
+        raw_b = np.asarray(raw, bool)
+        self.raw_w += ww @ raw_b.astype(np.float64)
+        self.reuse_raw.update(raw_b, w, cluster)
         self._update_pileup(np.asarray(pileup, np.float64), w, ff, l1a)
         return fired, l1a
 
@@ -168,7 +174,10 @@ class RateAccumulator:
         total = float(self.w[0])
         rate = self._rate(self.seed_w[0], total)
         pure_rate = self._rate(self.seed_w[2], total)
-        stats = self._statistics(np.append(self.seed_w[0], self.w[2]), np.append(self.seed_w[1], self.w2_accepted))
+        stats = self._statistics(np.append(self.seed_w[0], self.w[2]), np.append(self.seed_w[1], self.w2_accepted),
+                                 self.reuse)
+        raw_var = np.maximum(self.reuse_raw.variance()[0], self.raw_w[1])
+        raw_rate, raw_err = self._rate(self.raw_w[0], total), self._rate(np.sqrt(raw_var), total)
         seeds = {
             name: {
                 "count": int(self.count[i]),
@@ -176,6 +185,8 @@ class RateAccumulator:
                 "prescale": int(self.prescales[i]),
                 "rate_khz": float(rate[i]),
                 **{k: v[i] for k, v in stats.items()},
+                "rate_raw_khz": float(raw_rate[i]),
+                "rate_raw_err_khz": float(raw_err[i]),
                 "pure_count": int(self.pure[i]),
                 "pure_rate_khz": float(pure_rate[i]),
             }
@@ -197,10 +208,10 @@ class RateAccumulator:
             "pileup": self._pileup_result(),
         }
 
-    def _statistics(self, sum_w: np.ndarray, sum_w2: np.ndarray) -> dict[str, list[float]]:
+    def _statistics(self, sum_w: np.ndarray, sum_w2: np.ndarray, reuse: ReuseStats) -> dict[str, list[float]]:
         """Errors and effective event numbers per seed (and the total, last)."""
         total = float(self.w[0])
-        var, distinct = self.reuse.variance()
+        var, distinct = reuse.variance()
         var = np.maximum(var, sum_w2)  # equal up to rounding without reuse
         with np.errstate(invalid="ignore", divide="ignore"):
             n_eff = np.where(sum_w2 > 0, sum_w**2 / sum_w2, 0.0)

@@ -235,3 +235,13 @@ def test_rate_sink_warm_up_counts_nothing() -> None:
     assert (sink.acc.count_raw == 20).all()
     with pytest.raises(StageError, match="no 'seeds_raw'"):
         sink.warm_up(EventBatch.empty(3))
+
+
+def test_raw_rates_are_before_prescales_with_their_own_errors() -> None:
+    acc = RateAccumulator(["A"], np.array([4]), n_bunches=1, f_rev_hz=1000.0)
+    raw = np.ones((8, 1), bool)
+    acc.update(raw, np.ones(8), np.zeros(8), np.array([0, 0, 1, 1, 2, 2, 3, 3]))
+    s = acc.result()["seeds"]["A"]
+    assert s["rate_khz"] == pytest.approx(2 / 8)  # passes 0 and 4 fire
+    assert s["rate_raw_khz"] == pytest.approx(1.0)
+    assert s["rate_raw_err_khz"] == pytest.approx(np.sqrt(4 * 2.0**2) / 8)  # four events, each twice
