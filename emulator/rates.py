@@ -9,8 +9,9 @@ pass fires; ``p == 0`` never fires.
 Rate of a seed = Σw(fired) / Σw(all) × n_bunches × f_rev; ``rate_raw_khz`` is the same before
 prescales (a prescaled seed's expected rate is that / prescale, with the raw rate's relative
 error). A rate's error is the cluster-robust √V of :mod:`emulator.rate_reuse` (√Σw² when no
-pool event is reused; ``rate_err_iid_khz`` is the naive √Σw² one); each seed also gets the Kish n_eff, the independent events
-n_indep, the reuse factor, and ``low_statistics`` lists seeds resting on < 10 independent events.
+pool event is reused; ``rate_err_iid_khz`` is the naive √Σw² one); each seed also gets the
+Kish n_eff, the independent events n_indep, the reuse factor, and ``low_statistics`` lists
+seeds resting on < 10 independent events.
 
 >>> import numpy as np
 >>> acc = RateAccumulator(["A", "B"], np.array([1, 2]), n_bunches=1, f_rev_hz=1000.0)
@@ -208,10 +209,10 @@ class RateAccumulator:
             "pileup": self._pileup_result(),
         }
 
-    def _statistics(self, sum_w: np.ndarray, sum_w2: np.ndarray, reuse: ReuseStats) -> dict[str, list[float]]:
+    def _statistics(self, sum_w: np.ndarray, sum_w2: np.ndarray, clusters: ReuseStats) -> dict[str, list[float]]:
         """Errors and effective event numbers per seed (and the total, last)."""
         total = float(self.w[0])
-        var, distinct = reuse.variance()
+        var, distinct = clusters.variance()
         var = np.maximum(var, sum_w2)  # equal up to rounding without reuse
         with np.errstate(invalid="ignore", divide="ignore"):
             n_eff = np.where(sum_w2 > 0, sum_w**2 / sum_w2, 0.0)
