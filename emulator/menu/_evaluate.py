@@ -31,7 +31,7 @@ from emulator.menu.hardware import (
 )
 from emulator.menu.luts import LUTS
 from streams.event import EventBatch
-from streams.schema import COLLECTIONS
+from streams.schema import CALO_PHI_BINS, COLLECTIONS
 
 __all__ = ["BatchEvaluator", "condition_label", "correlation_tables", "in_windows", "objects_extra"]
 
@@ -120,7 +120,8 @@ class BatchEvaluator:
             et = self.batch[cond.sum].astype(np.int64)
             ok = (et >= cond.min) & (et <= cond.max)
             if cond.phi_windows:
-                ok &= in_windows(self.batch[f"{cond.sum}_phi"].astype(np.int64), cond.phi_windows, wrap=True)
+                phi = np.mod(self.batch[f"{cond.sum}_phi"].astype(np.int64), CALO_PHI_BINS)
+                ok &= in_windows(phi, cond.phi_windows, wrap=True)
             return np.asarray(ok)
         if isinstance(cond, HwScore):
             return self._score(cond)
