@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emulator.menu import Menu
-from emulator.menu.hardware import HwAlways, HwCondition, HwLeg, HwObjects, HwScore, HwSum
+from emulator.menu.hardware import NO_MAX, HwAlways, HwCondition, HwLeg, HwObjects, HwScore, HwSeed, HwSum
 from firmware import _menu_cpp as cpp
 from firmware._menu_layout import Field, ScoreKind, menu_fields
 from firmware._templates import render
@@ -130,6 +130,41 @@ def _partitions(fields: tuple[Field, ...]) -> str:
     )
 
 
+def _uncovered_leg(leg: HwLeg) -> str:
+    """What of a leg the HLS writer has no C++ for ("" when it covers all of it)."""
+    parts = [("signed η windows", bool(leg.eta_windows)), ("φ windows", bool(leg.phi_windows)),
+             ("a charge cut", leg.charge != 0), ("an upper pT cut", leg.pt_max != NO_MAX),
+             ("object slices", leg.slots != (0, 11))]  # fmt: skip
+    return ", ".join(name for name, used in parts if used)
+
+
+def _check_hls_form(seed: HwSeed) -> None:
+    """Raise UnsupportedError for what :func:`write_menu_hls` would otherwise drop silently."""
+    if seed.unsupported:
+        msg = f"not evaluated by the emulator either ({seed.unsupported})"
+        raise UnsupportedError(msg)
+    if seed.logic:
+        msg = "OR/NOT seed logic has no HLS form yet (the writer ANDs a seed's conditions)"
+        raise UnsupportedError(msg)
+    for cond in seed.conditions:
+        if isinstance(cond, HwSum) and cond.phi_windows:
+            msg = f"φ windows on {cond.sum} have no HLS form yet"
+            raise UnsupportedError(msg)
+        if not isinstance(cond, HwObjects):
+            continue
+        for leg in cond.legs:
+            if what := _uncovered_leg(leg):
+                msg = f"{leg.collection} leg with {what}: no HLS form yet"
+                raise UnsupportedError(msg)
+        if cond.charge or cond.mass3 != (0, NO_MAX):
+            msg = "all-legs charge or three-body mass: no HLS form yet"
+            raise UnsupportedError(msg)
+        for c in cond.correlations:
+            if c.veto or c.tbpt2 or c.transverse or c.massdr != (0, NO_MAX):
+                msg = "overlap-removal veto, two-body pT, transverse mass or M/ΔR: no HLS form yet"
+                raise UnsupportedError(msg)
+
+
 def write_menu_hls(
     menu: Menu, out_dir: str | Path, *, scores: dict[str, ScoreKind] | None = None,
     part: str = DEFAULT_PART, clock_mhz: float = 480.0, top: str = "l1emu_menu",
@@ -145,6 +180,7 @@ def write_menu_hls(
     seed_lines = []
     for s, seed in enumerate(menu.hw_seeds):
         try:
+            _check_hls_form(seed)
             terms = [em.condition(c) for c in seed.conditions] or ["true"]
         except UnsupportedError as exc:
             msg = f"menu {menu.name!r}: seed {s} ({seed.name}): {exc}"
