@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("bench_replay.py", "bench_fixedpoint.py", "bench_premix.py")
+BENCHMARKS = ("bench_replay.py", "bench_fixedpoint.py", "bench_premix.py", "bench_menu.py", "bench_dask.py")
 
 
 def main() -> int:
