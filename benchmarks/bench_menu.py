@@ -27,7 +27,7 @@ from streams.event import EventBatch
 from streams.sources import open_source
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data" / "cms-l1-menu-2024"
+SHARED = ROOT / "tests" / "data" / "cms-l1-menu-2024"  # a copy of ../shared/data
 STEM = "L1Menu_Collisions2024_v1_3_0"
 DEFAULT_SOURCE = ROOT / "out" / "zb_mu60.h5"
 

@@ -27,7 +27,7 @@ from emulator.menu._grammar import (
     parse_expression,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "cms-l1-menu-2024"
+SHARED = Path(__file__).resolve().parent / "data" / "cms-l1-menu-2024"  # a copy of ../shared/data
 ALGORITHMS = SHARED / "L1Menu_Collisions2024_v1_3_0.algorithms.json"
 
 # -- random trees -------------------------------------------------------------------------------

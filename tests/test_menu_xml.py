@@ -18,7 +18,7 @@ from l1emu.cli import main
 from streams.sources.parametric import ParametricConfig, ParametricSource
 from tests.test_menu_evaluate import SEEDS, _menu, random_batch
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "cms-l1-menu-2024"
+SHARED = Path(__file__).resolve().parent / "data" / "cms-l1-menu-2024"  # a copy of ../shared/data
 STEM = "L1Menu_Collisions2024_v1_3_0"
 PRESCALES = SHARED / f"{STEM}_prescales.csv"
 SAMPLE = SHARED / "tmxsd-format-sample.xml"

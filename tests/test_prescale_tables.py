@@ -19,7 +19,7 @@ from emulator.menu.prescales import (
     ugt_prescale,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "cms-l1-menu-2024"
+SHARED = Path(__file__).resolve().parent / "data" / "cms-l1-menu-2024"  # a copy of ../shared/data
 CSV = SHARED / "L1Menu_Collisions2024_v1_3_0_prescales.csv"
 PRESCALES_XML = SHARED / "run-settings-prescales-sample.xml"
 FINOR_XML = SHARED / "run-settings-finor-mask-sample.xml"
