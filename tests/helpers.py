@@ -14,6 +14,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = str(ROOT / "configs" / "default.yaml")
+#: The CMS 2024 menu material (a copy of ../shared/data/cms-l1-menu-2024, without its html page).
+CMS_MENU_DATA = ROOT / "tests" / "data" / "cms-l1-menu-2024"
 
 
 def run_cli(*args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -26,8 +25,9 @@ from emulator.menu._grammar import (
     functions,
     parse_expression,
 )
+from tests.helpers import CMS_MENU_DATA
 
-SHARED = Path(__file__).resolve().parent / "data" / "cms-l1-menu-2024"  # a copy of ../shared/data
+SHARED = CMS_MENU_DATA
 ALGORITHMS = SHARED / "L1Menu_Collisions2024_v1_3_0.algorithms.json"
 
 # -- random trees -------------------------------------------------------------------------------

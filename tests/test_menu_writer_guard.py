@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from emulator.menu.hardware import HwLeg, HwObjects, HwSeed, HwSum
@@ -25,5 +23,5 @@ def test_uncovered_features_raise(seed: HwSeed, what: str) -> None:
         _check_hls_form(seed)
 
 
-def test_plain_and_seeds_pass(tmp_path: Path) -> None:
+def test_plain_and_seeds_pass() -> None:
     _check_hls_form(HwSeed("ok", (HwObjects((LEG, LEG)), HwSum("htt", 400, 1 << 40))))

@@ -16,9 +16,10 @@ from emulator.menu.convert import menu_to_mapping, menu_to_xml, write_menu
 from emulator.menu.reporter import tmxsd_from_report
 from l1emu.cli import main
 from streams.sources.parametric import ParametricConfig, ParametricSource
+from tests.helpers import CMS_MENU_DATA
 from tests.test_menu_evaluate import SEEDS, _menu, random_batch
 
-SHARED = Path(__file__).resolve().parent / "data" / "cms-l1-menu-2024"  # a copy of ../shared/data
+SHARED = CMS_MENU_DATA
 STEM = "L1Menu_Collisions2024_v1_3_0"
 PRESCALES = SHARED / f"{STEM}_prescales.csv"
 SAMPLE = SHARED / "tmxsd-format-sample.xml"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -18,8 +16,9 @@ from emulator.menu.prescales import (
     read_run_settings,
     ugt_prescale,
 )
+from tests.helpers import CMS_MENU_DATA
 
-SHARED = Path(__file__).resolve().parent / "data" / "cms-l1-menu-2024"  # a copy of ../shared/data
+SHARED = CMS_MENU_DATA
 CSV = SHARED / "L1Menu_Collisions2024_v1_3_0_prescales.csv"
 PRESCALES_XML = SHARED / "run-settings-prescales-sample.xml"
 FINOR_XML = SHARED / "run-settings-finor-mask-sample.xml"

@@ -116,3 +116,9 @@ def test_a_stitched_source_takes_no_separate_hard_scatter_pool() -> None:
     stitch = Stitching(PLAN, np.arange(10, dtype=np.int64), hard_offset=10)
     with pytest.raises(ConfigError, match="stitched"):
         PremixSource(_pool(20, 1), config=PremixConfig(events=5), stitch=stitch)  # 10 + 390 hard > 20 events
+
+
+def test_a_stitched_source_needs_soft_events() -> None:
+    stitch = Stitching(PLAN, np.zeros(0, np.int64), hard_offset=10)
+    with pytest.raises(ConfigError, match="no soft minimum-bias events"):
+        PremixSource(_pool(400, 1), config=PremixConfig(events=5), stitch=stitch)

@@ -175,6 +175,9 @@ class PremixSource:
         if stitch is not None and (hard is not None or stitch.hard_offset + stitch.plan.n_hard_events > len(pileup)):
             msg = "a stitched source takes its hard events from the pileup pool, not from a hard-scatter pool"
             raise ConfigError(msg)
+        if stitch is not None and len(stitch.soft) == 0:
+            msg = f"stitched sample: no soft minimum-bias events (pthat < {stitch.plan.pthat_min:g} GeV) in the pool"
+            raise ConfigError(msg)
         self._hard_n = len(hard) if hard is not None else 0
         if hard is not None and self._hard_n == 0:
             msg = "hard-scatter pool is empty"
