@@ -11,15 +11,19 @@ from emulator.fixedpoint.audit import OverflowReport, SiteCount
 from emulator.fixedpoint.cast import CastCount, cast_fixed, cast_float, to_float
 from emulator.fixedpoint.engine import FixedPointModel
 from emulator.fixedpoint.errors import FixedPointError, UnsupportedLayerError
+from emulator.fixedpoint.graph import FixedPointGraph, GraphInput, Node
 from emulator.fixedpoint.layers import LayerCost
 from emulator.fixedpoint.types import FixedType, Overflow, Rounding
 
 __all__ = [
     "CastCount",
     "FixedPointError",
+    "FixedPointGraph",
     "FixedPointModel",
     "FixedType",
+    "GraphInput",
     "LayerCost",
+    "Node",
     "Overflow",
     "OverflowReport",
     "Rounding",

@@ -21,11 +21,12 @@ import numpy as np
 
 from emulator.fixedpoint import _tables
 from emulator.fixedpoint._base import Op
+from emulator.fixedpoint._po2 import po2_weights
 from emulator.fixedpoint.errors import FixedPointError, UnsupportedLayerError
 from emulator.fixedpoint.layers import Activation, BatchNorm, Conv, Dense, Lut, Pad, Pool, Reshape, Softmax
 from emulator.fixedpoint.types import FixedType, Overflow, Rounding
 
-__all__ = ["HlsGraph", "fixed_type", "read_graph"]
+__all__ = ["HlsGraph", "check_config", "fixed_type", "read_graph"]
 
 _BACKENDS = ("vivado", "vitis")
 
@@ -63,6 +64,9 @@ def fixed_type(precision: Any, *, where: str, allow_int: bool = False) -> FixedT
 def _weights(layer: Any, name: str) -> tuple[np.ndarray, FixedType]:
     """Mantissas of a weight array as the C simulation loads it (decimal text -> double -> cast)."""
     var = layer.get_weights(name)
+    if getattr(var, "weight_class", "") == "ExponentWeightVariable" and name in ("weight", "scale"):
+        x_type = fixed_type(layer.get_input_variable().type.precision, where=f"layer {layer.name!r} input")
+        return po2_weights(layer, name, x_type)
     if getattr(var, "weight_class", "WeightVariable") not in ("WeightVariable", "StaticWeightVariable"):
         raise _unsupported(layer, f"{var.weight_class} weights ({name}) are not supported")
     t = fixed_type(var.type.precision, where=f"layer {layer.name!r} {name}_t", allow_int=True)
@@ -90,8 +94,8 @@ def _check_product(layer: Any, weight: str) -> None:
     product = layer.model.config.backend.product_type(
         layer.get_input_variable().type.precision, layer.get_weights(weight).type.precision
     )
-    if product not in ("mult", "weight_ternary"):
-        raise _unsupported(layer, f"product type {product!r} (binary/exponent weights) is not supported")
+    if product not in ("mult", "weight_ternary", "weight_exponential"):
+        raise _unsupported(layer, f"product type {product!r} (binary weights) is not supported")
 
 
 def _dense_fields(layer: Any) -> dict[str, Any]:
@@ -263,10 +267,9 @@ class HlsGraph:
     source: dict[str, Any] = field(default_factory=dict)
 
 
-def read_graph(hls_model: Any) -> HlsGraph:
-    """The parts of a model equal, bit for bit, to ``hls_model.predict``."""
+def check_config(hls_model: Any) -> dict[str, Any]:
+    """The provenance of a supported model (Vivado/Vitis, io_parallel), else UnsupportedLayerError."""
     from hls4ml import __version__ as hls4ml_version
-    from hls4ml.model.layers import Input
 
     config = hls_model.config
     backend = str(config.backend.name)
@@ -274,8 +277,20 @@ def read_graph(hls_model: Any) -> HlsGraph:
     if backend.lower() not in _BACKENDS or io_type != "io_parallel":
         msg = f"hls4ml model: backend {backend} with {io_type} (supported: Vivado/Vitis, io_parallel)"
         raise UnsupportedLayerError(msg)
+    return {"hls4ml": hls4ml_version, "backend": backend, "io_type": io_type}
+
+
+def read_graph(hls_model: Any) -> HlsGraph:
+    """The parts of a one-chain model equal, bit for bit, to ``hls_model.predict``."""
+    from hls4ml.model.layers import Input
+
+    source = check_config(hls_model)
+    config = hls_model.config
     if len(hls_model.inputs) != 1 or len(hls_model.outputs) != 1:
-        msg = f"hls4ml model: {len(hls_model.inputs)} inputs, {len(hls_model.outputs)} outputs (need 1 and 1)"
+        msg = (
+            f"hls4ml model: {len(hls_model.inputs)} inputs, {len(hls_model.outputs)} outputs: "
+            "FixedPointModel is one chain; use emulator.fixedpoint.FixedPointGraph.from_hls4ml"
+        )
         raise UnsupportedLayerError(msg)
     layers = list(hls_model.get_layers())
     first = layers[0]
@@ -286,7 +301,8 @@ def read_graph(hls_model: Any) -> HlsGraph:
     previous = first.name
     for layer in layers[1:]:
         if list(layer.inputs) != [previous]:
-            raise _unsupported(layer, f"inputs {list(layer.inputs)}: only sequential chains are supported")
+            why = f"inputs {list(layer.inputs)}: FixedPointModel is one chain; use FixedPointGraph.from_hls4ml"
+            raise _unsupported(layer, why)
         ops.append(_convert(layer, builders))
         previous = layer.outputs[0]
     out_var = first.get_output_variable()
@@ -295,5 +311,5 @@ def read_graph(hls_model: Any) -> HlsGraph:
         tuple(int(s) for s in out_var.shape),
         tuple(ops),
         name=str(config.get_project_name()),
-        source={"hls4ml": hls4ml_version, "backend": backend, "io_type": io_type},
+        source=source,
     )

@@ -8,6 +8,7 @@ only while an hls4ml conversion call runs. Nothing here runs at import time.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Iterator
@@ -56,7 +57,26 @@ def import_hls4ml() -> Any:
     import_tensorflow()
     import hls4ml
 
+    _patch_exponent_weights()
     return hls4ml
+
+
+def _patch_exponent_weights() -> None:
+    """hls4ml 1.3 writes power-of-two weights with ``np.product``, gone in numpy 2: give its
+    ``ExponentWeightVariable`` the same iterator with ``math.prod`` (nothing else changes)."""
+    import numpy as np
+    from hls4ml.model.types import ExponentWeightVariable
+
+    if hasattr(np, "product") or getattr(ExponentWeightVariable, "_l1emu_numpy2", False):
+        return
+
+    def iterate(self: Any) -> Any:
+        data = self._format()
+        self._iterator = iter(data.reshape((math.prod(data.shape[:-1]), 2)))
+        return self
+
+    ExponentWeightVariable.__iter__ = iterate
+    ExponentWeightVariable._l1emu_numpy2 = True
 
 
 @contextmanager

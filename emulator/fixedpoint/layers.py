@@ -2,7 +2,7 @@
 
 >>> from emulator.fixedpoint.layers import OPS
 >>> sorted(OPS)
-['activation', 'batchnorm', 'conv', 'dense', 'lut', 'pad', 'pool', 'reshape', 'softmax']
+['activation', 'batchnorm', 'conv', 'dense', 'lut', 'merge', 'pad', 'pool', 'reshape', 'softmax']
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from emulator.fixedpoint._base import OPS, LayerCost, Op
 from emulator.fixedpoint._dense import Conv, Dense
 from emulator.fixedpoint._elementwise import Activation, BatchNorm, Reshape
 from emulator.fixedpoint._lut import Lut, Softmax
+from emulator.fixedpoint._merge import Merge
 from emulator.fixedpoint._pool import Pad, Pool
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "Dense",
     "LayerCost",
     "Lut",
+    "Merge",
     "Op",
     "Pad",
     "Pool",
