@@ -28,6 +28,7 @@ from firmware.guardrails import accumulator_warnings, overflow_counts
 from firmware.hls_project import HlsProject, ModelFiles, ProjectOptions, build_project
 from firmware.menu_check import check_menu
 from firmware.menu_writer import DEFAULT_PART
+from firmware.rtl.flow import RtlOptions, rtl_check, rtl_failures
 from firmware.stage_report import write_stage_report
 from streams.event import EventBatch
 from streams.sources import open_source
@@ -53,6 +54,14 @@ class FirmwareOptions:
     mu: float = 60.0
     seed: int = 1
     budget_cycles: int | None = None  # single model only
+    rtl: bool = False  # also Verilog per model (da4ml), Verilator vs the engine, Yosys resources
+    rtl_cutoff: int | None = None  # adder levels per register stage; None: from each stage's clock
+    rtl_synth: bool = True  # run Yosys (slow on the large models)
+
+    def rtl_options(self, clock_mhz: float) -> RtlOptions | None:
+        if not self.rtl:
+            return None
+        return RtlOptions(clock_mhz=clock_mhz, latency_cutoff=self.rtl_cutoff, synth=self.rtl_synth)
 
 
 @dataclass
@@ -90,7 +99,8 @@ def _latency_and_resources(prj: HlsProject, clock_mhz: float) -> dict[str, Any]:
 
 
 def _model_entry(
-    name: str, files: ModelFiles, x: np.ndarray, directory: Path, opts: ProjectOptions, budget: int | None
+    name: str, files: ModelFiles, x: np.ndarray, directory: Path, opts: ProjectOptions, budget: int | None,
+    rtl: RtlOptions | None = None,
 ) -> dict[str, Any]:
     prj = build_project(files, x, directory, opts)
     cost = _latency_and_resources(prj, opts.clock_mhz)
@@ -99,7 +109,7 @@ def _model_entry(
         log.warning("%s: %s", name, w)
     engine = FixedPointModel.load(files.fxp)
     audit = engine.audit(np.asarray(x).reshape(-1, *engine.input_shape))
-    return {
+    entry = {
         "name": name, "project": str(prj.directory), "part": opts.part, "clock_mhz": opts.clock_mhz,
         "backend": prj.backend, "strategy": prj.strategy, "precisions": prj.precisions,
         "reuse_factors": {op.name: op.cost().reuse_factor for op in prj.model.layers if op.cost().multiplications},
@@ -109,6 +119,9 @@ def _model_entry(
         "accumulator_warnings": [w.as_dict() for w in warnings],
         "overflows": overflow_counts(audit),
     }  # fmt: skip
+    if rtl is not None:
+        entry["rtl"] = rtl_check(name, engine, x, directory.parent / f"{directory.name}.rtl", rtl, budget_cycles=budget)
+    return entry
 
 
 def _failures(stage: str, rep: dict[str, Any]) -> list[str]:
@@ -122,6 +135,8 @@ def _failures(stage: str, rep: dict[str, Any]) -> list[str]:
         if m["within_budget"] is False:
             out.append(f"{stage}/{m['name']}: latency {m['latency_cycles']} cycles ({m['latency_source']}) exceeds "
                        f"the budget of {m['budget_cycles']} cycles at {m['clock_mhz']} MHz")  # fmt: skip
+        if m.get("rtl"):
+            out += rtl_failures(f"{stage}/{m['name']}", m["rtl"])
     menu = rep.get("menu")
     if menu and menu["mismatches"]:
         first = "; ".join(f"event {f['event']}: {', '.join(f['seeds'])}" for f in menu["first"])
@@ -149,7 +164,9 @@ def _testbench(chain: ChainConfig, batch: EventBatch, opts: FirmwareOptions) -> 
                 reuse_factor=spec.params.get("reuse_factor"), strategy=spec.params.get("strategy"),
             )  # fmt: skip
             x = model_inputs(algo, spec.type, inputs)
-            rep["models"].append(_model_entry(algo.name, files, x, opts.out / cfg.name / algo.name, popts, budget))
+            entry = _model_entry(algo.name, files, x, opts.out / cfg.name / algo.name, popts, budget,
+                                 opts.rtl_options(clock))  # fmt: skip
+            rep["models"].append(entry)
         elif isinstance(algo, MenuAlgorithm):
             check = check_menu(algo.menu, inputs, opts.out / cfg.name / "menu", part=opts.part, clock_mhz=clock)
             rep["menu"] = {**check.as_dict(), "latency_cycles": algo.latency_cycles(clock), "budget_cycles": budget}
@@ -197,7 +214,8 @@ def run_model(opts: FirmwareOptions) -> FirmwareResult:
     clock = opts.clock_mhz or 240.0
     popts = ProjectOptions(backend=opts.backend, part=opts.part, clock_mhz=clock)
     x = _random_inputs(FixedPointModel.load(files.fxp), opts.events, opts.seed)
-    entry = _model_entry(files.name, files, x, opts.out / files.name / files.name, popts, opts.budget_cycles)
+    entry = _model_entry(files.name, files, x, opts.out / files.name / files.name, popts, opts.budget_cycles,
+                         opts.rtl_options(clock))  # fmt: skip
     rep = {"stage": files.name, "clock_mhz": clock, "budget_cycles": opts.budget_cycles, "models": [entry],
            "events": len(x)}  # fmt: skip
     write_stage_report(opts.out, rep)

@@ -5,6 +5,14 @@
 >>> print(format_summary(rows))  # doctest: +NORMALIZE_WHITESPACE
 stage           model        latency/budget  DSP     LUT      FF  BRAM  C-sim mismatches  status
 global_trigger  menu                   9/48    -       -       -     -  0/100             ok
+>>> rows["global_trigger"]["models"] = [{"name": "axol1tl", "rtl": {"latency_cycles": 28, "budget_cycles": 48,
+...     "within_budget": True, "mismatches": 0, "events": 10000, "latency_cutoff": 1,
+...     "resources": {"lut": 27000, "ff": 36000, "dsp": 0},
+...     "estimate": {"latency_cycles": 26, "lut": 169947, "ff": 9000, "dsp": 0}}}]
+>>> print(format_rtl_summary(rows))  # doctest: +NORMALIZE_WHITESPACE
+RTL (da4ml, Verilator, Yosys): cycles from simulation; resources from synthesis / the estimate
+stage           model      cut cycles/budget  est  LUT yosys/est  FF yosys/est   DSP  mismatches   status
+global_trigger  axol1tl      1         28/48   26   27000/169947    36000/9000   0/0  0/10000      ok
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["format_summary", "write_stage_report"]
+__all__ = ["format_rtl_summary", "format_summary", "write_stage_report"]
 
 _HEADER = (
     f"{'stage':<15} {'model':<12} {'latency/budget':>14} {'DSP':>4} {'LUT':>7} {'FF':>7} {'BRAM':>5}  "
@@ -57,3 +65,32 @@ def format_summary(reports: dict[str, dict[str, Any]]) -> str:
                 f"{_status(menu['mismatches'] == 0)}"
             )
     return "\n".join(lines)
+
+
+_RTL_HEADER = (
+    f"{'stage':<15} {'model':<10} {'cut':>3} {'cycles/budget':>13} {'est':>4} {'LUT yosys/est':>14} "
+    f"{'FF yosys/est':>13} {'DSP':>5}  {'mismatches':<12} status"
+)
+_RTL_TITLE = "RTL (da4ml, Verilator, Yosys): cycles from simulation; resources from synthesis / the estimate"
+
+
+def _rtl_row(stage: str, name: str, rtl: dict[str, Any]) -> str:
+    r, est = rtl.get("resources") or {}, rtl["estimate"]
+    budget = rtl["budget_cycles"] if rtl["budget_cycles"] is not None else "-"
+
+    def pair(key: str) -> str:
+        return f"{r.get(key, '-')}/{est[key]}"
+
+    ok = rtl["mismatches"] == 0 and rtl["within_budget"] is not False
+    mism = f"{rtl['mismatches']}/{rtl['events']}"
+    return (
+        f"{stage:<15} {name:<10} {rtl['latency_cutoff']:>3} {str(rtl['latency_cycles']) + '/' + str(budget):>13} "
+        f"{est['latency_cycles']:>4} {pair('lut'):>14} {pair('ff'):>13} {pair('dsp'):>5}  {mism:<12} {_status(ok)}"
+    )
+
+
+def format_rtl_summary(reports: dict[str, dict[str, Any]]) -> str:
+    """One line per model with an ``rtl`` object: measured cycles, Yosys vs estimated resources, mismatches."""
+    rows = [_rtl_row(stage, m["name"], m["rtl"]) for stage, rep in reports.items() for m in rep["models"]
+            if m.get("rtl")]  # fmt: skip
+    return "\n".join([_RTL_TITLE, _RTL_HEADER, *rows]) if rows else ""
