@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("bench_replay.py", "bench_fixedpoint.py", "bench_premix.py", "bench_menu.py", "bench_dask.py")
+BENCHMARKS = ("bench_replay.py", "bench_fixedpoint.py", "bench_premix.py", "bench_menu.py", "bench_dask.py",
+              "bench_rtl.py")  # fmt: skip
 
 
 def main() -> int:

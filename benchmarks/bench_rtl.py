@@ -1,0 +1,64 @@
+"""Wall time of each RTL step per shipped model: da4ml trace, Verilog, Verilator build, simulation, Yosys.
+
+Run: ``.venv/bin/python benchmarks/bench_rtl.py [--models axol1tl cicada tagger] [--events N] [--no-synth]``.
+Each model (``configs/models/<name>.fxp``) is pipelined at the clock of the stage that runs it in
+``configs/default.yaml`` and simulated on N events spread over its input type's range (seeded);
+the check against the engine is part of the run, so a mismatch is printed. Steps run one after the
+other on one compiler job; the machine is shared, so read the times as shares of the whole, and
+the simulation rate (events/s) against the engine's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from emulator.fixedpoint import FixedPointModel
+from firmware.rtl.flow import RtlOptions, rtl_check
+
+ROOT = Path(__file__).resolve().parents[1]
+CLOCKS = {"axol1tl": 480.0, "cicada": 240.0, "tagger": 240.0}  # the stage clocks of configs/default.yaml
+
+
+def _events(engine: FixedPointModel, n: int) -> np.ndarray:
+    t = engine.input_type
+    m = np.random.default_rng(1).integers(t.min_int, t.max_int, (n, engine.n_inputs), endpoint=True)
+    return np.ldexp(m.astype(np.float64), -t.fractional).astype(np.float32)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", nargs="+", default=sorted(CLOCKS))
+    ap.add_argument("--events", type=int, default=10_000)
+    ap.add_argument("--no-synth", action="store_true")
+    args = ap.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.models:
+            engine = FixedPointModel.load(ROOT / "configs" / "models" / f"{name}.fxp")
+            x = _events(engine, args.events)
+            t0 = time.perf_counter()
+            engine.predict(x)
+            engine_rate = len(x) / (time.perf_counter() - t0)
+            opts = RtlOptions(clock_mhz=CLOCKS.get(name, 240.0), synth=not args.no_synth)
+            rtl = rtl_check(name, engine, x, Path(tmp) / name, opts)
+            t = rtl["timing_s"]
+            sim_rate = rtl["events"] / max(t["simulate_s"], 1e-9)
+            rows.append({"model": name, **t, "mismatches": rtl["mismatches"], "events": rtl["events"],
+                         "latency_cycles": rtl["latency_cycles"], "cutoff": rtl["latency_cutoff"],
+                         "resources": rtl["resources"], "sim_events_per_s": sim_rate,
+                         "engine_events_per_s": engine_rate})  # fmt: skip
+            steps = "  ".join(f"{k.removesuffix('_s')} {v:6.1f} s" for k, v in t.items())
+            print(f"{name:<8} {steps}  | {rtl['mismatches']}/{rtl['events']} mismatches, "
+                  f"{rtl['latency_cycles']} cycles at cutoff {rtl['latency_cutoff']}, "
+                  f"sim/engine rate {sim_rate / engine_rate:.2f}")  # fmt: skip
+    print(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
