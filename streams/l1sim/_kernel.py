@@ -112,19 +112,29 @@ def _vector_sum(ex: int, ey: int) -> tuple[int, int]:
 
 
 @numba.njit(cache=True)
+def _ntt4(tot: np.ndarray) -> int:
+    """CMS's pileup estimator: towers with ET > 0 in |ieta| ≤ 4, divided by 5, rounded, at most 32."""
+    n = 0
+    for ie in range(N_ETA // 2 - 4, N_ETA // 2 + 4):
+        for ip in range(PAD, PAD + N_PHI):
+            n += 1 if tot[ie + PAD, ip] > 0 else 0
+    return min(math.floor(n / 5.0 + 0.5), 32)
+
+
+@numba.njit(cache=True)
 def _quantise(
     grid: np.ndarray, em: np.ndarray, had: np.ndarray, tot: np.ndarray, S: np.ndarray, ipar: np.ndarray,
-    cos72: np.ndarray, sin72: np.ndarray, region_eta: np.ndarray, regions: np.ndarray, sums: np.ndarray,
-    row: int,
+    cos72: np.ndarray, sin72: np.ndarray, region_eta: np.ndarray, met_thr: np.ndarray, regions: np.ndarray,
+    sums: np.ndarray, row: int,
 ) -> float:
     """Floor tower ETs to 0.5 GeV into the padded grids; ETT, ETM, ETMHF, regions; integral image.
 
-    Returns ρ, the mean ET (hw) of central towers with at most 5 GeV.
+    ETT sums towers ≥ ``ipar[3]``; ETM and ETMHF sum towers above the pileup-mitigation threshold
+    ``met_thr[ieta, nTT4]`` (CMS's tower-threshold LUT, see config.py). Returns ρ, the mean ET (hw)
+    of central towers with at most 5 GeV.
     """
     thr = ipar[3]
-    soft = n_soft = 0
-    col_c = np.zeros(N_PHI, np.int64)  # Σ ET above threshold per φ column, |η| < 3
-    col_f = np.zeros(N_PHI, np.int64)  # the same in HF
+    soft = n_soft = ett = 0
     for ie in range(N_ETA):  # simple inner loops over φ, so that LLVM vectorises them
         rp = ie + PAD
         g = grid[ie]
@@ -135,13 +145,10 @@ def _quantise(
             e_row[ip] = np.int32(g[ip, 0] >> np.uint16(3))  # 1/16 GeV -> 0.5 GeV, floor
             h_row[ip] = np.int32(g[ip, 1] >> np.uint16(3))
             t_row[ip] = e_row[ip] + h_row[ip]
-        col = col_c if region_eta[ie] >= 0 else col_f
-        for ip in range(N_PHI):
-            t = t_row[ip]
-            col[ip] += t if t >= thr else 0
         if region_eta[ie] >= 0:
             for ip in range(N_PHI):
                 t = t_row[ip]
+                ett += t if t >= thr else 0
                 soft += t if t <= 10 else 0
                 n_soft += 1 if t <= 10 else 0
         for k in range(PAD):  # φ wrap-around padding
@@ -151,6 +158,22 @@ def _quantise(
             em[rp, N_PHI + PAD + k] = em[rp, PAD + k]
             had[rp, N_PHI + PAD + k] = had[rp, PAD + k]
             tot[rp, N_PHI + PAD + k] = tot[rp, PAD + k]
+    ntt4 = _ntt4(tot)
+    ex = ey = exh = eyh = 0
+    for ie in range(N_ETA):
+        t_row = tot[ie + PAD, PAD : PAD + N_PHI]
+        cut = met_thr[ie, ntt4]
+        cx = cy = 0
+        for ip in range(N_PHI):
+            t = t_row[ip] if t_row[ip] > cut else 0
+            cx += t * cos72[ip]
+            cy += t * sin72[ip]
+        if region_eta[ie] >= 0:
+            ex += cx
+            ey += cy
+        else:
+            exh += cx
+            eyh += cy
     for r in range(tot.shape[0]):
         acc = 0
         for c in range(tot.shape[1]):
@@ -163,13 +186,6 @@ def _quantise(
         for k in range(N_PHI // 4):
             regions[row, k, r] = min(S[ie0 + PAD + 4, 4 * k + PAD + 4] - S[ie0 + PAD, 4 * k + PAD + 4]
                                      - S[ie0 + PAD + 4, 4 * k + PAD] + S[ie0 + PAD, 4 * k + PAD], 1023)
-    ett = ex = ey = exh = eyh = 0
-    for ip in range(N_PHI):
-        ett += col_c[ip]
-        ex += col_c[ip] * cos72[ip]
-        ey += col_c[ip] * sin72[ip]
-        exh += col_f[ip] * cos72[ip]
-        eyh += col_f[ip] * sin72[ip]
     sums[row, 0] = ett
     sums[row, 2], sums[row, 3] = _vector_sum(ex, ey)
     sums[row, 6], sums[row, 7] = _vector_sum(ex + exh, ey + eyh)
@@ -198,7 +214,7 @@ def emulate_kernel(
     sums: np.ndarray, regions: np.ndarray, boost: np.ndarray, weight: np.ndarray,
 ) -> None:
     """Fill the output arrays for ``len(hs_idx)`` crossings (see crossing.py for the layout)."""
-    hw_eta, region_eta, cos72, sin72, cos144, sin144 = geo
+    hw_eta, region_eta, cos72, sin72, cos144, sin144, met_thr = geo
     grid = np.zeros((N_ETA, N_PHI, 2), np.uint16)  # 23 kB: stays in L1 cache
     shape = (N_ETA + 2 * PAD, N_PHI + 2 * PAD)
     em = np.zeros(shape, np.int32)
@@ -209,6 +225,8 @@ def emulate_kernel(
     c_ie = np.zeros(MAX_CAND, np.int64)
     c_ip = np.zeros(MAX_CAND, np.int64)
     c_iso = np.zeros(MAX_CAND, np.int64)
+    tau_scratch = np.zeros((3, MAX_CAND), np.int64)
+    tau_at = np.full((N_ETA, N_PHI), -1, np.int64)
     m_pt = np.zeros(_MAX_MU, np.float64)
     m_eta = np.zeros(_MAX_MU, np.float64)
     m_phi = np.zeros(_MAX_MU, np.float64)
@@ -227,12 +245,12 @@ def emulate_kernel(
             nm, ctr, w = _add_muons(hs, hs_idx[row], 0, False, key, ctr, fpar,
                                     m_pt, m_eta, m_phi, m_q, m_qual, nm, boost, w)
         weight[row] = w
-        rho = _quantise(grid, em, had, tot, S, ipar, cos72, sin72, region_eta, regions, sums, row)
+        rho = _quantise(grid, em, had, tot, S, ipar, cos72, sin72, region_eta, met_thr, regions, sums, row)
         n = find_eg(em, had, S, rho, ipar[6], ipar[7], ipar[0], fpar[6], fpar[7], fpar[8],
                     c_pt, c_ie, c_ip, c_iso)
         _write_calo(eg, row, top_n(c_pt, n, eg[0].shape[1]), c_pt, c_ie, c_ip, c_iso, hw_eta, 511)
         n = find_taus(tot, S, rho, ipar[6], ipar[7], ipar[1], fpar[9], fpar[10], fpar[11],
-                      c_pt, c_ie, c_ip, c_iso)
+                      c_pt, c_ie, c_ip, c_iso, tau_scratch, tau_at)
         _write_calo(tau, row, top_n(c_pt, n, tau[0].shape[1]), c_pt, c_ie, c_ip, c_iso, hw_eta, 511)
         n = find_jets(tot, S, ipar[2], ipar[8] != 0, fpar[12], c_pt, c_ie, c_ip)
         c_iso[:n] = 0

@@ -23,6 +23,7 @@ __all__ = ["MAX_CAND", "PAD", "box", "find_eg", "find_jets", "find_taus", "is_lo
 
 PAD = 7
 MAX_CAND = 512
+_MERGE_ETA, _MERGE_PHI = 2, 4  # τ merging window (towers), around the main seed
 
 
 @numba.njit(cache=True, inline="always")
@@ -111,27 +112,95 @@ def find_eg(
     return n
 
 
+@numba.njit(cache=True, inline="always")
+def _overlap(S: np.ndarray, ie: int, ip: int, de: int, dp: int) -> tuple[int, int]:
+    """ET and area of the intersection of the 3η×5φ boxes at (ie, ip) and (ie + de, ip + dp)."""
+    e0, e1 = max(-1, de - 1), min(1, de + 1)
+    p0, p1 = max(-2, dp - 2), min(2, dp + 2)
+    if e0 > e1 or p0 > p1:
+        return 0, 0
+    return box(S, ie, ip, e0, e1, p0, p1), (e1 - e0 + 1) * (p1 - p0 + 1)
+
+
+@numba.njit(cache=True, inline="always")
+def _stronger(c_raw: np.ndarray, j: int, i: int) -> bool:
+    """Candidate j outranks i: more ET, or as much and found first."""
+    return c_raw[j] > c_raw[i] or (c_raw[j] == c_raw[i] and j < i)
+
+
+@numba.njit(cache=True)
+def _tau_mains(c_raw: np.ndarray, c_ie: np.ndarray, c_ip: np.ndarray, n: int, at: np.ndarray,
+               main: np.ndarray) -> None:
+    """``main[i]``: the strongest candidate stronger than ``i`` within the merging window, or −1."""
+    for i in range(n):
+        at[c_ie[i], c_ip[i]] = i
+    for i in range(n):
+        best = -1
+        for de in range(-_MERGE_ETA, _MERGE_ETA + 1):
+            r = c_ie[i] + de
+            if r < 0 or r >= N_ETA:
+                continue
+            for dp in range(-_MERGE_PHI, _MERGE_PHI + 1):
+                j = at[r, (c_ip[i] + dp) % N_PHI]
+                if j < 0 or j == i:
+                    continue
+                if _stronger(c_raw, j, i) and (best < 0 or _stronger(c_raw, j, best)):
+                    best = j
+        main[i] = best
+    for i in range(n):
+        at[c_ie[i], c_ip[i]] = -1
+
+
 @numba.njit(cache=True)
 def find_taus(
     tot: np.ndarray, S: np.ndarray, rho: float, ie_lo: int, ie_hi: int, seed: int, calib: float,
     loose: float, tight: float,
     c_pt: np.ndarray, c_ie: np.ndarray, c_ip: np.ndarray, c_iso: np.ndarray,
+    scratch: np.ndarray, at: np.ndarray,
 ) -> int:
-    """τ: total-ET local max (3×3) ≥ seed, 3η×5φ cluster minus ρ, 7×9 isolation."""
+    """τ: total-ET local max (3×3) ≥ seed, 3η×5φ clusters, merged as CMS layer 2 merges them.
+
+    A cluster with a stronger one within ±2 towers in η and ±4 in φ is a *secondary*: it is
+    not a τ; the strongest secondary of a main cluster is merged into it (the union of the
+    two boxes), secondaries of secondaries are dropped. The τ ET is the merged cluster minus
+    ρ × its area, calibrated; isolation is the 7×9 box around the main seed minus the merged
+    cluster and ρ × the rest of the box. ``scratch`` is int64 (3, MAX_CAND); ``at``
+    (N_ETA × N_PHI, all −1) is scratch and is left all −1.
+    """
+    c_raw, main, sec = scratch[0], scratch[1], scratch[2]
     n = 0
     for ie in range(ie_lo, ie_hi):
         for ip in range(N_PHI):
             if tot[ie + PAD, ip + PAD] < seed or not is_local_max(tot, ie, ip, 1, 1):
                 continue
-            clu = box(S, ie, ip, -1, 1, -2, 2)
-            pt = math.floor((clu - rho * 15.0) * calib)
-            if pt <= 0 or n >= MAX_CAND:
-                continue
-            iso = box(S, ie, ip, -3, 3, -4, 4) - clu - rho * 48.0
-            c_pt[n], c_ie[n], c_ip[n] = pt, ie, ip
-            c_iso[n] = _iso_bits(iso, pt, loose, tight)
-            n += 1
-    return n
+            if n < MAX_CAND:
+                c_raw[n], c_ie[n], c_ip[n] = box(S, ie, ip, -1, 1, -2, 2), ie, ip
+                n += 1
+    _tau_mains(c_raw, c_ie, c_ip, n, at, main)
+    sec[:n] = -1
+    for i in range(n):  # a main's strongest secondary (first in scan order on ties)
+        j = main[i]
+        if j >= 0 and main[j] < 0 and (sec[j] < 0 or c_raw[i] > c_raw[sec[j]]):
+            sec[j] = i
+    for j in range(n):
+        c_pt[j] = 0
+        if main[j] >= 0:
+            continue
+        clu, area, k = c_raw[j], 15, sec[j]
+        if k >= 0:
+            dp = (c_ip[k] - c_ip[j] + N_PHI // 2) % N_PHI - N_PHI // 2
+            ov, ov_area = _overlap(S, c_ie[j], c_ip[j], c_ie[k] - c_ie[j], dp)
+            clu += c_raw[k] - ov
+            area += 15 - ov_area
+        c_pt[j] = math.floor((clu - rho * area) * calib)
+        iso = max(box(S, c_ie[j], c_ip[j], -3, 3, -4, 4) - clu, 0) - rho * (63 - area)
+        c_iso[j] = _iso_bits(iso, c_pt[j], loose, tight)
+    m = 0
+    for j in range(n):  # compact in place (m <= j)
+        if c_pt[j] > 0:
+            c_pt[m], c_ie[m], c_ip[m], c_iso[m] = c_pt[j], c_ie[j], c_ip[j], c_iso[j]
+            m += 1
+    return m
 
 
 @numba.njit(cache=True)

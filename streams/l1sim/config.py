@@ -38,6 +38,12 @@ class L1SimConfig:
     had_em_fraction_max: float = 0.5  # a hadron leaves U(0, this) of its energy in ECAL
     had_low_loss: float = 0.5  # non-linear hadron response 1 − loss·exp(−E / scale): soft hadrons
     had_low_scale_gev: float = 3.0  # are under-measured (e/π > 1), which tower calibration keeps
+    # lateral shower size (Gaussian σ, m) at the calorimeter face; a shower is shared among the
+    # 3 × 3 towers around its impact point. e/γ: PbWO4 Molière radius 2.2 cm holds 90 % (σ ≈ R_M / 2.1);
+    # hadrons: a pion at the centre of a barrel HCAL tower (15.6 cm wide) leaves ~75-80 % in it
+    # (the shower's narrow core; the halo to one interaction length is in the neighbours)
+    em_lateral_m: float = 0.010
+    had_lateral_m: float = 0.050
     muon_mip_em: float = 0.3  # GeV deposited by a muon in ECAL / HCAL
     muon_mip_had: float = 1.8
     # -- muon system -----------------------------------------------------------------------
@@ -64,7 +70,16 @@ class L1SimConfig:
     jet_seed_hw: int = 8
     jet_calibration: float = 1.0
     jet_pus: bool = True  # chunky-donut pileup subtraction
-    sum_tower_min_hw: int = 1  # towers below this do not enter ETT/ETM/ETMHF
+    sum_tower_min_hw: int = 1  # towers below this do not enter ETT (nor ETM/ETMHF without met_pum)
+    # ETM/ETMHF pileup mitigation as CMS layer 2 does it: a tower enters the sums if its ET (hw) is
+    # above area(ieta)^a / (d (1 + exp(-b |ieta|))) * nTT4^c (at most 40), nTT4 = towers with ET > 0
+    # in |ieta| <= 4, / 5, rounded, at most 32. CMS fits (a, b, c, d) to the MET turn-on and does not
+    # publish them; these are the starting point of CMS's fitting script (docs/physics.md).
+    met_pum: bool = True
+    met_pum_a: float = 2.0
+    met_pum_b: float = 2.0
+    met_pum_c: float = 0.5
+    met_pum_d: float = 2.0
     ht_jet_min_gev: float = 30.0
     ht_jet_eta_max: float = 2.4
 
@@ -77,6 +92,9 @@ class L1SimConfig:
             if isinstance(value, float) and not value >= 0:
                 msg = f"L1SimConfig.{name} = {value}: must be a non-negative number"
                 raise ConfigError(msg)
+        if self.met_pum and self.met_pum_d <= 0:
+            msg = f"L1SimConfig.met_pum_d = {self.met_pum_d}: must be positive"
+            raise ConfigError(msg)
         if self.b_field_t <= 0:
             msg = f"L1SimConfig.b_field_t = {self.b_field_t}: the field must be positive"
             raise ConfigError(msg)
@@ -85,5 +103,5 @@ class L1SimConfig:
         """Hash of the fields that change the per-pool-event detector response."""
         fields = {k: v for k, v in asdict(self).items()
                   if not k.startswith(("eg_", "tau_", "jet_", "sum_", "ht_", "muon_res", "muon_tail",
-                                       "muon_charge"))}
+                                       "muon_charge", "met_"))}
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]

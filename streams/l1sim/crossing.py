@@ -29,11 +29,11 @@ import numpy as np
 from streams.errors import ConfigError
 from streams.l1sim._kernel import emulate_kernel
 from streams.l1sim.config import L1SimConfig
-from streams.l1sim.geometry import EG_IETA_RANGE, N_PHI, REGION_OF_IETA, TOWER_HW_ETA
+from streams.l1sim.geometry import EG_IETA_RANGE, N_ETA, N_PHI, REGION_OF_IETA, TOWER_HW_ETA
 from streams.l1sim.response import TowerPool
 from streams.schema import BASE_COLUMNS, CALO_ETA_LSB, COLLECTIONS, N_REGION_ETA, N_REGION_PHI, PT_LSB
 
-__all__ = ["L1_COLUMNS", "MUON_WEIGHT", "CrossingEmulator", "MuonBoost"]
+__all__ = ["L1_COLUMNS", "MUON_WEIGHT", "CrossingEmulator", "MuonBoost", "met_thresholds"]
 
 _SUM_ORDER: Final = ("ett", "htt", "etm", "etm_phi", "htm", "htm_phi", "etmhf", "etmhf_phi")
 _BOOK: Final = ("run", "lumi", "event", "bx", "pileup", "weight")
@@ -71,10 +71,29 @@ def _trig_lut(bins: int, offset: float) -> tuple[np.ndarray, np.ndarray]:
     return (np.round(np.cos(ang) * scale).astype(np.int64), np.round(np.sin(ang) * scale).astype(np.int64))
 
 
-def _geometry() -> tuple[np.ndarray, ...]:
+#: CMS tower areas in units of 0.087 × 0.087 for |ieta| 1 … 28 and the 12 HF towers (ieta 30 … 41).
+_CMS_TOWER_AREA: Final = np.array([1.0] * 20 + [1.03, 1.15, 1.3, 1.48, 1.72, 2.05, 1.72, 4.02]
+                                  + [3.29, 2.01, 2.02, 2.01, 2.02, 2.0, 2.03, 1.99, 2.02, 2.04, 2.0, 3.47])
+
+
+def met_thresholds(c: L1SimConfig) -> np.ndarray:
+    """float64 (N_ETA, 33): a tower enters ETM/ETMHF if its ET (hw) is above [ieta, nTT4]."""
+    half = N_ETA // 2
+    k = np.where(np.arange(N_ETA) >= half, np.arange(N_ETA) - half + 1, half - np.arange(N_ETA))  # 1 … 40
+    if not c.met_pum:
+        return np.full((N_ETA, 33), c.sum_tower_min_hw - 1.0)
+    cms_ieta = np.where(k <= 28, k, k + 1).astype(np.float64)  # CMS skips ieta 29
+    ntt4 = np.arange(33, dtype=np.float64)
+    per_eta = _CMS_TOWER_AREA[k - 1] ** c.met_pum_a / (c.met_pum_d * (1.0 + np.exp(-c.met_pum_b * cms_ieta)))
+    thr: np.ndarray = np.minimum(per_eta[:, None] * ntt4[None, :] ** c.met_pum_c, 40.0)
+    return thr
+
+
+def _geometry(c: L1SimConfig) -> tuple[np.ndarray, ...]:
     cos72, sin72 = _trig_lut(N_PHI, 0.5)  # tower centres
     cos144, sin144 = _trig_lut(144, 0.0)  # uGT calo φ scale, as emulator.algorithms.jet_sums
-    return (TOWER_HW_ETA.astype(np.int64), REGION_OF_IETA.astype(np.int64), cos72, sin72, cos144, sin144)
+    return (TOWER_HW_ETA.astype(np.int64), REGION_OF_IETA.astype(np.int64), cos72, sin72, cos144, sin144,
+            met_thresholds(c))
 
 
 def _pool_tuple(p: TowerPool) -> tuple[np.ndarray, ...]:
@@ -105,7 +124,7 @@ class CrossingEmulator:
             c.muon_tail_scale, c.muon_charge_flip, c.eg_hoe_max, c.eg_iso_loose, c.eg_iso_tight,
             c.tau_calibration, c.tau_iso_loose, c.tau_iso_tight, c.jet_calibration,
         ], dtype=np.float64)
-        self._geo = _geometry()
+        self._geo = _geometry(c)
 
     def emulate(
         self, *, draw_counts: np.ndarray, draw_idx: np.ndarray, draw_rot: np.ndarray,

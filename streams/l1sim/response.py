@@ -35,6 +35,7 @@ _PI_MASS, _PI_CTAU_M, _PI_XMIN = 0.13957, 7.804, 0.5731  # x_min = (m_μ/m_π)²
 _K_MASS, _K_CTAU_M, _K_BR, _K_XMIN = 0.49368, 3.711, 0.636, 0.0458
 _NUCLEON_MASS = 0.9383
 _ETA_MAX = float(ETA_EDGES[-1])
+_SHARE_MIN = 0.02  # a neighbour tower gets a share of a shower only above this
 _DEP_MAX = 32767  # per pool event and tower: the uint16 crossing sum cannot overflow
 
 
@@ -69,6 +70,31 @@ def _r_cal(aeta: float) -> float:
 
 
 @numba.njit(cache=True)
+def _r_face(aeta: float, em: bool) -> float:
+    """Transverse distance (m) of the calorimeter face a shower starts at: ECAL for e/γ, HCAL for
+    hadrons (HB r = 1.77 m, HE z = 3.88 m), HF z = 11.15 m. A lateral size R there is R / r in η and φ."""
+    if aeta >= 3.0:
+        return 11.15 / math.sinh(aeta)
+    if em:
+        return 1.29 if aeta < 1.479 else 3.15 / math.sinh(aeta)
+    return 1.77 if aeta < 1.3 else 3.88 / math.sinh(aeta)
+
+
+@numba.njit(cache=True)
+def _fractions(x: float, lo: float, hi: float, sig: float, out: np.ndarray) -> None:
+    """Shares of a Gaussian (mean x in [lo, hi), width sig) below lo, inside, and above hi."""
+    if sig <= 0.0:
+        out[0], out[1], out[2] = 0.0, 1.0, 0.0
+        return
+    k = 1.0 / (sig * math.sqrt(2.0))
+    below = 0.5 * math.erfc((x - lo) * k)
+    above = 0.5 * math.erfc((hi - x) * k)
+    below = below if below > _SHARE_MIN else 0.0
+    above = above if above > _SHARE_MIN else 0.0
+    out[0], out[1], out[2] = below, 1.0 - below - above, above
+
+
+@numba.njit(cache=True)
 def _smear(energy: float, stoch: float, const: float, g: float) -> float:
     sigma = math.sqrt(stoch * stoch / max(energy, 1e-3) + const * const)
     return max(0.0, energy * (1.0 + sigma * g))
@@ -90,10 +116,13 @@ def _kernel(
     n_ev = len(offsets) - 1
     n_p = len(pt)
     d_off = np.zeros(n_ev + 1, np.int64)
-    d_ieta = np.empty(n_p, np.uint8)
-    d_iphi = np.empty(n_p, np.uint8)
-    d_em = np.empty(n_p, np.uint16)
-    d_had = np.empty(n_p, np.uint16)
+    n_dep = 0  # at most 9 towers per particle and every tower once per event
+    for ev in range(n_ev):
+        n_dep += min(9 * (offsets[ev + 1] - offsets[ev]), N_ETA * N_PHI)
+    d_ieta = np.empty(n_dep, np.uint8)
+    d_iphi = np.empty(n_dep, np.uint8)
+    d_em = np.empty(n_dep, np.uint16)
+    d_had = np.empty(n_dep, np.uint16)
     m_off = np.zeros(n_ev + 1, np.int64)
     m_pt = np.empty(n_p, np.float32)
     m_eta = np.empty(n_p, np.float32)
@@ -107,6 +136,9 @@ def _kernel(
     nd = 0
     nm = 0
     two_pi = 2.0 * math.pi
+    dphi = two_pi / N_PHI
+    fe = np.zeros(3, np.float64)
+    fp = np.zeros(3, np.float64)
     for ev in range(n_ev):
         nt = 0
         for i in range(offsets[ev], offsets[ev + 1]):
@@ -154,25 +186,42 @@ def _kernel(
                         m_prob[nm] = prob
                         nm += 1
             ie = np.searchsorted(edges, aeta if eta[i] >= 0 else -aeta, side="right") - 1
-            ip = int((phic % two_pi) / two_pi * N_PHI) % N_PHI
-            t = ie * N_PHI + ip
             ch = math.cosh(eta[i])
-            if not hit[t]:
-                hit[t] = True
-                touched[nt] = t
-                nt += 1
-            em_s[t] += em / ch
-            had_s[t] += had / ch
+            is_em = apid == 11 or apid == 22 or apid == 13  # muons: a narrow MIP track
+            sig = (par[16] if is_em else par[17]) / _r_face(aeta, is_em)  # shower σ in η and φ
+            _fractions(eta[i], edges[ie], edges[ie + 1], sig, fe)
+            ph = phic % two_pi
+            ip = int(ph / two_pi * N_PHI) % N_PHI
+            _fractions(ph, ip * dphi, (ip + 1) * dphi, sig, fp)
+            for a in range(3):
+                je = ie + a - 1
+                if fe[a] <= 0.0:
+                    continue
+                if je < 0 or je >= N_ETA:
+                    je = ie  # the edge of the acceptance keeps what would leak out
+                for b in range(3):
+                    f = fe[a] * fp[b]
+                    if f <= 0.0:
+                        continue
+                    t = je * N_PHI + (ip + b - 1) % N_PHI
+                    if not hit[t]:
+                        hit[t] = True
+                        touched[nt] = t
+                        nt += 1
+                    em_s[t] += f * em / ch
+                    had_s[t] += f * had / ch
         for k in range(nt):
             t = touched[k]
-            d_ieta[nd] = t // N_PHI
-            d_iphi[nd] = t % N_PHI
-            d_em[nd] = _to_units(em_s[t], uniform_hash(key, np.uint64(2 * nd)))
-            d_had[nd] = _to_units(had_s[t], uniform_hash(key, np.uint64(2 * nd + 1)))
-            nd += 1
+            d_em[nd] = _to_units(em_s[t], uniform_hash(key, np.uint64(2 * t + 2 * N_ETA * N_PHI * ev)))
+            d_had[nd] = _to_units(had_s[t], uniform_hash(key, np.uint64(2 * t + 1 + 2 * N_ETA * N_PHI * ev)))
             em_s[t] = 0.0
             had_s[t] = 0.0
             hit[t] = False
+            if d_em[nd] == 0 and d_had[nd] == 0:
+                continue  # dithered to nothing: no entry
+            d_ieta[nd] = t // N_PHI
+            d_iphi[nd] = t % N_PHI
+            nd += 1
         d_off[ev + 1] = nd
         m_off[ev + 1] = nm
     return (d_off, d_ieta[:nd].copy(), d_iphi[:nd].copy(), d_em[:nd].copy(), d_had[:nd].copy(),
@@ -185,6 +234,7 @@ def _params(c: L1SimConfig) -> np.ndarray:
         c.b_field_t, c.em_stochastic, c.em_constant, c.had_stochastic, c.had_constant,
         c.hf_stochastic, c.hf_constant, c.had_em_fraction_max, c.muon_pt_min, c.muon_mip_em, c.muon_mip_had,
         c.muon_eta_max, c.muon_p_min, c.muon_efficiency, c.had_low_loss, c.had_low_scale_gev,
+        c.em_lateral_m, c.had_lateral_m,
     ], dtype=np.float64)
 
 
