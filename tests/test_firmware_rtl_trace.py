@@ -30,6 +30,12 @@ def _inputs(t: FixedType, n_in: int, n: int = 4000, seed: int = 1) -> np.ndarray
     return m
 
 
+def _model(*layers: Op) -> FixedPointModel:
+    """The layer-by-layer engine (its numba kernels compile once per mode, not once per model)."""
+    return FixedPointModel(layers[0].in_type, layers[0].in_shape, layers,
+                           columnar=False)  # fmt: skip
+
+
 def _check(model: FixedPointModel, n: int = 4000) -> None:
     m = _inputs(model.input_type, model.n_inputs, n)
     want = model.predict_mantissas(np.ldexp(m.astype(np.float64), -model.input_type.fractional))
@@ -58,13 +64,13 @@ def test_every_cast_mode_matches_the_engine(rounding: Rounding, overflow: Overfl
     out = FixedType(6, 3, signed=signed, rounding=rounding, overflow=overflow)  # drops bits and overflows
     d = _dense("d", 6, 4, T_IN, acc, acc)
     cast = Activation("cast", acc, out, (4,), (4,), function="linear")
-    _check(FixedPointModel(T_IN, (6,), (d, cast)))
+    _check(_model(d, cast))
 
 
 def test_dense_products_quantized_one_by_one_and_a_wrapping_accumulator() -> None:
     acc = FixedType(10, 5, rounding=Rounding.RND)  # fewer fractional bits than x·w: each product rounds, sums wrap
     d = _dense("d", 8, 3, T_IN, acc, FixedType(12, 6), weight_type=FixedType(8, 3))
-    _check(FixedPointModel(T_IN, (8,), (d,)))
+    _check(_model(d))
 
 
 def test_relu_max_batchnorm_and_reshape() -> None:
@@ -76,7 +82,7 @@ def test_relu_max_batchnorm_and_reshape() -> None:
     bn = BatchNorm("bn", t, FixedType(10, 5, overflow=Overflow.SAT), (6,), (6,), scale=np.array([3, -5, 7]),
                    bias=np.array([1, -2, 4]), scale_type=FixedType(6, 2), bias_type=FixedType(6, 2))  # fmt: skip
     flat = Reshape("flat", bn.out_type, bn.out_type, (6,), (2, 3))
-    _check(FixedPointModel(T_IN, (5,), (d, relu6, bn, flat)))
+    _check(_model(d, relu6, bn, flat))
 
 
 def test_conv_pad_and_max_pool() -> None:
@@ -88,7 +94,7 @@ def test_conv_pad_and_max_pool() -> None:
                 kernel=(3, 3), stride=(1, 1), pads=(0, 0, 0, 0))  # fmt: skip
     pool = Pool("pool", acc, FixedType(10, 6, overflow=Overflow.SAT), (2, 4, 3), (1, 2, 3), op="max",
                 accum_type=acc, pool=(2, 2), stride=(2, 2))  # fmt: skip
-    _check(FixedPointModel(T_IN, (4, 4, 2), (pad, conv, pool)), n=1500)
+    _check(_model(pad, conv, pool), n=1500)
 
 
 @pytest.mark.parametrize(("function", "size"), [("sigmoid", 1024), ("tanh", 600)])
@@ -101,7 +107,7 @@ def test_table_activations(function: str, size: int) -> None:
     table = np.array([table_t.quantize(float(v)) for v in real], np.int64)
     lut = Lut("act", t_in, FixedType(12, 2, rounding=Rounding.RND), (3,), (3,), function=function, table=table,
               table_type=table_t)  # fmt: skip
-    _check(FixedPointModel(t_in, (3,), (lut,)))
+    _check(_model(lut))
 
 
 @pytest.mark.parametrize(
@@ -114,6 +120,6 @@ def test_table_activations(function: str, size: int) -> None:
     ids=["average-pool", "saturating-accumulator"],
 )  # fmt: skip
 def test_what_has_no_rtl_form_is_named(layer: Op) -> None:
-    model = FixedPointModel(T_IN, layer.in_shape, (layer,))
+    model = _model(layer)
     with pytest.raises(UnsupportedError, match=repr(layer.name)):
         trace_model(model)
