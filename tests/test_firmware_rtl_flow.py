@@ -1,8 +1,9 @@
 """A tiny model through the whole RTL path: da4ml Verilog, Verilator against the engine, Yosys.
 
-Three Verilator builds of a 6-4-2 network with a sigmoid table (a few seconds each) and one
-Yosys run. The latency is measured from the simulated outputs; a one-bit change in one
-generated weight must show up as mismatches naming the model, event and output.
+Three Verilator builds of a 6-4-2 network with a sigmoid table (a few seconds each), one Yosys
+run, and Icarus Verilog on the first 400 events as a second opinion. The latency is measured
+from the simulated outputs; a one-bit change in one generated weight must show up as
+mismatches naming the model, event and output.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def _events(n: int = N_EVENTS) -> np.ndarray:
 @pytest.fixture(scope="module")
 def checked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("rtl") / "tiny"
-    return rtl_check("tiny", _tiny(), _events(), out, RtlOptions(clock_mhz=240.0), budget_cycles=20)
+    opts = RtlOptions(clock_mhz=240.0, icarus_events=400)
+    return rtl_check("tiny", _tiny(), _events(), out, opts, budget_cycles=20)
 
 
 def test_the_simulated_rtl_equals_the_engine(checked: dict[str, Any]) -> None:
@@ -71,6 +73,13 @@ def test_the_latency_is_measured_and_follows_the_pipeline(checked: dict[str, Any
     assert deeper["mismatches"] == 0
     assert deeper["stages"] > checked["stages"]
     assert deeper["latency_cycles"] == deeper["stages"] + 1
+
+
+def test_icarus_agrees_with_verilator(checked: dict[str, Any]) -> None:
+    ic = checked["icarus"]
+    assert ic["events"] == 400
+    assert ic["mismatches"] == 0
+    assert ic["latency_cycles"] == checked["latency_cycles"]
 
 
 def test_yosys_counts_the_resources(checked: dict[str, Any]) -> None:

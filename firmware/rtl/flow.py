@@ -22,6 +22,7 @@ import numpy as np
 from emulator.fixedpoint import FixedPointModel
 from emulator.fixedpoint.cast import float_cast
 from firmware.budget import estimate
+from firmware.rtl.icarus import simulate_icarus
 from firmware.rtl.sim import build_testbench, simulate
 from firmware.rtl.trace import trace_model
 from firmware.rtl.verilog import choose_cutoff, write_rtl
@@ -43,6 +44,7 @@ class RtlOptions:
     synth: bool = True
     family: str = FAMILY
     jobs: int = 1  # parallel compiler jobs of the Verilator build
+    icarus_events: int = 0  # also simulate the first N events with Icarus Verilog (a second simulator)
 
     @property
     def cutoff(self) -> int:
@@ -92,6 +94,12 @@ def rtl_check(
         "estimate": est, "timing_s": timing,
         "tools": {"simulator": "verilator", "yosys": synth.yosys if synth else None},
     }  # fmt: skip
+    if opts.icarus_events > 0:
+        k = min(opts.icarus_events, len(m_in))
+        ic = simulate_icarus(prj, m_in[:k], expected[:k], in_type=engine.input_type, out_type=engine.output_type)
+        timing["icarus_s"] = ic.build_s + ic.run_s
+        entry["icarus"] = {"events": ic.events, "mismatches": ic.mismatches, "latency_cycles": ic.latency_cycles,
+                           "first_mismatches": ic.first}  # fmt: skip
     if sim.events < MIN_EVENTS:
         log.warning("%s: RTL simulated on %d events (fewer than %d)", name, sim.events, MIN_EVENTS)
     return entry
@@ -105,6 +113,10 @@ def rtl_failures(where: str, rtl: dict[str, Any]) -> list[str]:
                           for f in rtl["first_mismatches"])  # fmt: skip
         out.append(f"{where}: the RTL ({rtl['directory']}) differs from the engine on {rtl['mismatches']} of "
                    f"{rtl['events']} events in Verilator; first: {first}")  # fmt: skip
+    ic = rtl.get("icarus")
+    if ic and (ic["mismatches"] or ic["latency_cycles"] != rtl["latency_cycles"]):
+        out.append(f"{where}: Icarus Verilog disagrees: {ic['mismatches']} of {ic['events']} events differ from the "
+                   f"engine, latency {ic['latency_cycles']} cycles (Verilator: {rtl['latency_cycles']})")  # fmt: skip
     if rtl["within_budget"] is False:
         out.append(f"{where}: RTL latency {rtl['latency_cycles']} cycles (rtl-sim) exceeds the budget of "
                    f"{rtl['budget_cycles']} cycles at {rtl['clock_mhz']} MHz")  # fmt: skip
