@@ -10,7 +10,6 @@ the engine computes.
 
 >>> import numpy as np
 >>> from emulator.fixedpoint import FixedPointModel, FixedType
-from emulator.fixedpoint.types import Rounding
 >>> from emulator.fixedpoint.layers import Activation, Dense
 >>> t_in, t_w, t_acc = FixedType(8, 3), FixedType(6, 2), FixedType(16, 6)
 >>> dense = Dense("d1", t_in, t_acc, (2,), (1,), weight=np.array([[8], [-4]]), bias=np.array([1]),
