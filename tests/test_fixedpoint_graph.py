@@ -33,6 +33,7 @@ class Case:
     name: str
     hls: Any
     inputs: list[np.ndarray]
+    many: list[np.ndarray]  # 20 000 events for the project reader
 
 
 def _randomize(model: Any, rng: np.random.Generator, scale: float = 0.5) -> None:
@@ -46,10 +47,10 @@ def _randomize(model: Any, rng: np.random.Generator, scale: float = 0.5) -> None
             layer.set_weights([rng.normal(0, scale, w.shape) for w in weights])
 
 
-def _inputs(rng: np.random.Generator, shape: tuple[int, ...], frac: int, scale: float) -> np.ndarray:
+def _inputs(rng: np.random.Generator, shape: tuple[int, ...], frac: int, scale: float, n: int = N_EVENTS) -> np.ndarray:
     """Plain values, exact ties of the input LSB, and NaN/±inf/huge/tiny in the first events."""
-    x = rng.normal(0, scale, (N_EVENTS, *shape))
-    flat = x.reshape(N_EVENTS, -1)
+    x = rng.normal(0, scale, (n, *shape))
+    flat = x.reshape(n, -1)
     flat[1000:2000] = (np.round(rng.normal(0, scale, flat[1000:2000].shape) * 2**frac) + 0.5) / 2**frac
     specials = [np.nan, np.inf, -np.inf, 1e30, -1e30, 1e-300, -1e-300, -0.0]
     flat[: len(specials), 0] = specials
@@ -144,9 +145,10 @@ def _po2(rng: np.random.Generator) -> Any:
 
 
 def _narrow(cfg: dict[str, Any]) -> None:
-    """A narrow wrapping accumulator on the regression head and a latency softmax."""
+    """A narrow wrapping accumulator on the regression head, a Resource-strategy dense, stable softmax."""
     cfg["LayerName"]["pt"]["Precision"].update({"accum": "fixed<12,4>", "result": "fixed<12,4>"})
     cfg["LayerName"]["cls"]["Implementation"] = "stable"
+    cfg["LayerName"]["rho"].update({"Strategy": "Resource", "ReuseFactor": 2})
 
 
 def _conv_cfg(cfg: dict[str, Any]) -> None:
@@ -184,7 +186,9 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Case]:
         tune(cfg)
         hls = compat.convert_from_keras_model(model, hls_config=cfg, output_dir=str(root / name), backend=backend,
                                               io_type="io_parallel")  # fmt: skip
-        built[name] = Case(name, hls, [_inputs(rng, shape, frac, scale) for shape, frac, scale in shapes])
+        xs = [_inputs(rng, shape, frac, scale) for shape, frac, scale in shapes]
+        many = [_inputs(rng, shape, frac, scale, n=20_000) for shape, frac, scale in shapes]
+        built[name] = Case(name, hls, xs, many)
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(lambda c: c.hls.compile(), built.values()))
     return built
@@ -240,3 +244,47 @@ def test_saved_graph_replays_without_hls4ml(cases: dict[str, Case], tmp_path: Pa
 def test_chain_model_names_the_graph_class(cases: dict[str, Case]) -> None:
     with pytest.raises(UnsupportedLayerError, match="FixedPointGraph"):
         FixedPointModel.from_hls4ml(cases["deepsets"].hls)
+
+
+@pytest.mark.parametrize("name", ["deepsets", "conv1d", "merges", "po2"])
+def test_project_directory_equals_its_compiled_library(cases: dict[str, Case], name: str) -> None:
+    """The directory hls4ml wrote (and compiled with g++), read back from its C++ text alone."""
+    case = cases[name]
+    project = Path(case.hls.config.get_output_dir())
+    graph = FixedPointGraph.from_hls4ml_project(project)
+    assert graph.source["top"] == "myproject"
+    xs = [np.ascontiguousarray(x, dtype=np.float32) for x in case.many]
+    want = _as_list(case.hls.predict(xs if len(xs) > 1 else xs[0]))
+    got = _as_list(graph.predict(xs))
+    for head, (g, w) in enumerate(zip(got, want, strict=True)):
+        differ = np.flatnonzero((g != w.reshape(g.shape)).any(axis=1))
+        assert differ.size == 0, f"{name} head {head}: {differ.size} of {len(g)} events differ"
+    if name == "po2":
+        chain = FixedPointModel.from_hls4ml_project(project)
+        assert np.array_equal(chain.predict(xs[0]), want[0])
+
+
+def test_project_errors_name_the_layer(cases: dict[str, Case], tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "edited"
+    shutil.copytree(Path(cases["conv1d"].hls.config.get_output_dir()) / "firmware", copy / "firmware",
+                    ignore=shutil.ignore_patterns("*.so", "ap_types", "nnet_utils"))  # fmt: skip
+    top = copy / "firmware" / "myproject.cpp"
+    top.write_text(top.read_text().replace("nnet::relu<conv1_result_t", "nnet::leaky_relu<conv1_result_t"))
+    with pytest.raises(UnsupportedLayerError, match=r"layer 'r1'.*leaky_relu"):
+        FixedPointGraph.from_hls4ml_project(copy)
+
+
+def test_project_compiled_with_gxx_directly(cases: dict[str, Case]) -> None:
+    """l1emu's own g++ build of the project (no hls4ml bridge) equals the engine on 20 000 events."""
+    from emulator.fixedpoint.csim import ProjectLibrary
+
+    case = cases["merges"]
+    project = Path(case.hls.config.get_output_dir())
+    library = ProjectLibrary.build(project)
+    graph = FixedPointGraph.from_hls4ml_project(project)
+    want = library.predict(case.many)
+    for head, (g, w) in enumerate(zip(_as_list(graph.predict(case.many)), want, strict=True)):
+        differ = np.flatnonzero((g != w).any(axis=1))
+        assert differ.size == 0, f"head {head}: {differ.size} of {len(g)} events differ"

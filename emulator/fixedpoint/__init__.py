@@ -7,11 +7,12 @@
 
 from __future__ import annotations
 
+from emulator.fixedpoint._graph_parts import GraphInput, Node
 from emulator.fixedpoint.audit import OverflowReport, SiteCount
 from emulator.fixedpoint.cast import CastCount, cast_fixed, cast_float, to_float
 from emulator.fixedpoint.engine import FixedPointModel
 from emulator.fixedpoint.errors import FixedPointError, UnsupportedLayerError
-from emulator.fixedpoint.graph import FixedPointGraph, GraphInput, Node
+from emulator.fixedpoint.graph import FixedPointGraph
 from emulator.fixedpoint.layers import LayerCost
 from emulator.fixedpoint.types import FixedType, Overflow, Rounding
 

@@ -7,26 +7,14 @@ the two-input layers and keeps the wiring (which tensors each layer reads and wr
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.fixedpoint._base import Op
 from emulator.fixedpoint._from_hls4ml import _builders, _convert, _io, _unsupported, check_config, fixed_type
+from emulator.fixedpoint._graph_parts import GraphInput, HlsDag, Node
 from emulator.fixedpoint._merge import MERGE_OPS, Merge
-from emulator.fixedpoint.graph import GraphInput, Node
 
-__all__ = ["HlsDag", "read_dag"]
-
-
-@dataclass(frozen=True, slots=True)
-class HlsDag:
-    """What a :class:`~emulator.fixedpoint.graph.FixedPointGraph` is built from."""
-
-    inputs: tuple[GraphInput, ...]
-    nodes: tuple[Node, ...]
-    outputs: tuple[str, ...]
-    name: str
-    source: dict[str, Any] = field(default_factory=dict)
+__all__ = ["read_dag"]
 
 
 def _second(layer: Any) -> dict[str, Any]:

@@ -16,11 +16,11 @@ import numpy as np
 from emulator.fixedpoint.errors import UnsupportedLayerError
 from emulator.fixedpoint.types import FixedType
 
-__all__ = ["po2_weights"]
+__all__ = ["po2_mantissas", "po2_weights"]
 
 
 def po2_weights(layer: Any, name: str, x_type: FixedType) -> tuple[np.ndarray, FixedType]:
-    """Mantissas and type of the exponent weights ``name`` of ``layer`` fed by ``x_type``."""
+    """Mantissas and type of the exponent weights ``name`` of an hls4ml ``layer`` fed by ``x_type``."""
     var = layer.get_weights(name)
     where = f"hls4ml layer {layer.name!r} ({layer.class_name}) {name}"
     data = np.asarray(var.data, np.float64)
@@ -31,7 +31,15 @@ def po2_weights(layer: Any, name: str, x_type: FixedType) -> tuple[np.ndarray, F
     if not np.array_equal(np.ldexp(1.0, exponent), np.abs(data)):
         msg = f"{where}: weights are not powers of two"
         raise UnsupportedLayerError(msg)
-    we = int(var.type.precision.width)
+    return po2_mantissas(data > 0, exponent, int(var.type.precision.width), x_type, where=where)
+
+
+def po2_mantissas(
+    positive: np.ndarray, exponent: np.ndarray, exponent_width: int, x_type: FixedType, *, where: str
+) -> tuple[np.ndarray, FixedType]:
+    """Weights ``±2^exponent`` (signs, ``int<exponent_width>`` exponents) as mantissas and their type."""
+    we = exponent_width
+    exponent = np.asarray(exponent, np.int64)
     e_lo, e_hi = int(exponent.min()), int(exponent.max())
     if e_lo < -(1 << (we - 1)) or e_hi >= 1 << (we - 1):
         msg = f"{where}: exponents {e_lo}..{e_hi} do not fit its int<{we}>"
@@ -44,6 +52,6 @@ def po2_weights(layer: Any, name: str, x_type: FixedType) -> tuple[np.ndarray, F
         msg = f"{where}: the shift x << e leaves r_T for exponents {e_lo}..{e_hi} and input {x_type}"
         raise UnsupportedLayerError(msg)
     frac = max(-e_lo, 0)
-    mantissa = np.where(data < 0, -1, 1) * (np.int64(1) << (exponent + frac))
+    mantissa = np.where(positive, 1, -1) * (np.int64(1) << (exponent + frac))
     width = max(e_hi + frac, 0) + 2
     return mantissa.astype(np.int64), FixedType(width, width - frac)

@@ -223,6 +223,17 @@ class FixedPointModel:
         graph = read_graph(hls_model)
         return cls(graph.input_type, graph.input_shape, graph.layers, name=graph.name, source=graph.source)
 
+    @classmethod
+    def from_hls4ml_project(cls, path: str | Path) -> FixedPointModel:
+        """Build from a one-chain hls4ml project directory (see :meth:`FixedPointGraph.from_hls4ml_project`)."""
+        from emulator.fixedpoint._project import read_project
+
+        dag = read_project(path)
+        inp = dag.inputs[0] if dag.inputs else None
+        ops = dag.chain()
+        assert inp is not None
+        return cls(inp.type, inp.shape, ops, name=dag.name, source=dag.source)
+
     def save(self, path: str | Path) -> Path:
         """Write ``path/model.json`` (structure, types) and ``path/arrays.npz`` (integer arrays)."""
         root = Path(path)

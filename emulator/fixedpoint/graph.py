@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from emulator.fixedpoint._base import LayerCost, Op, Run, Scratch, op_from_spec, single_threaded_blas
+from emulator.fixedpoint._base import LayerCost, Run, Scratch, op_from_spec, single_threaded_blas
+from emulator.fixedpoint._graph_parts import GraphInput, Node
 from emulator.fixedpoint._merge import Merge
 from emulator.fixedpoint.cast import float_cast, to_float
 from emulator.fixedpoint.engine import FixedPointModel
@@ -40,28 +41,6 @@ __all__ = ["FixedPointGraph", "GraphInput", "Node"]
 FORMAT = "l1emu-fixedpoint-graph"
 VERSION = 1
 _JSON, _NPZ = "model.json", "arrays.npz"
-
-
-@dataclass(frozen=True, slots=True)
-class GraphInput:
-    """One input of the network: its name (hls4ml's input variable), type and per-event shape."""
-
-    name: str
-    type: FixedType
-    shape: tuple[int, ...]
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
-
-
-@dataclass(frozen=True, slots=True)
-class Node:
-    """One op, the tensors it reads (two for a merge) and the tensor it writes."""
-
-    op: Op
-    inputs: tuple[str, ...]
-    output: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +208,21 @@ class FixedPointGraph:
         from emulator.fixedpoint._hls4ml_dag import read_dag
 
         dag = read_dag(hls_model)
+        return cls(dag.inputs, dag.nodes, dag.outputs, name=dag.name, source=dag.source)
+
+    @classmethod
+    def from_hls4ml_project(cls, path: str | Path) -> FixedPointGraph:
+        """Build from a project directory hls4ml wrote (``firmware/``: the top function,
+        ``parameters.h``, ``defines.h``, ``weights/``), without hls4ml or a compiler.
+
+        >>> FixedPointGraph.from_hls4ml_project("/nonexistent")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        streams.errors.UnsupportedLayerError: /nonexistent: not an hls4ml project directory ...
+        """
+        from emulator.fixedpoint._project import read_project
+
+        dag = read_project(path)
         return cls(dag.inputs, dag.nodes, dag.outputs, name=dag.name, source=dag.source)
 
     @classmethod
