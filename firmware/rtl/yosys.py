@@ -2,10 +2,10 @@
 
 ``synth_xilinx -family xcup -flatten`` maps onto UltraScale+ cells; ``stat -json`` gives the
 cell counts, which are grouped into LUT, FF, DSP, BRAM (18K equivalents), CARRY and the rest.
-``ltp -noff`` gives the logic depth: the longest path of cells (carry cells included) between
-registers or ports. Tables (da4ml writes them as asynchronous ROMs) are mapped to logic first.
-This is synthesis without placement or routing: real resource counts of this netlist, not
-timing closure.
+``ltp`` over every cell but the flip-flops gives the logic depth: the longest path of cells
+(carry cells included) from register or port to register or port. Tables (da4ml writes them
+as asynchronous ROMs) are mapped to logic first. This is synthesis without placement or
+routing: real resource counts of this netlist, not timing closure.
 
 >>> count_cells({"LUT6": 3, "LUT2": 1, "FDRE": 5, "CARRY8": 2, "RAMB36E2": 1, "DSP48E2": 1, "BUFG": 1})
 {'lut': 4, 'ff': 5, 'dsp': 1, 'bram_18k': 2, 'carry': 2, 'lutram': 0, 'muxf': 0}
@@ -99,7 +99,7 @@ def synthesize(prj: RtlProject, *, family: str = FAMILY, depth: bool = True) -> 
     # da4ml's tables are asynchronous ROMs, which Yosys 0.23 cannot map to xcup memories: as logic first
     roms = "proc\nmemory -nomap\nmemory_map\nopt -fast\n" if prj.memfiles else ""
     script = (f"{reads}\nhierarchy -top {prj.top}\n{roms}synth_xilinx -family {family} -flatten -top {prj.top}\n"
-              f"tee -q -o stat.json stat -json\n{'ltp -noff' if depth else ''}\n")  # fmt: skip
+              f"tee -q -o stat.json stat -json\n{'ltp -noff t:FD* %n' if depth else ''}\n")  # fmt: skip
     (work / "synth.ys").write_text(script)
     t0 = time.perf_counter()
     proc = subprocess.run([_yosys(), "-q", "-l", "yosys.log", "-s", "synth.ys"], cwd=work, capture_output=True,
