@@ -34,6 +34,7 @@ COMMANDS: tuple[str, ...] = (
     "train",
     "calibrate",
     "menu",
+    "model",
 )
 
 

@@ -253,6 +253,7 @@ def test_project_directory_equals_its_compiled_library(cases: dict[str, Case], n
     project = Path(case.hls.config.get_output_dir())
     graph = FixedPointGraph.from_hls4ml_project(project)
     assert graph.source["top"] == "myproject"
+    assert graph.outputs == FixedPointGraph.from_hls4ml(case.hls).outputs  # heads named after their layers
     xs = [np.ascontiguousarray(x, dtype=np.float32) for x in case.many]
     want = _as_list(case.hls.predict(xs if len(xs) > 1 else xs[0]))
     got = _as_list(graph.predict(xs))

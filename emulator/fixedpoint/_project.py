@@ -248,6 +248,7 @@ def read_project(root: str | Path) -> HlsDag:
     """Inputs, nodes and outputs of the project in ``root`` (the directory holding ``firmware/``)."""
     project = parse_project(root)
     nodes = []
+    tensor: dict[str, str] = {}  # array -> the layer that writes it (tensors are named after layers)
     for call in project.calls:
         build = next((b for names, b in _BUILDERS if call.function in names), None)
         if build is None:
@@ -255,13 +256,13 @@ def read_project(root: str | Path) -> HlsDag:
             raise UnsupportedLayerError(msg)
         op = build(_Layer(project, call))
         n_in = 2 if isinstance(op, Merge) else 1
-        reads = tuple(project.source(a) for a in call.args[:n_in])
-        nodes.append(Node(op, reads, project.source(call.args[n_in])))
-    written = {n.output for n in nodes}
+        reads = tuple(tensor.get(a, a) for a in (project.source(a) for a in call.args[:n_in]))
+        tensor[project.source(call.args[n_in])] = op.name
+        nodes.append(Node(op, reads, op.name))
     inputs, outputs = [], []
     for p in project.params:
-        if p.name in written:
-            outputs.append(p.name)
+        if p.name in tensor:
+            outputs.append(tensor[p.name])
         else:
             inputs.append(GraphInput(p.name, _input_type(project, p.type), _shape(p.size)))
     source = {"hls4ml_project": str(project.root), "top": project.name, "io_type": "io_parallel"}

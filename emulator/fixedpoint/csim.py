@@ -82,7 +82,8 @@ class ProjectLibrary:
         base = Path(root)
         project = parse_project(base)
         dag = read_project(base)  # which arrays are inputs and outputs, and that the engine reads it
-        inputs, outputs = tuple(i.name for i in dag.inputs), dag.outputs
+        inputs = tuple(i.name for i in dag.inputs)
+        outputs = tuple(p.name for p in project.params if p.name not in inputs)  # the heads' arrays, in order
         gxx = shutil.which("g++")
         if gxx is None:
             msg = "g++ is not on PATH: cannot compile the project's C simulation"
