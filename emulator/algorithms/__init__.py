@@ -47,6 +47,7 @@ def _register_builtin_algorithms() -> None:
     """Register every built-in algorithm type (the one place they are named)."""
     from emulator.algorithms.anomaly import Axol1tl, Cicada
     from emulator.algorithms.delay import Delay
+    from emulator.algorithms.imported import ImportedModel
     from emulator.algorithms.jet_calibration import JetCalibration
     from emulator.algorithms.jet_sums import JetSums
     from emulator.algorithms.region_calibration import RegionCalibration
@@ -63,6 +64,7 @@ def _register_builtin_algorithms() -> None:
     registry.register_algorithm("axol1tl", Axol1tl.build)
     registry.register_algorithm("cicada", Cicada.build)
     registry.register_algorithm("tagger", TauTagger.build)
+    registry.register_algorithm("model", ImportedModel.build)
 
 
 def load_algorithm_plugins() -> None:

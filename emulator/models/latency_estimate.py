@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import math
 
-from emulator.fixedpoint import FixedPointModel
+from emulator.fixedpoint import FixedPointGraph, FixedPointModel, LayerCost
+from emulator.fixedpoint.layers import Op
 
-__all__ = ["ADD_LEVEL_NS", "MULT_NS", "adder_tree_cycles", "model_latency_cycles"]
+__all__ = ["ADD_LEVEL_NS", "MULT_NS", "adder_tree_cycles", "graph_latency_cycles", "model_latency_cycles"]
 
 MULT_NS = 2.5
 ADD_LEVEL_NS = 0.6
@@ -38,14 +39,25 @@ def adder_tree_cycles(fan_in: int, clock_mhz: float, *, multiply: bool = True) -
     return _cycles(ns, clock_mhz)
 
 
+def _op_cycles(op: Op, cost: LayerCost, clock_mhz: float) -> int:
+    if cost.kind in ("dense", "conv"):
+        outputs = math.prod(op.out_shape)
+        fan_in = math.ceil(cost.multiplications / max(outputs, 1))
+        return cost.reuse_factor * adder_tree_cycles(fan_in, clock_mhz)
+    if cost.kind == "merge":
+        return int(getattr(op, "op", "") != "concatenate")
+    return int(cost.kind in _ONE_CYCLE)
+
+
 def model_latency_cycles(model: FixedPointModel, clock_mhz: float) -> int:
     """Estimated pipeline depth of ``model`` in cycles at ``clock_mhz``."""
-    total = 0
-    for op, cost in zip(model.layers, model.costs(), strict=True):
-        if cost.kind in ("dense", "conv"):
-            outputs = math.prod(op.out_shape)
-            fan_in = math.ceil(cost.multiplications / max(outputs, 1))
-            total += cost.reuse_factor * adder_tree_cycles(fan_in, clock_mhz)
-        elif cost.kind in _ONE_CYCLE:
-            total += 1
-    return total
+    return sum(_op_cycles(op, cost, clock_mhz) for op, cost in zip(model.layers, model.costs(), strict=True))
+
+
+def graph_latency_cycles(graph: FixedPointGraph, clock_mhz: float) -> int:
+    """The longest path, in cycles, from any input to any head of ``graph``."""
+    ready = {i.name: 0 for i in graph.inputs}
+    for node, cost in zip(graph.nodes, graph.costs(), strict=True):
+        start = max(ready[t] for t in node.inputs)
+        ready[node.output] = start + _op_cycles(node.op, cost, clock_mhz)
+    return max(ready[o] for o in graph.outputs)
