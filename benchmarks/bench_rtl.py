@@ -52,7 +52,7 @@ def main() -> None:
             sim_rate = rtl["events"] / max(t["simulate_s"], 1e-9)
             rows.append({"model": name, **t, "mismatches": rtl["mismatches"], "events": rtl["events"],
                          "latency_cycles": rtl["latency_cycles"], "cutoff": rtl["latency_cutoff"],
-                         "resources": rtl["resources"], "sim_events_per_s": sim_rate,
+                         "resources": rtl["resources"], "logic_depth": rtl["logic_depth"], "sim_events_per_s": sim_rate,
                          "engine_events_per_s": engine_rate})  # fmt: skip
             steps = "  ".join(f"{k.removesuffix('_s')} {v:6.1f} s" for k, v in t.items())
             print(f"{name:<8} {steps}  | {rtl['mismatches']}/{rtl['events']} mismatches, "
