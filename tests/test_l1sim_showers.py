@@ -10,7 +10,7 @@ import pytest
 from streams.l1sim import CrossingEmulator, L1SimConfig, TowerPool, compute_towers
 from streams.l1sim.crossing import met_thresholds
 from streams.l1sim.geometry import ETA_EDGES, N_ETA, N_PHI
-from tests.test_l1sim import EXACT, particles
+from tests.test_l1sim import EXACT, emulate, particles
 
 CENTRE_ETA = 0.5 * (ETA_EDGES[45] + ETA_EDGES[46])  # the middle of barrel tower 45
 CENTRE_PHI = (10 + 0.5) * 2 * np.pi / N_PHI
@@ -96,3 +96,13 @@ def test_tau_merging_takes_the_strongest_secondary_once() -> None:
     three = [(45, 10, 40), (45, 13, 30), (45, 7, 20)]  # two secondaries: the stronger one is merged
     merged = _emulate(_pool(three), replace(EXACT, tau_iso_loose=10.0, tau_iso_tight=10.0))
     assert merged["tau_pt"][0].tolist()[:2] == [70, 0]
+
+
+def test_egamma_isolation_bits_follow_the_ugt_order() -> None:
+    """bit 0 tight (IsoEG, LUT 0xA), bit 1 loose (LooseIsoEG, LUT 0xC): 3 isolated, 2 loosely, 0 not."""
+    eta2 = 0.3 + 2 * 0.087  # two towers away in η: outside the trimmed cluster, inside the 5 × 9 box
+    pool = compute_towers(**particles((40.0, 0.3, 1.0, 22), (8.0, eta2, 1.0, 130), (20.0, eta2, 1.0, 130),
+                                      events=[1, 1, 1]), config=EXACT, seed=1)
+    assert emulate(pool, [[0]])["eg_iso"][0, 0] == 3
+    assert emulate(pool, [[0, 1]])["eg_iso"][0, 0] == 2  # 8 / 40 GeV: loose (0.30), not tight (0.15)
+    assert emulate(pool, [[0, 2]])["eg_iso"][0, 0] == 0

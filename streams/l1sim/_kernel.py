@@ -71,10 +71,11 @@ def _add_muons(
         eta = -meta[k] if flip else meta[k]
         aeta = abs(eta)
         res = fpar[0] if aeta < 0.83 else (fpar[1] if aeta < 1.24 else fpar[2])
+        scale = 1.0 + fpar[13] * res  # the track finders' pT scale: efficiency fpar[13]σ up at threshold
         if uniform_hash(key, c + np.uint64(1)) < fpar[3]:
             res *= fpar[4]
         inv = (1.0 + res * gauss_hash(key, c + np.uint64(2))) / mpt[k]
-        m_pt[nm] = 1e4 if inv <= 1e-4 else 1.0 / inv
+        m_pt[nm] = 1e4 if inv <= 1e-4 else scale / inv
         m_eta[nm] = eta
         m_phi[nm] = mphi[k] + rot * (2.0 * math.pi / N_PHI)
         flip_q = uniform_hash(key, c + np.uint64(4)) < fpar[5]

@@ -79,14 +79,22 @@ def _iso_bits(iso: float, pt: float, loose: float, tight: float) -> int:
     return bits
 
 
+@numba.njit(cache=True)
+def _eg_iso_bits(iso: float, pt: float, loose: float, tight: float) -> int:
+    """e/γ isolation in the uGT's bit order: bit 0 tight (IsoEG, LUT 0xA), bit 1 loose (LooseIsoEG, 0xC)."""
+    bits = 0
+    if iso <= tight * pt:
+        bits |= 1
+    if iso <= loose * pt:
+        bits |= 2
+    return bits
+
+
 @numba.njit(cache=True, inline="always")
-def _sum3x3(g: np.ndarray, ie: int, ip: int) -> int:
+def _column3(g: np.ndarray, ie: int, ip: int) -> int:
+    """Σ of g over the 3 φ towers around padded-grid tower (ie, ip)."""
     r, c = ie + PAD, ip + PAD
-    s = 0
-    for de in range(-1, 2):
-        for dp in range(-1, 2):
-            s += g[r + de, c + dp]
-    return s
+    return int(g[r, c - 1] + g[r, c] + g[r, c + 1])
 
 
 @numba.njit(cache=True)
@@ -95,19 +103,23 @@ def find_eg(
     seed: int, hoe_max: float, loose: float, tight: float,
     c_pt: np.ndarray, c_ie: np.ndarray, c_ip: np.ndarray, c_iso: np.ndarray,
 ) -> int:
-    """e/γ: EM local max (3×3) ≥ seed, 3×3 EM cluster, H/E veto, 5×9 isolation."""
+    """e/γ: EM local max (3×3) ≥ seed; the cluster trimmed as CMS layer 2 does it: the seed's
+    3-tower φ column, the stronger of its two η-neighbour columns, and the seed row's towers at
+    φ ± 2 (bremsstrahlung spreads in φ); H/E veto on that footprint; 5×9 isolation."""
     n = 0
     for ie in range(ie_lo, ie_hi):
         for ip in range(N_PHI):
             if em[ie + PAD, ip + PAD] < seed or not is_local_max(em, ie, ip, 1, 1):
                 continue
-            e3 = _sum3x3(em, ie, ip)
-            h3 = _sum3x3(had, ie, ip)
-            if h3 > hoe_max * e3 or n >= MAX_CAND:
+            lo, hi = _column3(em, ie - 1, ip), _column3(em, ie + 1, ip)
+            side = -1 if lo > hi else 1
+            e_clu = _column3(em, ie, ip) + max(lo, hi)
+            h_clu = _column3(had, ie, ip) + _column3(had, ie + side, ip)
+            if h_clu > hoe_max * e_clu or n >= MAX_CAND:
                 continue
-            iso = box(S, ie, ip, -2, 2, -4, 4) - e3 - h3 - rho * 36.0
-            c_pt[n], c_ie[n], c_ip[n] = e3, ie, ip
-            c_iso[n] = _iso_bits(iso, e3, loose, tight)
+            iso = box(S, ie, ip, -2, 2, -4, 4) - e_clu - h_clu - rho * 39.0
+            c_pt[n], c_ie[n], c_ip[n] = e_clu, ie, ip
+            c_iso[n] = _eg_iso_bits(iso, e_clu, loose, tight)
             n += 1
     return n
 

@@ -58,6 +58,9 @@ class L1SimConfig:
     muon_tail_fraction: float = 0.005  # fraction measured with a tail_scale times wider core
     muon_tail_scale: float = 3.0
     muon_charge_flip: float = 0.01
+    # the track finders scale their pT assignment so that a muon of true pT = threshold passes with
+    # this efficiency (CMS BMTF/OMTF/EMTF: 90 %); 0.5 is an unbiased assignment
+    muon_threshold_efficiency: float = 0.90
     # -- object finding (hardware units, 0.5 GeV) ----------------------------------------
     eg_seed_hw: int = 4
     eg_hoe_max: float = 0.25  # H/E of the 3×3 cluster
@@ -92,6 +95,9 @@ class L1SimConfig:
             if isinstance(value, float) and not value >= 0:
                 msg = f"L1SimConfig.{name} = {value}: must be a non-negative number"
                 raise ConfigError(msg)
+        if not 0.0 < self.muon_threshold_efficiency < 1.0:
+            msg = f"L1SimConfig.muon_threshold_efficiency = {self.muon_threshold_efficiency}: must be in (0, 1)"
+            raise ConfigError(msg)
         if self.met_pum and self.met_pum_d <= 0:
             msg = f"L1SimConfig.met_pum_d = {self.met_pum_d}: must be positive"
             raise ConfigError(msg)
@@ -103,5 +109,5 @@ class L1SimConfig:
         """Hash of the fields that change the per-pool-event detector response."""
         fields = {k: v for k, v in asdict(self).items()
                   if not k.startswith(("eg_", "tau_", "jet_", "sum_", "ht_", "muon_res", "muon_tail",
-                                       "muon_charge", "met_"))}
+                                       "muon_charge", "muon_threshold", "met_"))}
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Final
 
 import numpy as np
@@ -123,6 +124,7 @@ class CrossingEmulator:
             c.muon_res_barrel, c.muon_res_overlap, c.muon_res_endcap, c.muon_tail_fraction,
             c.muon_tail_scale, c.muon_charge_flip, c.eg_hoe_max, c.eg_iso_loose, c.eg_iso_tight,
             c.tau_calibration, c.tau_iso_loose, c.tau_iso_tight, c.jet_calibration,
+            NormalDist().inv_cdf(c.muon_threshold_efficiency),
         ], dtype=np.float64)
         self._geo = _geometry(c)
 
