@@ -73,6 +73,6 @@ def test_errors_name_the_layer(tmp_path: Path, capsys: pytest.CaptureFixture[str
     Model(inp, layers.LeakyReLU(name="leaky")(layers.Dense(3, name="d")(inp))).save(tmp_path / "leaky.keras")
     assert main(["model", "import", str(tmp_path / "leaky.keras"), "--out", str(tmp_path / "m")]) == 2
     assert "'leaky'" in capsys.readouterr().err
-    assert main(["model", "import", str(tmp_path / "model.onnx"), "--out", str(tmp_path / "m")]) == 2
-    assert "QONNX" in capsys.readouterr().err
+    assert main(["model", "import", str(tmp_path / "model.tflite"), "--out", str(tmp_path / "m")]) == 2
+    assert "HGQ2" in capsys.readouterr().err
     assert main(["model", "inspect", "no_such_model"]) == 2

@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from streams.errors import L1EmuError
@@ -20,6 +21,7 @@ from streams.errors import L1EmuError
 __all__ = [
     "config_from_keras_model",
     "convert_from_keras_model",
+    "convert_from_qonnx",
     "import_hls4ml",
     "import_qkeras",
     "import_tensorflow",
@@ -109,3 +111,31 @@ def convert_from_keras_model(model: Any, **kwargs: Any) -> Any:
     hls4ml = import_hls4ml()
     with keras2_frontend():
         return hls4ml.converters.convert_from_keras_model(model, **kwargs)
+
+
+def convert_from_qonnx(
+    model: Any, *, output_dir: str | Path, backend: str = "Vitis", tune: Callable[[dict[str, Any]], None] | None = None
+) -> Any:
+    """An hls4ml ``ModelGraph`` (io_parallel) of a QONNX model (an ``onnx.ModelProto``, a qonnx
+    ``ModelWrapper`` or a ``.onnx`` path), cleaned as hls4ml's QONNX front end expects
+    (cleanup, channels last, Gemm -> MatMul, cleanup); ``tune`` may edit the hls4ml config."""
+    hls4ml = import_hls4ml()
+    try:
+        from qonnx.core.modelwrapper import ModelWrapper
+        from qonnx.transformation.channels_last import ConvertToChannelsLastAndClean
+        from qonnx.transformation.gemm_to_matmul import GemmToMatMul
+        from qonnx.util.cleanup import cleanup_model
+    except ImportError as exc:
+        msg = f"QONNX models need the qonnx package ({exc}): pip install 'l1emu[byom]'"
+        raise L1EmuError(msg) from exc
+    wrapped = (
+        model if isinstance(model, ModelWrapper) else ModelWrapper(str(model) if isinstance(model, Path) else model)
+    )
+    wrapped = cleanup_model(wrapped).transform(ConvertToChannelsLastAndClean()).transform(GemmToMatMul())
+    wrapped = cleanup_model(wrapped)
+    config: dict[str, Any] = hls4ml.utils.config.config_from_onnx_model(wrapped, granularity="name", backend=backend)
+    if tune is not None:
+        tune(config)
+    return hls4ml.converters.convert_from_onnx_model(
+        wrapped, output_dir=str(output_dir), io_type="io_parallel", backend=backend, hls_config=config
+    )

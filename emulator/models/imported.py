@@ -1,11 +1,11 @@
-"""Bring your own model: import a Keras/QKeras file or an hls4ml project into an engine model, inspect it.
+"""Bring your own model: import a Keras/QKeras file, a QONNX model or an hls4ml project, inspect it.
 
 An imported model is a directory: ``model.json`` + ``arrays.npz`` (the engine's
 :class:`~emulator.fixedpoint.FixedPointGraph`, numpy only) and ``hls4ml_project/`` (the
 project's ``firmware/`` C++, copied or written by hls4ml), which the self-check compiles with
 g++ and compares with the engine.
 
->>> import_model("/nonexistent.onnx", "/tmp/x")  # doctest: +ELLIPSIS
+>>> import_model("/nonexistent.tflite", "/tmp/x")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
 streams.errors.UnsupportedLayerError: /nonexistent.onnx: ...
@@ -46,11 +46,21 @@ def _from_keras(src: Path, project: Path, *, backend: str, precision: str | None
                            source={**graph.source, "keras": str(src)})  # fmt: skip
 
 
+def _from_qonnx(src: Path, project: Path, *, backend: str) -> FixedPointGraph:
+    from emulator.fixedpoint import _hls4ml_compat as compat
+
+    hls = compat.convert_from_qonnx(src, output_dir=project, backend=backend)
+    hls.write()
+    graph = FixedPointGraph.from_hls4ml(hls)
+    return FixedPointGraph(graph.inputs, graph.nodes, graph.outputs, name=graph.name,
+                           source={**graph.source, "qonnx": str(src)})  # fmt: skip
+
+
 def import_model(
     src: str | Path, out: str | Path, *, backend: str = "Vitis", precision: str | None = None
 ) -> FixedPointGraph:
-    """Import ``src`` (a ``.keras``/``.h5`` QKeras or Keras model, or an hls4ml project
-    directory) into the model directory ``out``; unsupported layers raise naming the layer."""
+    """Import ``src`` (a ``.keras``/``.h5`` QKeras or Keras model, a QONNX ``.onnx`` model or an
+    hls4ml project directory) into the model directory ``out``; unsupported layers raise naming the layer."""
     source, root = Path(src), Path(out)
     project = root / PROJECT_DIR
     if source.is_dir():
@@ -63,10 +73,15 @@ def import_model(
             msg = f"{source}: no such model file"
             raise UnsupportedLayerError(msg)
         graph = _from_keras(source, project, backend=backend, precision=precision)
+    elif source.suffix.lower() == ".onnx":
+        if not source.is_file():
+            msg = f"{source}: no such QONNX file"
+            raise UnsupportedLayerError(msg)
+        graph = _from_qonnx(source, project, backend=backend)
     else:
         msg = (
-            f"{source}: not a Keras/QKeras model ({', '.join(_KERAS)}) or an hls4ml project directory "
-            "(QONNX and HGQ2 import are not implemented yet)"
+            f"{source}: not a Keras/QKeras model ({', '.join(_KERAS)}), a QONNX model (.onnx) or an hls4ml "
+            "project directory (HGQ2 import is not implemented yet)"
         )
         raise UnsupportedLayerError(msg)
     graph.save(root)

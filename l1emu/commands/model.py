@@ -20,10 +20,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser("model", help="import or inspect a user model", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     verbs = p.add_subparsers(dest="model_command", required=True, metavar="ACTION")
-    imp = verbs.add_parser("import", help="convert a .keras/.h5 (QKeras) model or an hls4ml project directory")
-    imp.add_argument("src", help="model file (.keras, .h5) or hls4ml project directory (holding firmware/)")
+    imp = verbs.add_parser("import", help="convert a .keras/.h5 (QKeras), .onnx (QONNX) or hls4ml project directory")
+    imp.add_argument("src", help="model file (.keras, .h5, .onnx) or hls4ml project directory (holding firmware/)")
     imp.add_argument("--out", required=True, help="model directory to write, e.g. configs/models/NAME")
-    imp.add_argument("--backend", default="Vitis", choices=["Vitis", "Vivado"], help="hls4ml backend for Keras files")
+    imp.add_argument("--backend", default="Vitis", choices=["Vitis", "Vivado"], help="hls4ml backend for model files")
     imp.add_argument("--precision", default=None, help="hls4ml default precision for Keras files, e.g. fixed<16,6>")
     imp.set_defaults(func=run_import)
     ins = verbs.add_parser("inspect", help="layers, types, plan, ops per event, C-sim self-check")
