@@ -21,7 +21,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["format_rtl_summary", "format_summary", "write_stage_report"]
+from firmware.errors import FirmwareError
+
+__all__ = ["format_rtl_summary", "format_summary", "read_stage_reports", "write_stage_report"]
 
 _HEADER = (
     f"{'stage':<15} {'model':<12} {'latency/budget':>14} {'DSP':>4} {'LUT':>7} {'FF':>7} {'BRAM':>5}  "
@@ -35,6 +37,25 @@ def write_stage_report(out_dir: Path, report: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=1) + "\n")
     return path
+
+
+def read_stage_reports(out_dir: Path) -> dict[str, dict[str, Any]]:
+    """Every ``out_dir/<stage>/report.json`` written by ``l1emu firmware``, by stage name (sorted)."""
+    reports: dict[str, dict[str, Any]] = {}
+    for path in sorted(Path(out_dir).glob("*/report.json")):
+        try:
+            rep = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            msg = f"{path}: cannot read a firmware stage report ({exc})"
+            raise FirmwareError(msg) from exc
+        if not isinstance(rep, dict) or "models" not in rep or "stage" not in rep:
+            msg = f"{path}: not an l1emu firmware stage report (no 'stage'/'models')"
+            raise FirmwareError(msg)
+        reports[str(rep["stage"])] = rep
+    if not reports:
+        msg = f"{out_dir}: no <stage>/report.json of l1emu firmware"
+        raise FirmwareError(msg)
+    return reports
 
 
 def _status(ok: bool) -> str:

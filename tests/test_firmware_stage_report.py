@@ -1,0 +1,57 @@
+"""The per-stage report files and tables of ``l1emu firmware`` (the RTL table included)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from firmware.errors import FirmwareError
+from firmware.stage_report import format_rtl_summary, format_summary, read_stage_reports, write_stage_report
+
+
+def _rtl(**over: Any) -> dict[str, Any]:
+    rtl = {"latency_cycles": 11, "budget_cycles": 120, "within_budget": True, "mismatches": 0, "events": 10000,
+           "latency_cutoff": 3, "resources": {"lut": 4518, "ff": 1736, "dsp": 0},
+           "estimate": {"latency_cycles": 16, "lut": 15841, "ff": 2230, "dsp": 0}}  # fmt: skip
+    return {**rtl, **over}
+
+
+def _stage(name: str, rtl: dict[str, Any] | None) -> dict[str, Any]:
+    model: dict[str, Any] = {"name": "tagger", "latency_cycles": 16, "budget_cycles": 120, "within_budget": True,
+                             "resources": {"LUT": 15841}, "bit_exact": {"mismatches": 0, "events": 10000}}
+    if rtl is not None:
+        model["rtl"] = rtl
+    return {"stage": name, "clock_mhz": 240.0, "budget_cycles": 120, "models": [model]}
+
+
+def test_reports_round_trip_and_the_rtl_table_shows_yosys_beside_the_estimate(tmp_path: Path) -> None:
+    write_stage_report(tmp_path, _stage("objects", _rtl()))
+    write_stage_report(tmp_path, _stage("calo", None))
+    reports = read_stage_reports(tmp_path)
+    assert list(reports) == ["calo", "objects"]
+    assert "tagger" in format_summary(reports)
+    table = format_rtl_summary(reports).splitlines()
+    assert len(table) == 3  # title, header, one model with an rtl object
+    assert table[2].split() == ["objects", "tagger", "3", "11/120", "16", "4518/15841", "1736/2230", "0/0", "0/10000",
+                                "ok"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("rtl", "status"),
+    [(_rtl(mismatches=3), "FAIL"), (_rtl(within_budget=False, latency_cycles=130), "FAIL"), (_rtl(), "ok")],
+    ids=["mismatch", "over-budget", "ok"],
+)
+def test_a_failing_rtl_check_is_marked(rtl: dict[str, Any], status: str) -> None:
+    assert format_rtl_summary({"s": _stage("s", rtl)}).splitlines()[-1].split()[-1] == status
+
+
+def test_no_rtl_no_table_and_a_missing_directory_is_named(tmp_path: Path) -> None:
+    assert format_rtl_summary({"s": _stage("s", None)}) == ""
+    with pytest.raises(FirmwareError, match=str(tmp_path)):
+        read_stage_reports(tmp_path)
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "report.json").write_text("[1]")
+    with pytest.raises(FirmwareError, match="not an l1emu firmware stage report"):
+        read_stage_reports(tmp_path)
