@@ -289,3 +289,24 @@ def test_project_compiled_with_gxx_directly(cases: dict[str, Case]) -> None:
     for head, (g, w) in enumerate(zip(_as_list(graph.predict(case.many)), want, strict=True)):
         differ = np.flatnonzero((g != w).any(axis=1))
         assert differ.size == 0, f"head {head}: {differ.size} of {len(g)} events differ"
+
+
+def test_project_sizes_given_as_macros(cases: dict[str, Case], tmp_path: Path) -> None:
+    """hls4ml 0.8 spells sizes as ``#define N_INPUT_1_1 10`` macros in defines.h."""
+    import shutil
+
+    original = Path(cases["po2"].hls.config.get_output_dir())
+    copy = tmp_path / "macros"
+    shutil.copytree(original / "firmware", copy / "firmware", ignore=shutil.ignore_patterns("*.so"))
+    fw = copy / "firmware"
+    defines = (fw / "defines.h").read_text().replace("#define DEFINES_H_", "#define DEFINES_H_\n#define N_INPUT_1_1 10")
+    (fw / "defines.h").write_text(defines)
+    for name, old, new in (("myproject.cpp", "input_t x[10]", "input_t x[N_INPUT_1_1]"),
+                           ("myproject.h", "input_t x[10]", "input_t x[N_INPUT_1_1]"),
+                           ("parameters.h", "n_in = 10;", "n_in = N_INPUT_1_1;")):  # fmt: skip
+        text = (fw / name).read_text()
+        assert old in text
+        (fw / name).write_text(text.replace(old, new))
+    x = cases["po2"].many[0]
+    got = FixedPointGraph.from_hls4ml_project(copy).predict(x)
+    assert np.array_equal(got, FixedPointGraph.from_hls4ml_project(original).predict(x))

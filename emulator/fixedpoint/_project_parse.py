@@ -36,6 +36,7 @@ _ALIAS = re.compile(r"auto\s*&\s*(\w+)\s*=\s*(\w+)\s*;")
 _ARRAY = re.compile(r"^\s*(\w+)\s+(\w+)\s*\[([\w\s*+]+)\]\s*;", re.M)
 _SIGNATURE = re.compile(r"void\s+(\w+)\s*\(([^)]*)\)\s*\{")
 _PARAM = re.compile(r"(\w+)\s+(\w+)\s*\[([^\]]+)\]")
+_DEFINE = re.compile(r"^\s*#define\s+(\w+)\s+(\d+)\s*$", re.M)
 _OPS: dict[type, Callable[[int, int], int]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
@@ -191,7 +192,16 @@ def parse_project(root: str | Path) -> Project:
         raise UnsupportedLayerError(msg)
     sig = _SIGNATURE.search(top)
     assert sig is not None
-    params = tuple(Signature(*p) for p in _PARAM.findall(sig.group(2)))
+    macros = dict(_DEFINE.findall(defines))  # hls4ml 0.8 sizes: #define N_INPUT_1_1 57
+
+    def expand(text: str) -> str:
+        return re.sub(r"\b[A-Z_][A-Z0-9_]*\b", lambda m: macros.get(m.group(0), m.group(0)), text)
+
+    params = tuple(Signature(t, n, expand(size)) for t, n, size in _PARAM.findall(sig.group(2)))
+    if len(params) != len([a for a in sig.group(2).split(",") if a.strip()]):
+        msg = f"{base}: the top function {name}() takes arguments that are not arrays: {sig.group(2).split()}"
+        raise UnsupportedLayerError(msg)
+    parameters = expand(parameters)
     body = top[sig.end() :]
     calls = []
     for func, template, args, layer in _CALL.findall(body):
@@ -202,7 +212,7 @@ def parse_project(root: str | Path) -> Project:
     structs = {alias: tuple(f.strip() for f in fields.split(";") if f.strip())
                for _, fields, alias in _STRUCT_TYPEDEF.findall(defines)}  # fmt: skip
     typedefs = {alias: target.strip() for target, alias in _TYPEDEF.findall(_STRUCT_TYPEDEF.sub("", defines))}
-    arrays = {n: Signature(t, n, s) for t, n, s in _ARRAY.findall(body)}
+    arrays = {n: Signature(t, n, expand(s)) for t, n, s in _ARRAY.findall(body)}
     return Project(base, name, typedefs, structs, parse_structs(parameters), params, tuple(calls),
                    dict(_ALIAS.findall(body)), arrays)  # fmt: skip
 
