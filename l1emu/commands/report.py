@@ -43,6 +43,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="rate vs pileup model, all non-negative and rising (default: %(default)s)")
     p.add_argument("--anomaly-targets", default="1,2,5,10", help="anomaly operating points in kHz")
     p.add_argument("--link-images", action="store_true", help="link the PNGs instead of embedding them")
+    p.add_argument("--firmware", default=None, metavar="DIR",
+                   help="an `l1emu firmware --out DIR`: print its per-stage tables (RTL too) and write firmware.txt")
     p.set_defaults(func=run)
 
 
@@ -113,4 +115,16 @@ def run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     out = render_report(inputs, Path(args.out), embed=not args.link_images)
     print(f"wrote {len(out['plots'])} plots and {out['html']}")
+    if args.firmware:
+        _firmware_tables(Path(args.firmware), Path(args.out))
     return 0
+
+
+def _firmware_tables(fw_dir: Path, out: Path) -> None:
+    from firmware.stage_report import format_rtl_summary, format_summary, read_stage_reports
+
+    reports = read_stage_reports(fw_dir)
+    text = "\n".join(t for t in (format_summary(reports), format_rtl_summary(reports)) if t) + "\n"
+    (out / "firmware.txt").write_text(text)
+    print(text, end="")
+    print(f"wrote {out / 'firmware.txt'}")
