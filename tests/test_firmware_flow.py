@@ -198,3 +198,17 @@ def test_run_model_needs_a_model(tmp_path: Path) -> None:
 
     with pytest.raises(FirmwareError, match=r"no .*missing\.keras"):
         run_model(FirmwareOptions(out=tmp_path, model=str(tmp_path / "missing")))
+
+
+def test_single_model_cli_with_rtl(models_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["firmware", "--model", str(models_dir / "tiny.fxp"), "--out", str(tmp_path), "--events", "2000",
+                 "--budget-cycles", "3", "--rtl"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 1  # the measured RTL latency, like the estimate, exceeds 3 cycles
+    rtl = json.loads((tmp_path / "tiny" / "report.json").read_text())["models"][0]["rtl"]
+    assert (rtl["events"], rtl["mismatches"]) == (2000, 0)
+    assert (rtl["latency_source"], rtl["resources_source"]) == ("rtl-sim", "yosys")
+    assert rtl["latency_cycles"] == rtl["stages"] + 1 > 3
+    assert rtl["resources"]["lut"] > 0
+    assert f"tiny/tiny: RTL latency {rtl['latency_cycles']} cycles (rtl-sim) exceeds the budget of 3" in captured.err
+    assert "RTL (da4ml, Verilator, Yosys)" in captured.out
