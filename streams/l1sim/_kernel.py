@@ -226,7 +226,7 @@ def emulate_kernel(
     c_ie = np.zeros(MAX_CAND, np.int64)
     c_ip = np.zeros(MAX_CAND, np.int64)
     c_iso = np.zeros(MAX_CAND, np.int64)
-    tau_scratch = np.zeros((3, MAX_CAND), np.int64)
+    tau_scratch = np.zeros((4, MAX_CAND), np.int64)
     tau_at = np.full((N_ETA, N_PHI), -1, np.int64)
     m_pt = np.zeros(_MAX_MU, np.float64)
     m_eta = np.zeros(_MAX_MU, np.float64)

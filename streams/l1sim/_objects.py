@@ -125,9 +125,10 @@ def find_eg(
 
 
 @numba.njit(cache=True, inline="always")
-def _overlap(S: np.ndarray, ie: int, ip: int, de: int, dp: int) -> tuple[int, int]:
-    """ET and area of the intersection of the 3η×5φ boxes at (ie, ip) and (ie + de, ip + dp)."""
-    e0, e1 = max(-1, de - 1), min(1, de + 1)
+def _overlap(S: np.ndarray, ie: int, ip: int, lo_j: int, de: int, dp: int, lo_k: int) -> tuple[int, int]:
+    """ET and area of the intersection of the 2η×5φ clusters at (ie, ip) (η rows lo_j, lo_j + 1
+    relative to its seed) and at (ie + de, ip + dp) (rows lo_k, lo_k + 1 relative to that seed)."""
+    e0, e1 = max(lo_j, de + lo_k), min(lo_j + 1, de + lo_k + 1)
     p0, p1 = max(-2, dp - 2), min(2, dp + 2)
     if e0 > e1 or p0 > p1:
         return 0, 0
@@ -170,23 +171,27 @@ def find_taus(
     c_pt: np.ndarray, c_ie: np.ndarray, c_ip: np.ndarray, c_iso: np.ndarray,
     scratch: np.ndarray, at: np.ndarray,
 ) -> int:
-    """τ: total-ET local max (3×3) ≥ seed, 3η×5φ clusters, merged as CMS layer 2 merges them.
+    """τ: total-ET local max (3×3) ≥ seed, clusters trimmed and merged as CMS layer 2 does it.
 
-    A cluster with a stronger one within ±2 towers in η and ±4 in φ is a *secondary*: it is
+    A cluster is the seed's 5-tower φ column plus the stronger of its two η-neighbour columns
+    (2η×5φ, the e/γ trimming). A cluster with a stronger one within ±2 towers in η and ±4 in φ is a *secondary*: it is
     not a τ; the strongest secondary of a main cluster is merged into it (the union of the
     two boxes), secondaries of secondaries are dropped. The τ ET is the merged cluster minus
     ρ × its area, calibrated; isolation is the 7×9 box around the main seed minus the merged
-    cluster and ρ × the rest of the box. ``scratch`` is int64 (3, MAX_CAND); ``at``
+    cluster and ρ × the rest of the box. ``scratch`` is int64 (4, MAX_CAND); ``at``
     (N_ETA × N_PHI, all −1) is scratch and is left all −1.
     """
-    c_raw, main, sec = scratch[0], scratch[1], scratch[2]
+    c_raw, main, sec, elo = scratch[0], scratch[1], scratch[2], scratch[3]
     n = 0
     for ie in range(ie_lo, ie_hi):
         for ip in range(N_PHI):
             if tot[ie + PAD, ip + PAD] < seed or not is_local_max(tot, ie, ip, 1, 1):
                 continue
             if n < MAX_CAND:
-                c_raw[n], c_ie[n], c_ip[n] = box(S, ie, ip, -1, 1, -2, 2), ie, ip
+                below, above = box(S, ie, ip, -1, -1, -2, 2), box(S, ie, ip, 1, 1, -2, 2)
+                elo[n] = -1 if below > above else 0
+                c_raw[n] = box(S, ie, ip, 0, 0, -2, 2) + max(below, above)
+                c_ie[n], c_ip[n] = ie, ip
                 n += 1
     _tau_mains(c_raw, c_ie, c_ip, n, at, main)
     sec[:n] = -1
@@ -198,12 +203,12 @@ def find_taus(
         c_pt[j] = 0
         if main[j] >= 0:
             continue
-        clu, area, k = c_raw[j], 15, sec[j]
+        clu, area, k = c_raw[j], 10, sec[j]
         if k >= 0:
             dp = (c_ip[k] - c_ip[j] + N_PHI // 2) % N_PHI - N_PHI // 2
-            ov, ov_area = _overlap(S, c_ie[j], c_ip[j], c_ie[k] - c_ie[j], dp)
+            ov, ov_area = _overlap(S, c_ie[j], c_ip[j], elo[j], c_ie[k] - c_ie[j], dp, elo[k])
             clu += c_raw[k] - ov
-            area += 15 - ov_area
+            area += 10 - ov_area
         c_pt[j] = math.floor((clu - rho * area) * calib)
         iso = max(box(S, c_ie[j], c_ip[j], -3, 3, -4, 4) - clu, 0) - rho * (63 - area)
         c_iso[j] = _iso_bits(iso, c_pt[j], loose, tight)

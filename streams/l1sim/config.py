@@ -67,8 +67,10 @@ class L1SimConfig:
     eg_iso_loose: float = 0.30  # PU-corrected isolation / pT, bit 0 of iso
     eg_iso_tight: float = 0.15  # bit 1 of iso
     tau_seed_hw: int = 4
-    tau_iso_loose: float = 0.20
-    tau_iso_tight: float = 0.10
+    # τ isolation working points, defined by their efficiency for genuine τ (as CMS defines its iso
+    # LUTs): on gg → H → ττ at <mu> = 55, τ ≥ 34 GeV |η| < 2.1, loose keeps 90 %, tight ~80 %
+    tau_iso_loose: float = 0.10
+    tau_iso_tight: float = 0.05
     tau_calibration: float = 1.0
     jet_seed_hw: int = 8
     jet_calibration: float = 1.0
