@@ -3,9 +3,10 @@
 Four projects, converted and compiled once per module (two at a time): a DeepSets-like jet
 tagger ((16, 8) constituents, input batch norm, pointwise Dense, global average pooling, a
 classification and a regression head), a QConv1D net with two heads, a three-input net of
-merges (add, subtract, multiply, average, maximum, minimum, concatenate) and global max
-pooling, and a QKeras MLP with ``quantized_po2`` weights (hls4ml 1.3 cannot write those
-under numpy 2 without l1emu's workaround). Inputs include NaN, ±inf, huge, tiny and ties.
+merges (add, subtract, multiply, average, maximum, minimum, concatenate), global max
+pooling and a softmax of a (6, 5) tensor (flat in hls4ml; per row in an edited project), and
+a QKeras MLP with ``quantized_po2`` weights (hls4ml 1.3 cannot write those under numpy 2
+without l1emu's workaround). Inputs include NaN, ±inf, huge, tiny and ties.
 """
 
 from __future__ import annotations
@@ -122,7 +123,8 @@ def _merges(rng: np.random.Generator) -> Any:
     y = layers.Concatenate(name="cat4")([y, parts[5]])
     z = layers.BatchNormalization(name="bn")(layers.Concatenate(name="cat5")([x, y]))
     out = layers.Activation("softmax", name="sm")(layers.Dense(3, name="d_out")(z))
-    model = Model([a, b, c], [out, z])
+    per_row = layers.Activation("softmax", name="sm_rows")(layers.Dense(5, name="d_rows")(a))  # (6, 5)
+    model = Model([a, b, c], [out, z, per_row])
     _randomize(model, rng, scale=0.7)
     return model
 
@@ -165,6 +167,7 @@ def _merge_cfg(cfg: dict[str, Any]) -> None:
     names["avg"]["Precision"]["result"] = "fixed<10,3,RND,WRAP>"
     names["bn"]["Precision"].update({"scale": "fixed<12,4>", "bias": "fixed<12,4>", "result": "fixed<20,8>"})
     names["d_out"]["Precision"].update({"accum": "fixed<30,12>", "result": "fixed<16,6>"})
+    names["d_rows"]["Precision"].update({"accum": "fixed<24,10>", "result": "fixed<12,5>"})
 
 
 @pytest.fixture(scope="module")
@@ -223,6 +226,8 @@ def test_heads_and_kinds(cases: dict[str, Case]) -> None:
     assert {"merge", "conv", "pool", "batchnorm", "softmax", "dense"} <= kinds
     ops = {n.op.op for n in graphs["merges"].nodes if n.op.kind == "merge"}  # type: ignore[attr-defined]
     assert ops == {"add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate"}
+    rows = next(n.op for n in graphs["merges"].nodes if n.op.name == "sm_rows")
+    assert (rows.n_outer, rows.n_inner) == (1, 1)  # type: ignore[attr-defined]  # hls4ml: one softmax of 30
     po2 = FixedPointModel.from_hls4ml(cases["po2"].hls)  # a chain: the FixedPointModel path works too
     x = cases["po2"].inputs[0]
     assert np.array_equal(po2.predict(x), cases["po2"].hls.predict(x))
@@ -310,3 +315,35 @@ def test_project_sizes_given_as_macros(cases: dict[str, Case], tmp_path: Path) -
     x = cases["po2"].many[0]
     got = FixedPointGraph.from_hls4ml_project(copy).predict(x)
     assert np.array_equal(got, FixedPointGraph.from_hls4ml_project(original).predict(x))
+
+
+def test_multidim_softmax_project(cases: dict[str, Case], tmp_path: Path) -> None:
+    """``nnet::softmax_multidim`` (one softmax per row of the (6, 5) head), edited into a copy of
+    the merges project, compiled with g++ and read back: equal on 20 000 events."""
+    import re
+    import shutil
+
+    from emulator.fixedpoint.csim import ProjectLibrary
+
+    copy = tmp_path / "multidim"
+    shutil.copytree(Path(cases["merges"].hls.config.get_output_dir()) / "firmware", copy / "firmware",
+                    ignore=shutil.ignore_patterns("*.so"))  # fmt: skip
+    fw = copy / "firmware"
+    top = (fw / "myproject.cpp").read_text()
+    call = re.search(r"nnet::softmax<(\w+), (\w+), (\w+)>\((\w+), (\w+)\); // sm_rows", top)
+    assert call is not None
+    (fw / "myproject.cpp").write_text(
+        top.replace("nnet::softmax<" + call.group(1), "nnet::softmax_multidim<" + call.group(1))
+    )
+    params = (fw / "parameters.h").read_text()
+    block = params[params.index(f"struct {call.group(3)} ") :]
+    edited = block.replace("n_slice = 30;", "n_slice = 5;", 1).replace("n_outer = 1;", "n_outer = 6;", 1)
+    (fw / "parameters.h").write_text(params.replace(block, edited))
+    graph = FixedPointGraph.from_hls4ml_project(copy)
+    rows = next(n.op for n in graph.nodes if n.op.name == "sm_rows")
+    assert (rows.n_outer, rows.n_inner) == (6, 1)  # type: ignore[attr-defined]
+    want = ProjectLibrary.build(copy).predict(cases["merges"].many)
+    got = _as_list(graph.predict(cases["merges"].many))
+    for head, (g, w) in enumerate(zip(got, want, strict=True)):
+        differ = np.flatnonzero((g != w).any(axis=1))
+        assert differ.size == 0, f"head {head}: {differ.size} of {len(g)} events differ"

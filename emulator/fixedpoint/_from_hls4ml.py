@@ -178,8 +178,6 @@ def _activation(layer: Any) -> Op:
 
 def _softmax(layer: Any) -> Op:
     g = layer.get_attr
-    if int(g("n_inner", 1)) != 1 or int(g("n_outer", 1)) != 1:
-        raise _unsupported(layer, "multi-dimensional softmax is not supported")
     io = _io(layer)
     impl = str(g("implementation", "stable")).lower()
     table_size = int(g("table_size", 1024))
@@ -211,6 +209,8 @@ def _softmax(layer: Any) -> Op:
         accum_type=_attr_type(layer, "accum_t"),
         inv_inp_type=inv_inp,
         inp_norm_type=norm,
+        n_outer=int(g("n_outer", 1)),
+        n_inner=int(g("n_inner", 1)),
     )
 
 

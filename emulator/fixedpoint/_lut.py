@@ -103,7 +103,8 @@ def reduce_pairs(n: int) -> list[tuple[int, int, int]]:
 @register_op
 @dataclass(frozen=True, eq=False)
 class Softmax(Op):
-    """``nnet::softmax_latency`` / ``softmax_stable`` / ``softmax_argmax`` on one slice."""
+    """``nnet::softmax_latency`` / ``softmax_stable`` / ``softmax_argmax`` on one slice, or on
+    each slice of a multi-dimensional input (``softmax_multidim``)."""
 
     kind = "softmax"
     implementation: str  # latency | stable | argmax
@@ -114,7 +115,10 @@ class Softmax(Op):
     accum_type: FixedType
     inv_inp_type: FixedType
     inp_norm_type: FixedType
+    n_outer: int = 1  # softmax_multidim: slices of n_in / (n_outer·n_inner) values, stride n_inner
+    n_inner: int = 1
     _tree: list[tuple[int, int, int]] = field(init=False, repr=False)
+    _gather: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.implementation not in ("latency", "stable", "argmax"):
@@ -129,9 +133,27 @@ class Softmax(Op):
                 raise FixedPointError(msg)
         a = self.accum_type
         self._check_bits("exp · inverse", max(abs(a.min_int), a.max_int) * int(np.abs(self.inv_table).max(initial=0)))
-        object.__setattr__(self, "_tree", reduce_pairs(self.n_in))
+        groups = self.n_outer * self.n_inner
+        n_slice = self.n_in // groups
+        if n_slice * groups != self.n_in:
+            msg = f"layer {self.name!r}: {self.n_in} values are not {self.n_outer} x {self.n_inner} slices"
+            raise FixedPointError(msg)
+        i, k, j = np.meshgrid(np.arange(self.n_outer), np.arange(self.n_inner), np.arange(n_slice), indexing="ij")
+        gather = (i * n_slice * self.n_inner + j * self.n_inner + k).reshape(groups, n_slice)
+        object.__setattr__(self, "_tree", reduce_pairs(n_slice))
+        object.__setattr__(self, "_gather", gather.reshape(-1))
 
     def forward(self, x: np.ndarray, run: Run, *, float_out: type | None = None) -> np.ndarray:
+        if self.n_outer * self.n_inner == 1:
+            return self._slices(x, run)
+        n_ev = x.shape[0]
+        y = self._slices(x[:, self._gather].reshape(n_ev * self.n_outer * self.n_inner, -1), run)
+        out = np.empty_like(x)
+        out[:, self._gather] = y.reshape(n_ev, -1)
+        return out
+
+    def _slices(self, x: np.ndarray, run: Run) -> np.ndarray:
+        """``nnet::softmax`` on each row of ``x`` (one slice per row)."""
         if self.implementation == "argmax":
             first = np.argmax(x, axis=1)  # the first maximum, as the C++'s strict '>'
             out = np.zeros_like(x)
@@ -168,8 +190,9 @@ class Softmax(Op):
         return LayerCost(self.name, self.kind, self.n_in, table_lookups=self.n_in + 1)
 
     def describe(self) -> str:
+        slices = f" {self.n_outer}x{self.n_inner} slices" if self.n_outer * self.n_inner > 1 else ""
         return (
-            f"softmax [{self.implementation}] exp {self.exp_table_type}[{len(self.exp_table)}], "
+            f"softmax [{self.implementation}]{slices} exp {self.exp_table_type}[{len(self.exp_table)}], "
             f"inv {self.inv_table_type}[{len(self.inv_table)}], acc {self.accum_type}, out {self.out_type}"
         )
 

@@ -175,8 +175,6 @@ def _activation(layer: _Layer) -> Op:
 
 
 def _softmax(layer: _Layer) -> Op:
-    if layer.get("n_inner", 1) != 1 or layer.get("n_outer", 1) != 1:
-        layer.fail("multi-dimensional softmax is not supported")
     n = layer.get("n_in")
     io = layer.io((n,), (n,))
     impl = layer.value("implementation", "stable").lower()
@@ -197,6 +195,8 @@ def _softmax(layer: _Layer) -> Op:
         accum_type=layer.type("accum_t"),
         inv_inp_type=inv_inp,
         inp_norm_type=norm,
+        n_outer=layer.get("n_outer", 1),
+        n_inner=layer.get("n_inner", 1),
     )
 
 
@@ -231,7 +231,7 @@ _BUILDERS: tuple[tuple[tuple[str, ...], Callable[[_Layer], Op]], ...] = (
     (("pooling1d_cl", "pooling2d_cl", "global_pooling1d_cl", "global_pooling2d_cl"), _pool),
     (("zeropad1d_cl", "zeropad2d_cl"), _pad),
     (("linear", "relu", "relu6", "relu1", "sigmoid", "tanh"), _activation),
-    (("softmax",), _softmax),
+    (("softmax", "softmax_multidim"), _softmax),
     (("normalize",), _batchnorm),
     ((*sorted(_MERGES), "concatenate1d", "concatenate2d", "concatenate3d"), _merge),
 )
