@@ -170,6 +170,8 @@ def _testbench(chain: ChainConfig, batch: EventBatch, opts: FirmwareOptions) -> 
         elif isinstance(algo, MenuAlgorithm):
             check = check_menu(algo.menu, inputs, opts.out / cfg.name / "menu", part=opts.part, clock_mhz=clock)
             rep["menu"] = {**check.as_dict(), "latency_cycles": algo.latency_cycles(clock), "budget_cycles": budget}
+            if opts.rtl:  # said in the report rather than left out
+                rep["menu"]["rtl"] = {"generated": False, "reason": "no RTL writer for the menu yet (HLS C++ only)"}
 
     out = Pipeline.from_chain(chain).run(batch, before=before)
     return reports, out
