@@ -48,8 +48,8 @@ __all__ = [
 ]
 
 #: Seed-name prefix → score column.
-DEFAULT_SCORE_SEEDS: dict[str, str] = {"AXO": "score_axol1tl", "CICADA": "score_cicada"}
-DEFAULT_TARGETS_KHZ: dict[str, float] = {"VLoose": 20.0, "Loose": 10.0, "Nominal": 5.0, "Tight": 2.0, "VTight": 1.0}
+DEFAULT_SCORE_SEEDS: dict[str, str] = {"L1_AXO": "score_axol1tl", "L1_CICADA": "score_cicada"}
+DEFAULT_TARGETS_KHZ: dict[str, float] = {"VLoose": 20.0, "Loose": 10.0, "Medium": 5.0, "Tight": 2.0, "VTight": 1.0}
 
 
 @dataclass(frozen=True, slots=True)

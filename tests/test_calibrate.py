@@ -100,7 +100,7 @@ def test_menu_block_is_inserted_then_replaced(tmp_path: Path) -> None:
     path.write_text(again)
     menu = load_menu(path)
     assert "AXO_Loose" in menu.seed_names
-    assert "ZeroBias" in menu.seed_names
+    assert "L1_ZeroBias" in menu.seed_names
 
 
 def test_unclosed_block_is_an_error() -> None:

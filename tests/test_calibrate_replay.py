@@ -24,7 +24,7 @@ pytestmark = pytest.mark.pythia
 
 ROOT = Path(__file__).resolve().parents[1]
 CALIBRATION_EVENTS = 1_000_000
-TARGETS = {"VLoose": 20.0, "Loose": 10.0, "Nominal": 5.0, "Tight": 2.0, "VTight": 1.0}
+TARGETS = {"VLoose": 20.0, "Loose": 10.0, "Medium": 5.0, "Tight": 2.0, "VTight": 1.0}
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return acc.result()
 
 
-@pytest.mark.parametrize("prefix", ["AXO", "CICADA"])
+@pytest.mark.parametrize("prefix", ["L1_AXO", "L1_CICADA"])
 @pytest.mark.parametrize("point", list(TARGETS))
 def test_anomaly_seed_rate_is_within_errors_of_its_target(replayed: dict[str, Any], prefix: str, point: str) -> None:
     seed = replayed["seeds"][f"{prefix}_{point}"]
@@ -58,5 +58,5 @@ def test_total_menu_rate_stays_in_range(replayed: dict[str, Any]) -> None:
     # stitched (unbiased) zero bias: 238 ± 10 kHz on 10⁶ crossings; the plain, pool-reusing samples
     # this bound was first set on gave 170–175 kHz because they lacked the hard tail
     assert 50.0 <= replayed["total_rate_khz"] <= 300.0, replayed["total_rate_khz"]
-    loosest = max(replayed["seeds"][f"AXO_{p}"]["rate_khz"] for p in TARGETS)
-    assert loosest == replayed["seeds"]["AXO_VLoose"]["rate_khz"]
+    loosest = max(replayed["seeds"][f"L1_AXO_{p}"]["rate_khz"] for p in TARGETS)
+    assert loosest == replayed["seeds"]["L1_AXO_VLoose"]["rate_khz"]

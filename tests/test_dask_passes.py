@@ -37,7 +37,7 @@ def _passes(dask: DaskSession) -> DaskPasses:
 def test_scan_on_dask_is_the_in_process_scan(dask: DaskSession) -> None:
     chain = load_chain(DEFAULT_CONFIG)
     source = open_source(SPEC.path, events=SPEC.events, mu=SPEC.mu, seed=SPEC.seed)
-    requests = [("SingleJet140", "pt"), ("HTT280er", "htt"), ("SingleMu7", "pt")]
+    requests = [("L1_SingleJet180", "pt"), ("L1_HTT280er", "htt"), ("L1_SingleMu7", "pt")]
     args = (chain, source, requests, parse_range("20:300:20"))
     passes = _passes(dask)
     assert scan_thresholds(*args, target_khz=5.0, passes=passes) == scan_thresholds(*args, target_khz=5.0)

@@ -42,7 +42,7 @@ def small_menu(tmp_path: Path) -> Menu:
 
 
 def test_api(small_menu: Menu) -> None:
-    assert small_menu.seed_names == ("SingleEG20", "SingleEG10", "HTT100")
+    assert small_menu.seed_names == ("SingleEG20", "L1_SingleEG10er2p5", "HTT100")
     assert small_menu.columns == ("tight", "loose")
     assert small_menu.default_column == "loose"
     assert small_menu.prescales().tolist() == [1, 5, 1]
@@ -106,7 +106,7 @@ def test_default_menu_content() -> None:
     kinds = {type(c).__name__ for s in menu.config.seeds for c in s.conditions}
     assert "ScoreCondition" in kinds  # anomaly seeds (AXO_*, CICADA_*) on the chain's score columns
     assert {"ObjectCondition", "SumCondition", "AlwaysCondition"} <= kinds
-    zb = menu.seed_names.index("ZeroBias")
+    zb = menu.seed_names.index("L1_ZeroBias")
     for column in menu.columns:
         assert menu.prescales(column)[zb] > 1
     assert (menu.prescales("emergency") == 0).any()
@@ -123,4 +123,4 @@ def test_default_menu_total_rate_on_parametric_mu60() -> None:
     result = acc.result()
     assert 80.0 <= result["total_rate_khz"] <= 150.0, result["total_rate_khz"]
     assert result["total_rate_err_khz"] < 5.0
-    assert result["seeds"]["ZeroBias"]["count_raw"] == 200_000
+    assert result["seeds"]["L1_ZeroBias"]["count_raw"] == 200_000

@@ -81,6 +81,6 @@ def test_default_chain_global_trigger_stage() -> None:
     out = Pipeline.from_chain(chain).run(EventBatch.empty(5))  # the menu reads earlier stages' scores
     assert out["seeds_raw"].shape == (5, n_seeds)
     assert out["seeds_raw"].dtype == np.bool_
-    zb = load_menu(DEFAULT_MENU).seed_names.index("ZeroBias")
+    zb = load_menu(DEFAULT_MENU).seed_names.index("L1_ZeroBias")
     assert out["seeds_raw"][:, zb].all()
     assert out["seeds_raw"].sum() == 5

@@ -35,12 +35,12 @@ def _json(path: Path) -> Any:
 
 def test_scan_plot_data_is_the_scan(tmp_path: Path) -> None:
     chain = load_chain(DEFAULT_CONFIG)
-    res = scan_thresholds(chain, open_source(None, events=3000), [("SingleMu7", "pt")], parse_range("0:40:2"),
+    res = scan_thresholds(chain, open_source(None, events=3000), [("L1_SingleMu7", "pt")], parse_range("0:40:2"),
                           target_khz=3.0)  # fmt: skip
     out = plot_scan(res["scans"][0], tmp_path, right="parametric")
     _png_ok(out.png)
     data = _json(out.data)
-    assert data["title"] == "SingleMu7: rate vs pt threshold"
+    assert data["title"] == "L1_SingleMu7: rate vs pt threshold"
     assert data["data"] == json.loads(json.dumps(res["scans"][0]))
     assert data["data"]["target"]["target_khz"] == 3.0
 
@@ -64,7 +64,7 @@ def test_turnon_plot_has_bin_contents_and_points(tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
     x = rng.uniform(0, 100, 20_000)
     t = turnon(x, x + rng.normal(0, 5, x.size) > 50, np.linspace(0, 100, 21))
-    out = plot_turnon("SingleMu18", "sig", "gen_mu_pt", t, tmp_path)
+    out = plot_turnon("L1_SingleMu22", "sig", "gen_mu_pt", t, tmp_path)
     _png_ok(out.png)
     d = _json(out.data)["data"]
     assert d["events"] == t["events"]
@@ -80,19 +80,19 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     report = replay(ReplayOptions(config=DEFAULT_CONFIG, events=6000, in_process=True))
     chain = load_chain(DEFAULT_CONFIG)
     menu = load_menu(chain.menu_path)  # type: ignore[arg-type]
-    scan = scan_thresholds(chain, open_source(None, events=6000), [("SingleMu18", "pt")], parse_range("5:40:5"))
+    scan = scan_thresholds(chain, open_source(None, events=6000), [("L1_SingleMu22", "pt")], parse_range("5:40:5"))
     zb, cols = collect(chain, open_source(None, events=6000), name="zero bias")
     rng = np.random.default_rng(2)
     zb.columns["score_axo"] = rng.exponential(1.0, len(zb)).astype(np.float32)
     sig_events = 3000
     raw = np.zeros((sig_events, len(menu.seed_names)), bool)
     gen = rng.uniform(0, 60, sig_events)
-    raw[:, menu.seed_names.index("SingleMu18")] = gen + rng.normal(0, 2, sig_events) > 18
+    raw[:, menu.seed_names.index("L1_SingleMu22")] = gen + rng.normal(0, 2, sig_events) > 18
     sig = Sample("hh4b", menu.seed_names, raw, np.ones(sig_events), np.full(sig_events, 60.0),
                  {"gen_mu_pt": gen.astype(np.float32), "score_axo": (rng.exponential(1.0, sig_events) + 3).astype(
                      np.float32)})  # fmt: skip
     inputs = ReportInputs(report=report, scans=[scan], menu=menu, zero_bias=zb, column_rates=cols, signals=[sig],
-                          turnon_seeds=["SingleMu18"])  # fmt: skip
+                          turnon_seeds=["L1_SingleMu22"])  # fmt: skip
     return out, render_report(inputs, out), {"report": report, "scan": scan, "columns": cols}
 
 

@@ -60,9 +60,9 @@ def _sample_file(path: Path, *, seed: int, shift: float) -> None:
 def work(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     d = tmp_path_factory.mktemp("cli")
     run_cli("replay", "--config", DEFAULT_CONFIG, "--events", EVENTS, "--in-process", "--report", str(d / "r.json"))
-    proc = run_cli("scan", "--config", DEFAULT_CONFIG, "--events", EVENTS, "--seed", "SingleMu18,SingleEG10",
-                   "--seed", "HTT280er:htt", "--range", "0:400:1", "--target-khz", "5", "--out", str(d / "scan.json"),
-                   "--plots", str(d / "scanplots"))  # fmt: skip
+    proc = run_cli("scan", "--config", DEFAULT_CONFIG, "--events", EVENTS, "--seed",
+                   "L1_SingleMu22,L1_SingleEG10er2p5", "--seed", "L1_HTT280er:htt", "--range", "0:400:1",
+                   "--target-khz", "5", "--out", str(d / "scan.json"), "--plots", str(d / "scanplots"))  # fmt: skip
     _sample_file(d / "zb.h5", seed=11, shift=0.0)
     _sample_file(d / "sig.h5", seed=12, shift=3.0)
     return {"dir": d, "report": load_report(d / "r.json"), "scan": load_report(d / "scan.json"), "stdout": proc.stdout}
@@ -70,7 +70,7 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_scan_reproduces_the_replay_at_the_menu_threshold(work: dict[str, Any]) -> None:
     report, scan = work["report"], work["scan"]
-    assert [s["seed"] for s in scan["scans"]] == ["SingleMu18", "SingleEG10", "HTT280er"]
+    assert [s["seed"] for s in scan["scans"]] == ["L1_SingleMu22", "L1_SingleEG10er2p5", "L1_HTT280er"]
     for s in scan["scans"]:
         seed = report["seeds"][s["seed"]]
         assert (s["menu"]["count"], s["menu"]["count_raw"]) == (seed["count"], seed["count_raw"])
@@ -84,8 +84,8 @@ def test_scan_reproduces_the_replay_at_the_menu_threshold(work: dict[str, Any]) 
     assert eg["rate_raw_khz"][0] > eg["rate_khz"][0]  # pre- and post-prescale curves are both there
     assert "lowest threshold with rate <= 5 kHz" in work["stdout"]
     assert sorted(p.name for p in (work["dir"] / "scanplots").iterdir()) == [
-        "scan_HTT280er_htt.json", "scan_HTT280er_htt.png", "scan_SingleEG10_pt.json", "scan_SingleEG10_pt.png",
-        "scan_SingleMu18_pt.json", "scan_SingleMu18_pt.png"]  # fmt: skip
+        "scan_L1_HTT280er_htt.json", "scan_L1_HTT280er_htt.png", "scan_L1_SingleEG10er2p5_pt.json",
+        "scan_L1_SingleEG10er2p5_pt.png", "scan_L1_SingleMu22_pt.json", "scan_L1_SingleMu22_pt.png"]  # fmt: skip
 
 
 def test_report_renders_every_plot_and_chromium_loads_every_image(work: dict[str, Any], tmp_path: Path) -> None:
@@ -93,7 +93,7 @@ def test_report_renders_every_plot_and_chromium_loads_every_image(work: dict[str
     out = tmp_path / "report"
     proc = run_cli("report", str(d / "r.json"), "--out", str(out), "--scan", str(d / "scan.json"),
                    "--config", DEFAULT_CONFIG, "--zero-bias", str(d / "zb.h5"), "--signal", f"sig={d / 'sig.h5'}",
-                   "--turnon", "SingleMu18=gen_mu_pt", "--target-mu", "140,200")  # fmt: skip
+                   "--turnon", "L1_SingleMu22=gen_mu_pt", "--target-mu", "140,200")  # fmt: skip
     pngs = sorted(p.stem for p in out.glob("*.png"))
     assert f"wrote {len(pngs)} plots" in proc.stdout
     for family in ("scan_SingleMu18_pt", "pileup_total", "overlap", "pure_rates", "prescale_columns",
@@ -122,7 +122,7 @@ def test_linked_images_load_and_a_missing_one_is_caught(work: dict[str, Any], tm
     ("args", "message"),
     [(["report", "missing.json", "--out", "x"], "missing.json: cannot read JSON"),
      (["scan", "--seed", "Nope", "--range", "1:2:1", "--events", "10"], "no seed 'Nope'"),
-     (["scan", "--seed", "SingleMu18", "--range", "5:1:1"], "--range '5:1:1'")],
+     (["scan", "--seed", "L1_SingleMu22", "--range", "5:1:1"], "--range '5:1:1'")],
 )  # fmt: skip
 def test_mistakes_are_reported_plainly(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(args) == 2

@@ -15,7 +15,7 @@ import numpy as np
 
 from emulator.plots._style import PlotFile, figure, save, style
 
-__all__ = ["plot_dndeta", "plot_lumi", "plot_rate_vs_mu", "plot_turn_ons"]
+__all__ = ["plot_cms_ratios", "plot_dndeta", "plot_lumi", "plot_rate_curves", "plot_rate_vs_mu", "plot_turn_ons"]
 
 _SECTION = "validation"
 
@@ -64,3 +64,41 @@ def plot_rate_vs_mu(d: Mapping[str, Any], out_dir: Path) -> PlotFile:
         ax.set(xlabel=r"$\langle\mu\rangle$", ylabel="L1 rate [kHz]", yscale="log")
         ax.legend()
         return save(fig, out_dir, "rates_vs_mu", d, title="rates versus ⟨μ⟩", section=_SECTION)
+
+
+def plot_rate_curves(curves: Mapping[str, Mapping[str, Any]], out_dir: Path) -> PlotFile:
+    """Rate versus threshold per object type (zero bias), with the CMS point of its seed."""
+    n = len(curves)
+    cols = 4
+    rows = (n + cols - 1) // cols
+    with style():
+        fig, axes = plt.subplots(rows, cols, figsize=(6 * cols, 5 * rows), squeeze=False)
+        for ax, (name, c) in zip(axes.flat, curves.items(), strict=False):
+            rate = np.asarray(c["rate_khz"])
+            shown = rate > 0
+            ax.errorbar(np.asarray(c["thresholds"])[shown], rate[shown], yerr=np.asarray(c["rate_err_khz"])[shown],
+                        fmt="o-", ms=3, label="l1emu")
+            if c.get("cms_seed"):
+                cms, err = c["cms_rate_khz"]
+                ax.errorbar([c["cms_threshold"]], [cms], yerr=[err], fmt="k*", ms=12, label=c["cms_seed"] + " (CMS)")
+                ax.legend(fontsize=10)
+            ax.set(xlabel="threshold [GeV]", ylabel="rate [kHz]", yscale="log", title=name)
+        for ax in list(axes.flat)[n:]:
+            ax.set_axis_off()
+        return save(fig, out_dir, "rate_vs_threshold", dict(curves), title="rate versus threshold", section=_SECTION)
+
+
+def plot_cms_ratios(comparison: Mapping[str, Mapping[str, Any]], goal: float, out_dir: Path) -> PlotFile:
+    """l1emu / CMS zero-bias rate per seed, with the ×goal band."""
+    names = list(comparison)
+    with style():
+        fig, ax = figure()
+        y = np.arange(len(names))
+        ax.errorbar([comparison[n]["ratio"] for n in names], y, xerr=[comparison[n]["ratio_err"] for n in names],
+                    fmt="o")
+        ax.axvspan(1 / goal, goal, color="g", alpha=0.15, label=f"within ×{goal:g}")
+        ax.axvline(1.0, color="k", lw=1)
+        ax.set_yticks(y, names, fontsize=10)
+        ax.set(xscale="log", xlabel="l1emu / CMS rate")
+        ax.legend()
+        return save(fig, out_dir, "cms_ratios", dict(comparison), title="rates against CMS", section=_SECTION)

@@ -10,7 +10,7 @@ threshold the scan reproduces the replay's ``count`` and ``count_raw`` exactly.
 >>> from emulator.chain import load_chain
 >>> from streams.sources import open_source
 >>> chain = load_chain("configs/default.yaml")
->>> res = scan_thresholds(chain, open_source(None, events=2000, mu=60), [("SingleJet140", "pt")],
+>>> res = scan_thresholds(chain, open_source(None, events=2000, mu=60), [("L1_SingleJet180", "pt")],
 ...                       parse_range("100:200:50"))
 >>> s = res["scans"][0]
 >>> s["thresholds"], s["rate_khz"][0] >= s["rate_khz"][-1], s["check"]["mismatches"]

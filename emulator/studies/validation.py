@@ -19,11 +19,14 @@ from emulator.menu import load_menu
 from emulator.pipeline import Pipeline
 from emulator.rate_reuse import hard_events
 from emulator.rates import RateAccumulator
+from emulator.studies import cms_rates
 from streams.event import EventBatch
 from streams.generators.pool import ParticlePool
 from streams.generators.validation import CMS_DNDETA_13TEV, dndeta_central, dndeta_histogram, lumi_from_mu
 
-__all__ = ["DNDETA_EDGES", "LUMI_MUS", "dndeta_study", "lumi_table", "menu_rates", "rate_vs_mu", "turn_on"]
+__all__ = [
+    "DNDETA_EDGES", "LUMI_MUS", "cms_study", "dndeta_study", "lumi_table", "menu_rates", "rate_vs_mu", "turn_on",
+]
 
 #: η bins of the dN/dη figure.
 DNDETA_EDGES = np.linspace(-2.4, 2.4, 25)
@@ -65,6 +68,38 @@ def menu_rates(chain: ChainConfig, batches: Iterable[EventBatch]) -> dict[str, A
     for batch in Pipeline.from_chain(chain).run_batches(batches):
         acc.update(batch["seeds_raw"], batch["weight"], batch["pileup"], hard_events(batch))
     return acc.result()
+
+
+def _curve_columns() -> tuple[str, ...]:
+    names = {"weight"}
+    for c in cms_rates.CURVES.values():
+        names |= {c.prefix} if c.is_sum else {f"{c.prefix}_{f}" for f in ("pt", "eta", "iso", "qual")}
+    return tuple(sorted(names))
+
+
+def cms_study(chain: ChainConfig, batches: Iterable[EventBatch]) -> dict[str, Any]:
+    """One pass of the chain over zero bias: the menu's rates, CMS ratios, rate curves, the total's make-up.
+
+    The curves read the chain's output columns (calibrated jets, the chain's HTT), as the menu does.
+    """
+    if chain.menu_path is None:
+        return {}
+    menu = load_menu(chain.menu_path)
+    acc = RateAccumulator(menu.seed_names, menu.prescales(), n_bunches=chain.lhc.n_bunches,
+                          f_rev_hz=chain.lhc.f_rev_hz)  # fmt: skip
+    keep: dict[str, list[np.ndarray]] = {c: [] for c in _curve_columns()}
+    for batch in Pipeline.from_chain(chain).run_batches(batches):
+        acc.update(batch["seeds_raw"], batch["weight"], batch["pileup"], hard_events(batch))
+        for c, parts in keep.items():
+            parts.append(np.asarray(batch[c]))
+    res = acc.result()
+    cols = {c: np.concatenate(parts) for c, parts in keep.items()}
+    crossing_khz = chain.lhc.n_bunches * chain.lhc.f_rev_hz / 1e3
+    return {"menu": menu.name, "events": res.get("events"), "total_rate_khz": res.get("total_rate_khz"),
+            "total_rate_err_khz": res.get("total_rate_err_khz"),
+            "comparison": cms_rates.comparison(res["seeds"]),
+            "composition": cms_rates.composition(res["seeds"], float(res.get("total_rate_khz") or 0.0)),
+            "curves": cms_rates.sequence_curves(cols, crossing_khz)}
 
 
 def rate_vs_mu(chain: ChainConfig, samples: Mapping[float, Iterable[EventBatch]],

@@ -1,10 +1,10 @@
 """``l1emu calibrate``: thresholds of the anomaly seeds at target rates on zero bias, into the menu.
 
     l1emu calibrate --config configs/default.yaml --source zb.h5 \\
-        --targets VLoose=20,Loose=10,Nominal=5,Tight=2,VTight=1 \\
+        --targets VLoose=20,Loose=10,Medium=5,Tight=2,VTight=1 \\
         --signal a4l.h5 --signal lq_btau.h5 --report calibration.json
 
-Seeds ``<PREFIX>_<target>`` (AXO_…, CICADA_…) are written into a generated block of the
+Seeds ``<PREFIX>_<target>`` (L1_AXO_…, L1_CICADA_…, the CMS names) are written into a generated block of the
 chain's menu (``--menu`` another file, ``--dry-run`` none); the JSON report holds every
 threshold with its statistical error and, per ``--signal`` sample, the efficiency at each
 operating point and at a zero-bias false-positive rate of ``--fpr``.
@@ -33,9 +33,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--config", default="configs/default.yaml", help="chain YAML (default: %(default)s)")
     p.add_argument("--source", required=True, help="zero-bias events file (.h5)")
     p.add_argument("--events", type=int, default=None, help="use the first N zero-bias events")
-    p.add_argument("--targets", default="VLoose=20,Loose=10,Nominal=5,Tight=2,VTight=1",
+    p.add_argument("--targets", default="VLoose=20,Loose=10,Medium=5,Tight=2,VTight=1",
                    help="NAME=kHz,... (default: %(default)s)")
-    p.add_argument("--seeds", default="AXO=score_axol1tl,CICADA=score_cicada",
+    p.add_argument("--seeds", default="L1_AXO=score_axol1tl,L1_CICADA=score_cicada",
                    help="PREFIX=score_column,... (default: %(default)s)")
     p.add_argument("--signal", action="append", default=[], help="signal sample for efficiencies (repeatable)")
     p.add_argument("--fpr", type=float, default=1e-5, help="background false-positive rate for the figures")

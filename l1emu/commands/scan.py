@@ -1,7 +1,7 @@
 """``l1emu scan``: rate against threshold for one or more seeds, in one pass over the events.
 
-    l1emu scan --source zb.h5 --seed SingleMu18 --seed DoubleEG_25_12_er2p5 --param pt --range 10:200:5
-    l1emu scan --seed HTT280er:htt --range 200:400:10 --target-khz 5 --out scan.json --plots plots/
+    l1emu scan --source zb.h5 --seed L1_SingleMu22 --seed L1_DoubleEG_25_12_er2p5 --param pt --range 10:200:5
+    l1emu scan --seed L1_HTT280er:htt --range 200:400:10 --target-khz 5 --out scan.json --plots plots/
 """
 
 from __future__ import annotations

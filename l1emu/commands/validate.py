@@ -5,7 +5,10 @@
 Writes ``summary.json`` and PNG figures (mplhep CMS style): charged-hadron dN/dη
 at 13 TeV vs CMS, σ_inel and the ⟨μ⟩ ↔ luminosity relation, single-muon and
 single-jet seed turn-ons on W → ℓν and QCD samples, the default menu's total rate
-on a ⟨μ⟩ = 60 zero-bias sample, and rates vs ⟨μ⟩.
+on a ⟨μ⟩ = 60 zero-bias sample, and rates vs ⟨μ⟩; and the CMS comparison on stitched zero
+bias at ⟨μ⟩ = 55 (``--cms-source FILE`` or ``--cms-events`` generated): per-seed l1emu/CMS
+rate ratios with errors, rate versus threshold for μ, e/γ, τ, jets, HTT and ETMHF with the
+CMS points, and the seeds that make up the menu's total.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +30,8 @@ from streams.generators.validation import leading_jet_pt, leading_muon_pt, lumi_
 
 __all__ = ["add_parser", "run"]
 
-_RATE_SEEDS = ("SingleMu22", "SingleJet180", "HTT280er", "ETMHF90")
+_RATE_SEEDS = ("L1_SingleMu22", "L1_SingleJet180", "L1_HTT280er", "L1_ETMHF100")
+_CMS_MU = 55.0
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,6 +42,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--pool-events", type=int, default=20_000, help="minimum-bias pool size")
     p.add_argument("--dndeta-events", type=int, default=4000, help="13 TeV events for dN/deta")
     p.add_argument("--signal-events", type=int, default=2000, help="events per turn-on sample")
+    p.add_argument("--cms-events", type=int, default=400_000, help="stitched zero-bias crossings at <mu> = 55")
+    p.add_argument("--cms-source", type=Path, default=None, help="zero-bias HDF5 for the CMS comparison instead")
     p.add_argument("--cache-dir", type=Path, default=None)
     p.add_argument("--quick", action="store_true", help="small samples (a smoke test, not a validation)")
     p.set_defaults(func=run)
@@ -57,8 +64,8 @@ def _turn_ons(args: argparse.Namespace) -> dict[str, Any]:
     l1j = EventBatch.concat(_sample(spec_j, args.cache_dir))
     gen_j = np.concatenate([leading_jet_pt(load_pool(s, cache_dir=args.cache_dir))
                             for s in spec_j.hard_pool_settings()])[:n]  # fmt: skip
-    return {"SingleMu22": study.turn_on(gen[:n], fired, np.linspace(0, 60, 25)),
-            "SingleJet180": study.turn_on(gen_j, np.asarray((l1j["jet_pt"] >= 360).any(axis=1)),
+    return {"L1_SingleMu22": study.turn_on(gen[:n], fired, np.linspace(0, 60, 25)),
+            "L1_SingleJet180": study.turn_on(gen_j, np.asarray((l1j["jet_pt"] >= 360).any(axis=1)),
                                           np.linspace(0, 400, 21))}  # fmt: skip
 
 
@@ -77,11 +84,35 @@ def _menu_rates(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any
     return mu60, study.rate_vs_mu(chain, samples, _RATE_SEEDS)
 
 
+def _cms(args: argparse.Namespace) -> dict[str, Any]:
+    chain = load_chain(args.config)
+    if args.cms_source is not None:
+        from streams.sources import open_source
+
+        batches: Iterable[EventBatch] = open_source(args.cms_source).batches(8192)
+    else:
+        spec = SampleSpec(process="minbias", mu=_CMS_MU, events=args.cms_events, seed=7, pool_events=args.pool_events)
+        batches = build_source(spec, cache_dir=args.cache_dir, progress=True)[0].batches(8192)
+    return study.cms_study(chain, batches)
+
+
+def _print_cms(c: dict[str, Any]) -> None:
+    from emulator.studies.cms_rates import RATIO_GOAL
+
+    print(f"CMS comparison ({c['events']} zero-bias crossings, <mu> = {_CMS_MU:g}; menu {c['menu']}, total "
+          f"{c['total_rate_khz']:.1f} +- {c['total_rate_err_khz']:.1f} kHz):")
+    for name, r in c["comparison"].items():
+        mark = "ok" if r["within_goal"] else f"outside x{RATIO_GOAL:g}"
+        print(f"  {name:28s} l1emu {r['l1emu_khz']:7.2f} +- {r['l1emu_err_khz']:5.2f}  CMS {r['cms_khz']:6.2f} +- "
+              f"{r['cms_err_khz']:4.2f}  ratio {r['ratio']:5.2f} +- {r['ratio_err']:4.2f}  {mark}")
+
+
 def run(args: argparse.Namespace) -> int:
     from emulator.plots import validation as plots
 
     if args.quick:
         args.events, args.pool_events, args.dndeta_events, args.signal_events = 2000, 2000, 1000, 300
+        args.cms_events = 4000
     args.out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     out: dict[str, Any] = {"quick": args.quick}
@@ -91,11 +122,17 @@ def run(args: argparse.Namespace) -> int:
     out["lumi"] = study.lumi_table(mb.sigma_mb)
     out["turn_on"] = _turn_ons(args)
     out["zero_bias_mu60"], out["rate_vs_mu"] = _menu_rates(args)
+    out["cms"] = _cms(args)
     plots.plot_dndeta(out["dndeta"], args.out_dir)
     plots.plot_lumi(out["lumi"], args.out_dir)
-    plots.plot_turn_ons(out["turn_on"], {"SingleMu22": "leading gen muon pT [GeV] (W→μν)",
-                                         "SingleJet180": "leading gen jet pT [GeV] (QCD)"}, args.out_dir)
+    plots.plot_turn_ons(out["turn_on"], {"L1_SingleMu22": "leading gen muon pT [GeV] (W→μν)",
+                                         "L1_SingleJet180": "leading gen jet pT [GeV] (QCD)"}, args.out_dir)
     plots.plot_rate_vs_mu(out["rate_vs_mu"], args.out_dir)
+    if out["cms"]:
+        from emulator.studies.cms_rates import RATIO_GOAL
+
+        plots.plot_rate_curves(out["cms"]["curves"], args.out_dir)
+        plots.plot_cms_ratios(out["cms"]["comparison"], RATIO_GOAL, args.out_dir)
     out["seconds"] = time.perf_counter() - t0
     (args.out_dir / "summary.json").write_text(json.dumps(out, indent=2, default=float))
     d = out["dndeta"]
@@ -106,5 +143,7 @@ def run(args: argparse.Namespace) -> int:
           f"{lumi_from_mu(60, sigma_mb=mb.sigma_mb):.3g} cm-2 s-1")
     print(f"default menu total rate, zero bias <mu> = 60: {zb['total_rate_khz']:.1f} +- "
           f"{zb['total_rate_err_khz']:.1f} kHz")
+    if out["cms"]:
+        _print_cms(out["cms"])
     print(f"report: {args.out_dir / 'summary.json'} and figures in {args.out_dir}/")
     return 0
