@@ -92,7 +92,7 @@ def test_menu_block_is_inserted_then_replaced(tmp_path: Path) -> None:
     first = cal.write_menu_block(stripped, cal.menu_block(_ops(), "test"))
     assert first.count(cal.BLOCK_BEGIN) == 1
     assert "# Muon quality: 12 = single-muon quality" in first  # comments outside survive
-    assert first.index(cal.BLOCK_BEGIN) < first.index("- name: ZeroBias")
+    assert first.index(cal.BLOCK_BEGIN) < first.index("- name: L1_ZeroBias")
     again = cal.write_menu_block(first, cal.menu_block(_ops()[:1], "again"))
     assert again.count(cal.BLOCK_BEGIN) == 1
     assert "AXO_Tight" not in again
@@ -131,12 +131,12 @@ def test_cli_writes_menu_and_report(tmp_path: Path, zb_batch: EventBatch) -> Non
     assert rc == 0
     doc = json.loads(report.read_text())
     ops = {op["seed"]: op for op in doc["operating_points"]}
-    assert set(ops) == {"AXO_Loose", "AXO_Tight", "CICADA_Loose", "CICADA_Tight"}
+    assert set(ops) == {"L1_AXO_Loose", "L1_AXO_Tight", "L1_CICADA_Loose", "L1_CICADA_Tight"}
     crossing = doc["crossing_rate_khz"]
     for op in ops.values():
         assert op["rate_khz"] <= op["target_khz"]
         assert op["n_pass"] >= int(op["target_khz"] / crossing * len(zb_batch)) - 3
     loaded = load_menu(menu)
-    assert {"AXO_Loose", "CICADA_Tight"} <= set(loaded.seed_names)
-    assert doc["signals"]["zb"]["operating_points"]["AXO_Loose"]["efficiency"] == pytest.approx(
-        ops["AXO_Loose"]["n_pass"] / len(zb_batch))
+    assert {"L1_AXO_Loose", "L1_CICADA_Tight"} <= set(loaded.seed_names)
+    assert doc["signals"]["zb"]["operating_points"]["L1_AXO_Loose"]["efficiency"] == pytest.approx(
+        ops["L1_AXO_Loose"]["n_pass"] / len(zb_batch))

@@ -207,7 +207,8 @@ def test_generate_wlnu_writes_gen_columns_that_follow_the_l1_muon(tmp_path: Path
     gen, l1 = b["gen_mu_pt"], b["mu_pt"][:, 0] * 0.5
     both = (gen > 0) & (l1 > 0)
     assert both.sum() > 250  # 70 % muons, 95 % efficient
-    assert np.median(l1[both] / gen[both]) == pytest.approx(1.0, abs=0.05)  # calibrated L1 muon pT
+    # the track finders' pT scale: 90 % efficiency at threshold, 1 + 1.28 σ with σ = 12-22 % by region
+    assert 1.12 < np.median(l1[both] / gen[both]) < 1.30
     assert np.corrcoef(gen[both], l1[both])[0, 1] > 0.75  # 12-22 % resolution on 15-100 GeV
     assert np.corrcoef(1 / gen[both], 1 / l1[both])[0, 1] > 0.9  # the resolution is Gaussian in 1/pT
     assert (l1[gen == 0] > 0).mean() < 0.05  # electron events: no muon (but π/K decays in flight)
@@ -225,7 +226,7 @@ def test_generate_wlnu_with_pythia(tmp_path: Path) -> None:
     gen, l1 = b["gen_mu_pt"], b["mu_pt"][:, 0] * 0.5
     both = (gen > 20) & (l1 > 0)
     assert both.sum() > 100  # about half of the W decay to μν
-    assert np.median(l1[both] / gen[both]) == pytest.approx(1.0, abs=0.1)
+    assert 1.1 < np.median(l1[both] / gen[both]) < 1.32  # scaled to 90 % efficiency at threshold
     assert np.corrcoef(gen[both], l1[both])[0, 1] > 0.6
     assert np.median(b["gen_met"][gen > 20]) > 20  # the neutrino of the W
     assert (b["gen_jet_pt"] > 0).mean() > 0.5

@@ -6,7 +6,7 @@ the total rate of every prescale column (:class:`ColumnRates`) at once.
 >>> from emulator.chain import load_chain
 >>> from streams.sources import open_source
 >>> sample, columns = collect(load_chain("configs/default.yaml"), open_source(None, events=1000), name="zb")
->>> sample.seeds_raw.shape[0], columns["columns"] == ["2p2E34", "2p0E34", "1p7E34", "emergency"]
+>>> sample.seeds_raw.shape[0], columns["columns"] == ["2p0E34", "1p8E34", "1p6E34", "Emergency"]
 (1000, True)
 """
 
