@@ -85,6 +85,7 @@ def plot_rate_curves(curves: Mapping[str, Mapping[str, Any]], out_dir: Path) -> 
             ax.set(xlabel="threshold [GeV]", ylabel="rate [kHz]", yscale="log", title=name)
         for ax in list(axes.flat)[n:]:
             ax.set_axis_off()
+        fig.tight_layout()
         return save(fig, out_dir, "rate_vs_threshold", dict(curves), title="rate versus threshold", section=_SECTION)
 
 
