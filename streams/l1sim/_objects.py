@@ -70,22 +70,12 @@ def top_n(pt: np.ndarray, n_cand: int, n_out: int) -> np.ndarray:
 
 
 @numba.njit(cache=True)
-def _iso_bits(iso: float, pt: float, loose: float, tight: float) -> int:
+def _iso_bits(iso: float, pt: float, cut0: float, cut1: float) -> int:
+    """Bit 0 if iso ≤ cut0 · pT, bit 1 if iso ≤ cut1 · pT."""
     bits = 0
-    if iso <= loose * pt:
+    if iso <= cut0 * pt:
         bits |= 1
-    if iso <= tight * pt:
-        bits |= 2
-    return bits
-
-
-@numba.njit(cache=True)
-def _eg_iso_bits(iso: float, pt: float, loose: float, tight: float) -> int:
-    """e/γ isolation in the uGT's bit order: bit 0 tight (IsoEG, LUT 0xA), bit 1 loose (LooseIsoEG, 0xC)."""
-    bits = 0
-    if iso <= tight * pt:
-        bits |= 1
-    if iso <= loose * pt:
+    if iso <= cut1 * pt:
         bits |= 2
     return bits
 
@@ -119,7 +109,7 @@ def find_eg(
                 continue
             iso = box(S, ie, ip, -2, 2, -4, 4) - e_clu - h_clu - rho * 39.0
             c_pt[n], c_ie[n], c_ip[n] = e_clu, ie, ip
-            c_iso[n] = _eg_iso_bits(iso, e_clu, loose, tight)
+            c_iso[n] = _iso_bits(iso, e_clu, tight, loose)  # uGT order: bit 0 tight (IsoEG), bit 1 loose
             n += 1
     return n
 
