@@ -56,7 +56,7 @@ def test_anomaly_seed_rate_is_within_errors_of_its_target(replayed: dict[str, An
 
 def test_total_menu_rate_stays_in_range(replayed: dict[str, Any]) -> None:
     # the CMS 2024 seeds and prescales plus the ten anomaly seeds on stitched zero bias at ⟨μ⟩ = 60:
-    # within the 70–150 kHz (CMS runs at 100–115 kHz); 91.5 ± 5.6 kHz at ⟨μ⟩ = 55 (docs/menu.md)
+    # within the 70–150 kHz (CMS runs at 100–115 kHz); 90.6 ± 5.5 kHz at ⟨μ⟩ = 55 (docs/models.md)
     assert 70.0 <= replayed["total_rate_khz"] <= 150.0, replayed["total_rate_khz"]
     loosest = max(replayed["seeds"][f"L1_AXO_{p}"]["rate_khz"] for p in TARGETS)
     assert loosest == replayed["seeds"]["L1_AXO_VLoose"]["rate_khz"]

@@ -23,7 +23,8 @@ from streams.schema import MU_ETA_LSB
 
 # Resolution, lateral shower spread and sum pileup mitigation off, so expectations are exact.
 EXACT = L1SimConfig(em_stochastic=0.0, em_constant=0.0, had_stochastic=0.0, had_constant=0.0,
-                    hf_stochastic=0.0, hf_constant=0.0, had_em_fraction_max=0.0, had_low_loss=0.0,
+                    hf_stochastic=0.0, hf_constant=0.0, hf_em_stochastic=0.0, hf_em_constant=0.0,
+                    had_em_fraction_max=0.0, had_low_loss=0.0,
                     em_lateral_m=0.0, had_lateral_m=0.0, met_pum=False, muon_threshold_efficiency=0.5)
 
 

@@ -161,7 +161,8 @@ def _kernel(
             if apid == 13:
                 em, had = min(par[9], e[i]), min(par[10], e[i])
             elif apid == 11 or apid == 22:
-                em, had = _smear(e[i], par[1], par[2], gauss[i]), 0.0
+                em_res = (par[18], par[19]) if aeta >= 3.0 else (par[1], par[2])  # HF or ECAL
+                em, had = _smear(e[i], em_res[0], em_res[1], gauss[i]), 0.0
             else:
                 edep = float(e[i])
                 if 1000 < apid < 10000:  # baryons leave their kinetic energy, anti-baryons annihilate
@@ -234,7 +235,7 @@ def _params(c: L1SimConfig) -> np.ndarray:
         c.b_field_t, c.em_stochastic, c.em_constant, c.had_stochastic, c.had_constant,
         c.hf_stochastic, c.hf_constant, c.had_em_fraction_max, c.muon_pt_min, c.muon_mip_em, c.muon_mip_had,
         c.muon_eta_max, c.muon_p_min, c.muon_efficiency, c.had_low_loss, c.had_low_scale_gev,
-        c.em_lateral_m, c.had_lateral_m,
+        c.em_lateral_m, c.had_lateral_m, c.hf_em_stochastic, c.hf_em_constant,
     ], dtype=np.float64)
 
 
