@@ -130,13 +130,18 @@ def _merges(rng: np.random.Generator) -> Any:
 
 
 def _po2(rng: np.random.Generator) -> Any:
-    from qkeras import QActivation, QDense, quantized_bits, quantized_po2, quantized_relu
+    """Power-of-two, then binary (``weight_binary``: ±1 from one bit), then ternary weights."""
+    from qkeras import QActivation, QDense, binary, quantized_bits, quantized_po2, quantized_relu, ternary
     from tf_keras import Input, Model
 
     inp = Input((10,), name="x")
     kw = {"kernel_quantizer": quantized_po2(4), "bias_quantizer": quantized_bits(8, 3, alpha=1)}
     x = QActivation(quantized_relu(8, 3), name="r1")(QDense(12, name="po2_d1", **kw)(inp))
     x = QDense(3, name="po2_d2", **kw)(x)
+    bias = quantized_bits(8, 3, alpha=1)
+    x = QActivation(quantized_relu(8, 3), name="r2")(QDense(6, kernel_quantizer=binary(alpha=1),
+                                                           bias_quantizer=bias, name="bin_d")(x))  # fmt: skip
+    x = QDense(3, kernel_quantizer=ternary(alpha=1), bias_quantizer=bias, name="ter_d")(x)
     model = Model(inp, x)
     for layer in model.layers:
         if layer.get_weights():

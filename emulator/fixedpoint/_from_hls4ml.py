@@ -69,6 +69,11 @@ def _weights(layer: Any, name: str) -> tuple[np.ndarray, FixedType]:
         return po2_weights(layer, name, x_type)
     if getattr(var, "weight_class", "WeightVariable") not in ("WeightVariable", "StaticWeightVariable"):
         raise _unsupported(layer, f"{var.weight_class} weights ({name}) are not supported")
+    from hls4ml.model.types import XnorPrecisionType
+
+    if isinstance(var.type.precision, XnorPrecisionType):  # weight_binary: bit 0 is -1, bit 1 is +1
+        bits = np.array([int(float(text)) for text in var], dtype=np.int64)
+        return (2 * bits - 1).reshape(var.data.shape), FixedType(2, 2)
     t = fixed_type(var.type.precision, where=f"layer {layer.name!r} {name}_t", allow_int=True)
     values = [t.quantize(float(text)) for text in var]
     return np.array(values, dtype=np.int64).reshape(var.data.shape), t
@@ -94,8 +99,8 @@ def _check_product(layer: Any, weight: str) -> None:
     product = layer.model.config.backend.product_type(
         layer.get_input_variable().type.precision, layer.get_weights(weight).type.precision
     )
-    if product not in ("mult", "weight_ternary", "weight_exponential"):
-        raise _unsupported(layer, f"product type {product!r} (binary weights) is not supported")
+    if product not in ("mult", "weight_ternary", "weight_exponential", "weight_binary"):
+        raise _unsupported(layer, f"product type {product!r} (binary data) is not supported")
 
 
 def _dense_fields(layer: Any) -> dict[str, Any]:

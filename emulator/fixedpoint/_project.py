@@ -80,14 +80,17 @@ class _Layer:
             pairs = np.array([[float(v) for v in t.split(",")] for t in texts])
             where = f"layer {self.call.layer!r} weights {array}"
             return po2_mantissas(pairs[:, 0] > 0, pairs[:, 1].astype(np.int64), width, x_type, where=where)
+        if type_name == "weight_t" and self.product() == "weight_binary":  # bit 0 is -1, bit 1 is +1
+            return 2 * np.array([int(float(v)) for v in texts], dtype=np.int64) - 1, FixedType(2, 2)
         t = self.type(type_name)
         return np.array([t.quantize(float(v)) for v in texts], dtype=np.int64), t
 
-    def product(self) -> None:
+    def product(self) -> str:
         config = self.project.configs.get(self.config.types.get("mult_config", ""), self.config)
         product = config.usings.get("product", "mult")
-        if product not in ("mult", "weight_ternary", "weight_exponential"):
-            self.fail(f"product {product!r} (binary weights) is not supported")
+        if product not in ("mult", "weight_ternary", "weight_exponential", "weight_binary"):
+            self.fail(f"product {product!r} (binary data) is not supported")
+        return product
 
 
 def _dense_like(layer: _Layer, x_type: FixedType, n_out: int) -> dict[str, Any]:
