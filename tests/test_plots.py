@@ -104,8 +104,8 @@ _LATENCY_HISTS = {"latency_end_to_end"} | {
 def test_full_report_writes_every_plot_family(rendered: tuple[Path, dict[str, Any], dict[str, Any]]) -> None:
     out, result, _ = rendered
     assert set(result["plots"]) == {
-        "pure_rates", "overlap", "scan_SingleMu18_pt", "pileup_total", "pileup_seeds", "prescale_columns",
-        "turnon_SingleMu18_hh4b", "score_axo_distributions", "score_axo_rate", "score_axo_efficiency",
+        "pure_rates", "overlap", "scan_L1_SingleMu22_pt", "pileup_total", "pileup_seeds", "prescale_columns",
+        "turnon_L1_SingleMu22_hh4b", "score_axo_distributions", "score_axo_rate", "score_axo_efficiency",
         "latency_percentiles", *_LATENCY_HISTS,
     }  # fmt: skip
     for name in result["plots"]:
@@ -130,7 +130,7 @@ def test_report_numbers_are_the_inputs(rendered: tuple[Path, dict[str, Any], dic
     pu = _json(out / "pileup_total.json")["data"]["series"]["total"]
     kept = [r for r, n in zip(report["pileup"]["total_rate_khz"], report["pileup"]["events"], strict=True) if n >= 50]
     assert pu["rate_khz"] == pytest.approx(kept)
-    turn = _json(out / "turnon_SingleMu18_hh4b.json")["data"]
+    turn = _json(out / "turnon_L1_SingleMu22_hh4b.json")["data"]
     assert turn["fit"]["x50"] == pytest.approx(18.0, abs=1.5)
     assert studies["turnons"][0]["efficiency"] == pytest.approx(turn["efficiency"])
     anomaly = _json(out / "score_axo_rate.json")["data"]

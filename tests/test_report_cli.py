@@ -96,8 +96,8 @@ def test_report_renders_every_plot_and_chromium_loads_every_image(work: dict[str
                    "--turnon", "L1_SingleMu22=gen_mu_pt", "--target-mu", "140,200")  # fmt: skip
     pngs = sorted(p.stem for p in out.glob("*.png"))
     assert f"wrote {len(pngs)} plots" in proc.stdout
-    for family in ("scan_SingleMu18_pt", "pileup_total", "overlap", "pure_rates", "prescale_columns",
-                   "turnon_SingleMu18_sig", "score_axo_distributions", "score_axo_rate", "score_axo_efficiency",
+    for family in ("scan_L1_SingleMu22_pt", "pileup_total", "overlap", "pure_rates", "prescale_columns",
+                   "turnon_L1_SingleMu22_sig", "score_axo_distributions", "score_axo_rate", "score_axo_efficiency",
                    "latency_percentiles"):  # fmt: skip
         assert family in pngs
     assert all((out / f"{p}.json").is_file() for p in pngs)  # every plot's numbers beside it

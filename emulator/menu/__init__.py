@@ -2,7 +2,7 @@
 
 >>> from emulator.menu import load_menu
 >>> menu = load_menu("configs/menus/cms2024.yaml")
->>> "ZeroBias" in menu.seed_names
+>>> "L1_ZeroBias" in menu.seed_names
 True
 """
 

@@ -107,7 +107,7 @@ def resolve_target(menu: Menu, seed: str, param: str, *, column: str | None = No
     """The cut ``param`` of ``seed`` in ``menu``; MenuError names seed and parameter otherwise.
 
     >>> from emulator.menu import load_menu
-    >>> t = resolve_target(load_menu("configs/menus/cms2024.yaml"), "DoubleEG_25_12_er2p5", "pt")
+    >>> t = resolve_target(load_menu("configs/menus/cms2024.yaml"), "L1_DoubleEG_25_12_er2p5", "pt")
     >>> t.describe(), t.menu_threshold
     ('conditions[0].legs[0].pt_min', 25.0)
     """
