@@ -29,6 +29,7 @@ from firmware.hls_project import HlsProject, ModelFiles, ProjectOptions, build_p
 from firmware.menu_check import check_menu
 from firmware.menu_writer import DEFAULT_PART
 from firmware.rtl.flow import RtlOptions, rtl_check, rtl_failures
+from firmware.rtl.menu_sim import menu_rtl_check, menu_rtl_failures, rtl_events
 from firmware.stage_report import write_stage_report
 from streams.event import EventBatch
 from streams.sources import open_source
@@ -142,6 +143,8 @@ def _failures(stage: str, rep: dict[str, Any]) -> list[str]:
         first = "; ".join(f"event {f['event']}: {', '.join(f['seeds'])}" for f in menu["first"])
         out.append(f"{stage}/menu: seed bits differ from Menu.evaluate on {menu['mismatches']} of "
                    f"{menu['events']} events; first: {first}")  # fmt: skip
+    if menu and menu.get("rtl"):
+        out += menu_rtl_failures(f"{stage}/menu", menu["rtl"])
     return out
 
 
@@ -170,8 +173,11 @@ def _testbench(chain: ChainConfig, batch: EventBatch, opts: FirmwareOptions) -> 
         elif isinstance(algo, MenuAlgorithm):
             check = check_menu(algo.menu, inputs, opts.out / cfg.name / "menu", part=opts.part, clock_mhz=clock)
             rep["menu"] = {**check.as_dict(), "latency_cycles": algo.latency_cycles(clock), "budget_cycles": budget}
-            if opts.rtl:  # said in the report rather than left out
-                rep["menu"]["rtl"] = {"generated": False, "reason": "no RTL writer for the menu yet (HLS C++ only)"}
+            if opts.rtl:  # Verilog, Verilator on the replayed events then stressed ones, Yosys
+                events = rtl_events(algo.menu, inputs, seed=opts.seed)
+                where = opts.out / cfg.name / "menu.rtl"
+                rep["menu"]["rtl"] = menu_rtl_check(algo.menu, events, where, clock_mhz=clock, synth=opts.rtl_synth,
+                                                    budget_cycles=budget)  # fmt: skip
 
     out = Pipeline.from_chain(chain).run(batch, before=before)
     return reports, out

@@ -34,12 +34,23 @@ from firmware.rtl.menu_verilog import MenuRtl, write_menu_rtl
 from firmware.rtl.sim import compare_outputs, verilator_env
 from firmware.rtl.yosys import synthesize
 from streams.event import EventBatch
-from streams.schema import COLLECTIONS, SUMS
+from streams.schema import BASE_COLUMNS, COLLECTIONS, SUMS
 
-__all__ = ["MenuSim", "build_menu_testbench", "menu_rtl_check", "run_menu_rtl", "simulate_menu", "stress_events"]
+__all__ = [
+    "MIN_EVENTS",
+    "MenuSim",
+    "build_menu_testbench",
+    "menu_rtl_check",
+    "menu_rtl_failures",
+    "rtl_events",
+    "run_menu_rtl",
+    "simulate_menu",
+    "stress_events",
+]
 
 log = logging.getLogger(__name__)
 
+MIN_EVENTS = 20_000  # stressed events the menu RTL is simulated on in `l1emu firmware --rtl`
 _TAIL = 8  # cycles recorded beyond the events and the pipeline's stages
 _SHOW = 10
 _PTS = (0, 1, 5, 8, 9, 10, 14, 20, 24, 30, 36, 44, 48, 50, 60, 68, 70, 72, 100, 120, 200, 220, 240, 280, 300, 360,
@@ -98,6 +109,22 @@ def stress_events(menu: Menu, rng: np.random.Generator, n: int) -> EventBatch:
         exact = rng.choice(values, n)  # some scores exactly on a threshold
         cols[col] = np.where(rng.random(n) < 0.1, exact, spread).astype(np.float32)
     return EventBatch(cols)
+
+
+def rtl_events(menu: Menu, replayed: EventBatch, *, stressed: int = MIN_EVENTS, seed: int = 1) -> EventBatch:
+    """The events the menu RTL is checked on: those replayed through the chain, then ``stressed``
+    events from :func:`stress_events` (score columns in the replayed events' dtypes)."""
+    extra = stress_events(menu, np.random.default_rng(seed), stressed)
+    mine: dict[str, np.ndarray] = {}
+    theirs: dict[str, np.ndarray] = {}
+    for name, col in extra.columns.items():
+        if name in replayed:
+            mine[name] = np.asarray(replayed[name])
+            theirs[name] = col.astype(mine[name].dtype)
+        elif name in BASE_COLUMNS:  # a base column the chain dropped: empty in the replayed events
+            mine[name] = np.zeros((len(replayed), *col.shape[1:]), col.dtype)
+            theirs[name] = col
+    return EventBatch.concat([EventBatch(mine), EventBatch(theirs)])
 
 
 def build_menu_testbench(rtl: MenuRtl, *, jobs: int = 1) -> tuple[Path, float]:
@@ -190,3 +217,16 @@ def menu_rtl_check(
         "timing_s": {"verilate_s": sim.build_s, "simulate_s": sim.run_s, **({"synth_s": syn.seconds} if syn else {})},
         "tools": {"simulator": "verilator", "yosys": syn.yosys if syn else None},
     }  # fmt: skip
+
+
+def menu_rtl_failures(where: str, rtl: dict[str, Any]) -> list[str]:
+    """What makes ``l1emu firmware --rtl`` fail for the menu: differing seed bits or a latency over budget."""
+    out = []
+    if rtl["mismatches"]:
+        first = "; ".join(f"event {f['event']}: {', '.join(f['seeds'])}" for f in rtl["first_mismatches"])
+        out.append(f"{where}: the menu RTL ({rtl['directory']}) differs from Menu.evaluate on {rtl['mismatches']} of "
+                   f"{rtl['events']} events in Verilator; first: {first}")  # fmt: skip
+    if rtl["within_budget"] is False:
+        out.append(f"{where}: menu RTL latency {rtl['latency_cycles']} cycles (rtl-sim) exceeds the budget of "
+                   f"{rtl['budget_cycles']} cycles at {rtl['clock_mhz']} MHz")  # fmt: skip
+    return out
