@@ -7,6 +7,7 @@ in one generated threshold must show up as mismatches naming the seed.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 
 from emulator.menu import Menu, load_menu
 from firmware.errors import BitExactError, UnsupportedError
+from firmware.flow import FirmwareOptions, run_chain
 from firmware.rtl.menu_sim import MenuSim, build_menu_testbench, menu_rtl_check, run_menu_rtl, stress_events
 from firmware.rtl.menu_verilog import port_layout, write_menu_rtl
 from firmware.rtl.sim import compare_outputs
@@ -115,3 +117,27 @@ def test_seeds_without_an_rtl_form_are_refused_by_name(tmp_path: Path) -> None:
     assert "L1_AXO_Tight" in rtl.seed_names
     # 3 calo collections x 12 slots x (pT, η, φ 16 bits; iso, qual 8), 8 muons (+ charge 8), 5 sums, 2 scores
     assert rtl.port_width == sum(port_layout(rtl.fields)) == 3 * 12 * 64 + 8 * 72 + 5 * 32 + 2 * 32
+
+
+def test_firmware_rtl_gives_the_menu_entry_an_rtl_object(tmp_path: Path) -> None:
+    menu = tmp_path / "menu.yaml"
+    menu.write_text(
+        "name: flowmenu\ncolumns: [c]\ndefault_column: c\nseeds:\n"
+        "  - {name: SingleJet60, conditions: [{legs: [{type: jet, pt_min: 60}]}]}\n"
+        "  - {name: DoubleMu, conditions: [{legs: [{type: muon, pt_min: 3}, {type: muon, pt_min: 3}],\n"
+        "                                   correlations: [{dr_max: 1.2, charge: opposite}]}]}\n"
+        "  - {name: HTT200, conditions: [{sum: htt, min: 200}]}\n"
+    )
+    cfg = tmp_path / "chain.yaml"
+    cfg.write_text(
+        f"name: rtlmenu\nmenu: {menu}\nstages:\n  - name: global_trigger\n    clock_mhz: 480\n"
+        "    budget: {ns: 100}\n    algorithms:\n      - {type: menu}\n"
+    )
+    out = tmp_path / "out"
+    result = run_chain(FirmwareOptions(out=out, config=str(cfg), events=300, seed=5, rtl=True, rtl_synth=False))
+    rtl = json.loads((out / "global_trigger" / "report.json").read_text())["menu"]["rtl"]
+    assert result.failures == []
+    assert rtl["events"] == result.reports["global_trigger"]["menu"]["events"] + 20_000
+    assert (rtl["mismatches"], rtl["latency_cycles"], rtl["within_budget"]) == (0, 4, True)
+    assert rtl["seeds"] == ["SingleJet60", "HTT200"]
+    assert "pair correlations" in rtl["refused"]["DoubleMu"]
