@@ -46,10 +46,16 @@ SMALL = {
         {"name": "ScoreF", "conditions": [{"score": "score_f", "min": 0.1}]},
         {"name": "ScoreNeg", "conditions": [{"score": "score_f", "min": -0.5}]},
         {"name": "Always", "conditions": [{"always": True}]},
+        {"name": "MuMuMassOS", "conditions": [{"legs": [{"type": "muon", "pt_min": 3}, {"type": "muon", "pt_min": 3}],
+            "correlations": [{"mass_max": 40, "mass_min": 5, "dr_min": 0.2, "charge": "opposite"}]}]},
+        {"name": "MuJetDR", "conditions": [{"legs": [{"type": "muon", "pt_min": 5},
+                                                      {"type": "jet", "pt_min": 30, "eta_max": 2.5}],
+            "correlations": [{"dr_max": 0.8, "deta_max": 0.6}]}]},
     ],
 }  # fmt: skip
-CORRELATED = {"name": "MuMuDR", "conditions": [{"legs": [{"type": "muon", "pt_min": 3}, {"type": "muon", "pt_min": 3}],
-                                                "correlations": [{"dr_max": 0.8, "charge": "opposite"}]}]}  # fmt: skip
+THREE_LEGS = {"name": "TriCorr", "conditions": [{"legs": [{"type": "jet", "pt_min": 30}, {"type": "jet", "pt_min": 30},
+                                                            {"type": "tau", "pt_min": 20}],
+                                                   "correlations": [{"legs": [0, 2], "dr_min": 1.0}]}]}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +76,7 @@ def test_small_menu_matches_menu_evaluate(menu: Menu, stress: EventBatch, tmp_pa
     assert ((rates > 0.01) & (rates < 0.99)).sum() >= 9  # the events really probe the cuts
     rtl = menu_rtl_check(menu, stress, tmp_path, clock_mhz=480.0, budget_cycles=48)
     assert (rtl["events"], rtl["mismatches"], rtl["first_mismatches"]) == (20_000, 0, [])
-    assert rtl["latency_cycles"] == 4
+    assert rtl["latency_cycles"] == 9  # event, legs, 6 pair stages, seeds
     assert rtl["latency_source"] == "rtl-sim"
     assert not rtl["latency_ambiguous"]
     assert rtl["within_budget"] is True
@@ -94,7 +100,7 @@ def test_a_one_bit_change_in_a_threshold_is_caught_and_named(menu: Menu, stress:
     latency, _, _ = compare_outputs(got, want)
     diff = got[latency - 1 : latency - 1 + len(stress)] != want
     bad = np.flatnonzero(diff.any(axis=1))
-    assert latency == 4
+    assert latency == 9
     assert bad.size > 0
     assert {rtl.seed_names[s] for s in np.flatnonzero(diff.any(axis=0))} == {"SumWindow"}
     assert (stress["htt"][bad] == 200).all()
@@ -104,17 +110,16 @@ def test_a_one_bit_change_in_a_threshold_is_caught_and_named(menu: Menu, stress:
 
 
 def test_seeds_without_an_rtl_form_are_refused_by_name(tmp_path: Path) -> None:
-    with pytest.raises(UnsupportedError, match=r"seed 1 \(MuMuDR\): pair correlations"):
-        write_menu_rtl(Menu.from_dict({**SMALL, "seeds": [SMALL["seeds"][0], CORRELATED]}), tmp_path)
-    rtl = write_menu_rtl(load_menu("configs/menus/cms2024.yaml"), tmp_path, skip_unsupported=True)
-    assert sorted(rtl.refused) == [
-        "L1_DoubleJet30er2p5_Mass_Min300_dEta_Max1p5",
-        "L1_DoubleJet_110_35_DoubleJet35_Mass_Min800",
-        "L1_DoubleMu4p5_SQ_OS_dR_Max1p2",
-    ]
-    assert len(rtl.seed_names) == 31
-    assert "L1_ZeroBias" in rtl.seed_names
-    assert "L1_AXO_Tight" in rtl.seed_names
+    with pytest.raises(UnsupportedError, match=r"seed 1 \(TriCorr\): pair correlations on other than two legs"):
+        write_menu_rtl(Menu.from_dict({**SMALL, "seeds": [SMALL["seeds"][0], THREE_LEGS]}), tmp_path)
+    rtl = write_menu_rtl(Menu.from_dict({**SMALL, "seeds": [THREE_LEGS, *SMALL["seeds"]]}), tmp_path,
+                         skip_unsupported=True)  # fmt: skip
+    assert list(rtl.refused) == ["TriCorr"]
+    assert rtl.seed_index[0] == 1
+    rtl = write_menu_rtl(load_menu("configs/menus/cms2024.yaml"), tmp_path)  # every default seed has a form
+    assert rtl.refused == {}
+    assert len(rtl.seed_names) == 34
+    assert rtl.stages == 9
     # 3 calo collections x 12 slots x (pT, η, φ 16 bits; iso, qual 8), 8 muons (+ charge 8), 5 sums, 2 scores
     assert rtl.port_width == sum(port_layout(rtl.fields)) == 3 * 12 * 64 + 8 * 72 + 5 * 32 + 2 * 32
 
@@ -124,8 +129,8 @@ def test_firmware_rtl_gives_the_menu_entry_an_rtl_object(tmp_path: Path) -> None
     menu.write_text(
         "name: flowmenu\ncolumns: [c]\ndefault_column: c\nseeds:\n"
         "  - {name: SingleJet60, conditions: [{legs: [{type: jet, pt_min: 60}]}]}\n"
-        "  - {name: DoubleMu, conditions: [{legs: [{type: muon, pt_min: 3}, {type: muon, pt_min: 3}],\n"
-        "                                   correlations: [{dr_max: 1.2, charge: opposite}]}]}\n"
+        "  - {name: TriCorr, conditions: [{legs: [{type: jet, pt_min: 30}, {type: jet, pt_min: 30},\n"
+        "                                  {type: tau, pt_min: 20}], correlations: [{legs: [0, 2], dr_min: 1.0}]}]}\n"
         "  - {name: HTT200, conditions: [{sum: htt, min: 200}]}\n"
     )
     cfg = tmp_path / "chain.yaml"
@@ -140,4 +145,4 @@ def test_firmware_rtl_gives_the_menu_entry_an_rtl_object(tmp_path: Path) -> None
     assert rtl["events"] == result.reports["global_trigger"]["menu"]["events"] + 20_000
     assert (rtl["mismatches"], rtl["latency_cycles"], rtl["within_budget"]) == (0, 4, True)
     assert rtl["seeds"] == ["SingleJet60", "HTT200"]
-    assert "pair correlations" in rtl["refused"]["DoubleMu"]
+    assert "pair correlations on other than two legs" in rtl["refused"]["TriCorr"]

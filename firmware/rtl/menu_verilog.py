@@ -6,22 +6,26 @@ at its own width (:func:`port_layout`: pT/η/φ 16-bit signed, isolation/quality
 unsigned, charge 8-bit signed, sums 32-bit signed, float32 scores their 32 IEEE bits,
 integer scores 64-bit signed). ``seeds[k]`` is seed ``k`` of :attr:`MenuRtl.seed_names`.
 
-Four register stages, each one compare deep (a 16/34-bit carry chain, or a 12-bit
-popcount and compare) for 480 MHz: (1) the event; (2) every distinct leg's candidate bit
-per object slot, every sum and score compare; (3) every condition (distinct objects by
-Hall's condition on the candidate masks, as ``emulator.menu``); (4) each seed, the AND of
-its conditions. The latency is measured in simulation (:mod:`firmware.rtl.menu_sim`).
+Register stages, each about one compare deep (a 16/34-bit carry chain, a 12-bit popcount
+and compare) for 480 MHz: (1) the event; (2) every distinct leg's candidate bit per object
+slot, every sum and score compare; (3) every condition without pair cuts (distinct objects
+by Hall's condition on the candidate masks, as ``emulator.menu``); two-leg conditions with
+one pair correlation take six stages from the legs (:mod:`firmware.rtl._menu_pairs`), and
+the others are delayed to meet them; (last) each seed, the AND of its conditions. The
+latency is measured in simulation (:mod:`firmware.rtl.menu_sim`): 4 cycles without pair
+cuts, 9 with.
 
-Pair correlations, OR/NOT logic, η/φ windows, slices and float64 scores have no RTL form
-yet: such a seed raises :class:`UnsupportedError` naming it, or with ``skip_unsupported``
-is left out and listed in :attr:`MenuRtl.refused`.
+OR/NOT logic, correlations on more than two legs, vetoes, two-body pT, transverse or M/ΔR
+cuts, η/φ windows, slices and float64 scores have no RTL form yet: such a seed raises
+:class:`UnsupportedError` naming it, or with ``skip_unsupported`` is left out and listed in
+:attr:`MenuRtl.refused`.
 
 >>> import tempfile
 >>> from emulator.menu import load_menu
 >>> rtl = write_menu_rtl(load_menu("configs/menus/cms2024.yaml"), tempfile.mkdtemp(),
 ...                      scores={"score_axol1tl": "float", "score_cicada": "float"}, skip_unsupported=True)
->>> len(rtl.seed_names), sorted(rtl.refused)[0]
-(31, 'L1_DoubleJet30er2p5_Mass_Min300_dEta_Max1p5')
+>>> len(rtl.seed_names), rtl.refused, rtl.stages
+(34, {}, 9)
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from emulator.menu import Menu
 from emulator.menu.hardware import ALL_BITS, NO_MAX, HwAlways, HwCondition, HwLeg, HwObjects, HwScore, HwSeed, HwSum
 from firmware._menu_layout import Field, ScoreKind, menu_fields
 from firmware.errors import UnsupportedError
+from firmware.rtl._menu_pairs import PAIR_FUNCTIONS, PAIR_READY, PairWriter, pair_form_error
 from streams.schema import COLLECTIONS
 
 __all__ = ["MenuRtl", "port_layout", "write_menu_rtl"]
@@ -102,9 +107,9 @@ def _check_rtl_form(seed: HwSeed, scores: dict[str, ScoreKind]) -> None:
             raise UnsupportedError(msg)
         if not isinstance(cond, HwObjects):
             continue
-        if cond.correlations or cond.charge or cond.mass3 != (0, NO_MAX):
-            msg = "pair correlations (ΔR/Δη/Δφ/mass/charge) or three-body cuts: no RTL form yet"
-            raise UnsupportedError(msg)
+        pairs = cond.correlations or cond.charge or cond.mass3 != (0, NO_MAX)
+        if pairs and (why := pair_form_error(cond)):
+            raise UnsupportedError(why)
         if len(cond.legs) > 4:
             msg = f"{len(cond.legs)} legs: the RTL menu supports 1 to 4 legs per condition"
             raise UnsupportedError(msg)
@@ -125,9 +130,11 @@ class _Writer:
         self.scores = scores
         self.legs: dict[HwLeg, str] = {}
         self.conds: dict[HwCondition, str] = {}
-        self.stage2: list[str] = []  # declarations + always bodies of stage 2
+        self.stage2: list[str] = []  # register updates of stage 2
         self.stage3: list[str] = []
         self.decl: list[str] = []
+        self.ready: dict[str, int] = {}  # condition register -> the stage after which it holds the event
+        self.pairs = PairWriter(self._word)
 
     def _word(self, column: str, slot: int = 0) -> str:
         lo, width = self.offsets[column][slot]
@@ -178,10 +185,28 @@ class _Writer:
         elif isinstance(cond, HwScore):
             self.stage2.append(f"{name}_s2 <= {self._score(cond)};")
             self.stage3.append(f"{name} <= {name}_s2;")
+        elif cond.correlations:
+            self.decl.pop()
+            self.pairs.condition(cond, name, [self.leg(leg) for leg in cond.legs])
+            self.ready[name] = PAIR_READY
+            return name
         else:
             legs = [self.leg(leg) for leg in cond.legs]
             self.stage3.append(f"{name} <= {_hall(cond, legs)};")
+        self.ready[name] = 3
         return name
+
+    def aligned(self, last: int) -> dict[str, str]:
+        """Each condition delayed to stage ``last`` (delay registers declared), by register name."""
+        out = {"1'b1": "1'b1"}
+        for name, ready in self.ready.items():
+            prev = name
+            for k in range(ready + 1, last + 1):
+                self.decl.append(f"reg {name}_d{k};")
+                self.pairs.stages[k].append(f"{name}_d{k} <= {prev};")
+                prev = f"{name}_d{k}"
+            out[name] = prev
+        return out
 
     def _score(self, cond: HwScore) -> str:
         word = self._word(cond.column)
@@ -267,7 +292,7 @@ def write_menu_rtl(
     fields = menu_fields(kinds)
     offsets = _offsets(fields)
     wr = _Writer(offsets, kinds)
-    seeds: list[tuple[int, str, str]] = []
+    seeds: list[tuple[int, str, list[str]]] = []
     refused: dict[str, str] = {}
     for s, seed in enumerate(menu.hw_seeds):
         try:
@@ -279,29 +304,36 @@ def write_menu_rtl(
             refused[seed.name] = str(exc)
             continue
         terms = [wr.condition(c) for c in seed.conditions] or ["1'b1"]
-        seeds.append((s, seed.name, " && ".join(terms)))
+        seeds.append((s, seed.name, terms))
     if not seeds:
         msg = f"menu {menu.name!r}: no seed has an RTL form ({refused})"
         raise UnsupportedError(msg)
+    last = max(wr.ready.values(), default=3)
+    names = wr.aligned(last)
     widths = port_layout(fields)
     n = len(seeds)
+    stages = [*wr.stage2, *wr.pairs.stages[2]], [*wr.stage3, *wr.pairs.stages[3]]
+    later = [(k, wr.pairs.stages[k]) for k in range(4, last + 1) if wr.pairs.stages[k]]
     body = [
-        f"// {menu.name}: {n} seeds, generated by l1emu (firmware/rtl/menu_verilog.py); 4 register stages",
+        f"// {menu.name}: {n} seeds, generated by l1emu (firmware/rtl/menu_verilog.py); {last + 1} register stages",
         f"module {top} (input wire clk, input wire [{sum(widths) - 1}:0] ev, output reg [{n - 1}:0] seeds);",
-        _FUNCTIONS,
+        _FUNCTIONS, *([PAIR_FUNCTIONS, *wr.pairs.roms.values()] if wr.pairs.roms or last > 3 else []),
         f"reg [{sum(widths) - 1}:0] ev_r;  // stage 1: the event",
-        *_abs_eta(offsets), *wr.decl,
+        *_abs_eta(offsets), *wr.decl, *wr.pairs.decl,
         "always @(posedge clk) begin", "    ev_r <= ev;", "end",
-        "always @(posedge clk) begin  // stage 2: legs, sums, scores", *[f"    {x}" for x in wr.stage2], "end",
-        "always @(posedge clk) begin  // stage 3: conditions", *[f"    {x}" for x in wr.stage3], "end",
-        "always @(posedge clk) begin  // stage 4: seeds",
-        *[f"    seeds[{k}] <= {expr};  // {name}" for k, (_, name, expr) in enumerate(seeds)], "end",
+        "always @(posedge clk) begin  // stage 2: legs, sums, scores", *[f"    {x}" for x in stages[0]], "end",
+        "always @(posedge clk) begin  // stage 3: conditions", *[f"    {x}" for x in stages[1]], "end",
+        *[line for k, lines in later for line in
+          (f"always @(posedge clk) begin  // stage {k}: pair correlations", *[f"    {x}" for x in lines], "end")],
+        f"always @(posedge clk) begin  // stage {last + 1}: seeds",
+        *[f"    seeds[{k}] <= {' && '.join(names[t] for t in terms)};  // {name}"
+          for k, (_, name, terms) in enumerate(seeds)], "end",
         "endmodule", "",
     ]  # fmt: skip
     root = Path(out_dir).resolve()
     (root / "src").mkdir(parents=True, exist_ok=True)
     rtl = MenuRtl(menu.name, root, top, fields, widths, tuple(x[1] for x in seeds), tuple(x[0] for x in seeds),
-                  refused)  # fmt: skip
+                  refused, last + 1)  # fmt: skip
     rtl.sources[0].write_text("\n".join(body))
     for name, why in refused.items():
         log.warning("menu %s: seed %s left out of the RTL: %s", menu.name, name, why)
