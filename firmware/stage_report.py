@@ -114,4 +114,10 @@ def format_rtl_summary(reports: dict[str, dict[str, Any]]) -> str:
     """One line per model with an ``rtl`` object: measured cycles, Yosys vs estimated resources, mismatches."""
     rows = [_rtl_row(stage, m["name"], m["rtl"]) for stage, rep in reports.items() for m in rep["models"]
             if m.get("rtl")]  # fmt: skip
+    for stage, rep in reports.items():
+        menu = rep.get("menu") or {}
+        rtl = menu.get("rtl")
+        if rtl and rtl.get("generated"):
+            est = {"latency_cycles": menu.get("latency_cycles", "-"), "lut": "-", "ff": "-", "dsp": "-"}
+            rows.append(_rtl_row(stage, "menu", {**rtl, "latency_cutoff": "-", "estimate": est}))
     return "\n".join([_RTL_TITLE, _RTL_HEADER, *rows]) if rows else ""
