@@ -1,7 +1,8 @@
 """The menu as Verilog: Verilator against Menu.evaluate on 20 000 stressed events, Yosys, refusals.
 
-Two Verilator builds of a small menu holding every condition kind the RTL writer covers (a few
-seconds each) and one Yosys run. The latency is measured in the simulation; a one-bit change
+Two Verilator builds of a small menu holding every condition kind the RTL writer covers, and
+`l1emu firmware --rtl` on a menu without pair cuts with Yosys (pair masses, 64-bit multiplies,
+keep Yosys busy for many minutes). The latency is measured in the simulation; a one-bit change
 in one generated threshold must show up as mismatches naming the seed.
 """
 
@@ -74,7 +75,8 @@ def stress(menu: Menu) -> EventBatch:
 def test_small_menu_matches_menu_evaluate(menu: Menu, stress: EventBatch, tmp_path: Path) -> None:
     rates = menu.evaluate(stress).mean(axis=0)
     assert ((rates > 0.01) & (rates < 0.99)).sum() >= 9  # the events really probe the cuts
-    rtl = menu_rtl_check(menu, stress, tmp_path, clock_mhz=480.0, budget_cycles=48)
+    # no Yosys here: the 64-bit pair-mass multiplies take it many minutes (the flow test synthesizes)
+    rtl = menu_rtl_check(menu, stress, tmp_path, clock_mhz=480.0, budget_cycles=48, synth=False)
     assert (rtl["events"], rtl["mismatches"], rtl["first_mismatches"]) == (20_000, 0, [])
     assert rtl["latency_cycles"] == 9  # event, legs, 6 pair stages, seeds
     assert rtl["latency_source"] == "rtl-sim"
@@ -82,14 +84,11 @@ def test_small_menu_matches_menu_evaluate(menu: Menu, stress: EventBatch, tmp_pa
     assert rtl["within_budget"] is True
     assert rtl["refused"] == {}
     assert rtl["seeds"] == list(menu.seed_names)
-    res = rtl["resources"]
-    assert rtl["resources_source"] == "yosys"
-    assert res["lut"] > 50
-    assert res["ff"] > 100
-    assert res["dsp"] == 0
+    assert rtl["resources"] is None
 
 
-def test_a_one_bit_change_in_a_threshold_is_caught_and_named(menu: Menu, stress: EventBatch, tmp_path: Path) -> None:
+def test_a_one_bit_change_in_a_threshold_is_caught_and_named(stress: EventBatch, tmp_path: Path) -> None:
+    menu = Menu.from_dict({**SMALL, "seeds": SMALL["seeds"][:-2]})  # without the pair seeds: a quick build
     rtl = write_menu_rtl(menu, tmp_path)
     src = rtl.sources[0].read_text()
     line = next(x for x in src.splitlines() if ">= 34'sd200)" in x and "_s2 <=" in x)  # htt >= 100 GeV
@@ -100,7 +99,7 @@ def test_a_one_bit_change_in_a_threshold_is_caught_and_named(menu: Menu, stress:
     latency, _, _ = compare_outputs(got, want)
     diff = got[latency - 1 : latency - 1 + len(stress)] != want
     bad = np.flatnonzero(diff.any(axis=1))
-    assert latency == 9
+    assert latency == 4
     assert bad.size > 0
     assert {rtl.seed_names[s] for s in np.flatnonzero(diff.any(axis=0))} == {"SumWindow"}
     assert (stress["htt"][bad] == 200).all()
@@ -139,10 +138,14 @@ def test_firmware_rtl_gives_the_menu_entry_an_rtl_object(tmp_path: Path) -> None
         "    budget: {ns: 100}\n    algorithms:\n      - {type: menu}\n"
     )
     out = tmp_path / "out"
-    result = run_chain(FirmwareOptions(out=out, config=str(cfg), events=300, seed=5, rtl=True, rtl_synth=False))
+    result = run_chain(FirmwareOptions(out=out, config=str(cfg), events=300, seed=5, rtl=True))
     rtl = json.loads((out / "global_trigger" / "report.json").read_text())["menu"]["rtl"]
     assert result.failures == []
     assert rtl["events"] == result.reports["global_trigger"]["menu"]["events"] + 20_000
     assert (rtl["mismatches"], rtl["latency_cycles"], rtl["within_budget"]) == (0, 4, True)
     assert rtl["seeds"] == ["SingleJet60", "HTT200"]
     assert "pair correlations on other than two legs" in rtl["refused"]["TriCorr"]
+    assert rtl["resources_source"] == "yosys"
+    assert rtl["resources"]["lut"] > 20
+    assert rtl["resources"]["ff"] > 100
+    assert rtl["resources"]["dsp"] == 0
