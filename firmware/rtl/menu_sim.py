@@ -16,7 +16,6 @@ event is a mismatch when any seed bit differs at that latency.
 from __future__ import annotations
 
 import logging
-import shutil
 import subprocess
 import time
 from dataclasses import asdict, dataclass, field
@@ -31,7 +30,7 @@ from firmware._menu_layout import ScoreKind, pack_events, score_kind
 from firmware._templates import render
 from firmware.errors import BitExactError, FirmwareError
 from firmware.rtl.menu_verilog import MenuRtl, write_menu_rtl
-from firmware.rtl.sim import compare_outputs, verilator_env
+from firmware.rtl.sim import compare_outputs, fresh_dir, verilate
 from firmware.rtl.yosys import synthesize
 from streams.event import EventBatch
 from streams.schema import BASE_COLUMNS, COLLECTIONS, SUMS
@@ -129,30 +128,11 @@ def rtl_events(menu: Menu, replayed: EventBatch, *, stressed: int = MIN_EVENTS, 
 
 def build_menu_testbench(rtl: MenuRtl, *, jobs: int = 1) -> tuple[Path, float]:
     """Verilate the menu with its testbench; the binary and the build time in seconds."""
-    sim = rtl.directory / "verilator"
-    if sim.exists():
-        shutil.rmtree(sim)
-    sim.mkdir(parents=True)
+    sim = fresh_dir(rtl.directory / "verilator")
     tb = sim / "tb.cpp"
     tb.write_text(render("menu_rtl_tb.cpp.tpl", top=rtl.top, n_words=len(rtl.widths), n_seeds=len(rtl.seed_names),
                          widths=", ".join(str(w) for w in rtl.widths)))  # fmt: skip
-    env = verilator_env()
-    cmd = [
-        str(Path(env["VERILATOR_ROOT"]) / "bin" / "verilator"), "--cc", "--exe", "--build", "-j", str(jobs),
-        "--top-module", rtl.top, "-Wno-fatal", "-Wno-lint", "-Wno-style", "--Mdir", str(sim / "obj_dir"),
-        "-CFLAGS", "-O1", "-o", "tb", str(tb), *[str(p) for p in rtl.sources],
-    ]  # fmt: skip
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=sim, env=env, capture_output=True, text=True, check=False)
-    build_s = time.perf_counter() - t0
-    (sim / "build.log").write_text(proc.stdout + proc.stderr)
-    binary = sim / "obj_dir" / "tb"
-    if proc.returncode != 0 or not binary.exists():
-        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-15:])
-        msg = f"menu {rtl.name}: Verilator build failed (exit {proc.returncode}, log {sim / 'build.log'}):\n{tail}"
-        raise FirmwareError(msg)
-    log.info("menu %s: Verilator testbench built in %.1f s", rtl.name, build_s)
-    return binary, build_s
+    return verilate(top=rtl.top, tb=tb, sources=rtl.sources, sim=sim, jobs=jobs, label=f"menu {rtl.name}")
 
 
 def run_menu_rtl(rtl: MenuRtl, binary: Path, batch: EventBatch) -> tuple[np.ndarray, float]:

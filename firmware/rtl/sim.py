@@ -29,7 +29,10 @@ from firmware._templates import render
 from firmware.errors import FirmwareError
 from firmware.rtl.verilog import IoLayout, RtlProject
 
-__all__ = ["SimResult", "Testbench", "build_testbench", "compare_outputs", "simulate", "verilator_env"]
+__all__ = [
+    "SimResult", "Testbench", "build_testbench", "compare_outputs", "fresh_dir", "simulate", "verilate",
+    "verilator_env",
+]
 
 log = logging.getLogger(__name__)
 
@@ -76,23 +79,23 @@ def verilator_env() -> dict[str, str]:
     return env
 
 
-def build_testbench(prj: RtlProject, *, jobs: int = 1) -> Testbench:
-    """Verilate ``prj`` with the testbench and compile it (``jobs`` parallel compiler jobs)."""
-    sim = prj.directory / "verilator"
-    if sim.exists():
-        shutil.rmtree(sim)
-    sim.mkdir(parents=True)
-    tb = sim / "tb.cpp"
-    tb.write_text(render(
-        "rtl_tb.cpp.tpl", top=prj.top, n_in=prj.inputs.n, in_width=prj.inputs.width, in_frac=prj.inputs.frac,
-        n_out=prj.outputs.n, out_width=prj.outputs.width, out_frac=prj.outputs.frac,
-        out_signed="true" if prj.outputs.signed else "false",
-    ))  # fmt: skip
+def fresh_dir(path: Path) -> Path:
+    """``path`` as an empty directory (removed first if it exists)."""
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def verilate(*, top: str, tb: Path, sources: list[Path] | tuple[Path, ...], sim: Path, jobs: int,
+             label: str) -> tuple[Path, float]:
+    """Verilate ``sources`` (top module ``top``) with the C++ testbench ``tb`` in ``sim`` and build it;
+    the binary and the build time in seconds. ``label`` names what is built in errors."""
     env = verilator_env()
     cmd = [
         str(Path(env["VERILATOR_ROOT"]) / "bin" / "verilator"), "--cc", "--exe", "--build", "-j", str(jobs),
-        "--top-module", prj.top, "-Wno-fatal", "-Wno-lint", "-Wno-style", "--Mdir", str(sim / "obj_dir"),
-        "-CFLAGS", "-O1", "-o", "tb", str(tb), *[str(p) for p in prj.sources],
+        "--top-module", top, "-Wno-fatal", "-Wno-lint", "-Wno-style", "--Mdir", str(sim / "obj_dir"),
+        "-CFLAGS", "-O1", "-o", "tb", str(tb), *[str(p) for p in sources],
     ]  # fmt: skip
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=sim, env=env, capture_output=True, text=True, check=False)
@@ -101,11 +104,24 @@ def build_testbench(prj: RtlProject, *, jobs: int = 1) -> Testbench:
     binary = sim / "obj_dir" / "tb"
     if proc.returncode != 0 or not binary.exists():
         tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-15:])
-        msg = f"{prj.name}: Verilator build failed (exit {proc.returncode}, log {sim / 'build.log'}):\n{tail}"
+        msg = f"{label}: Verilator build failed (exit {proc.returncode}, log {sim / 'build.log'}):\n{tail}"
         raise FirmwareError(msg)
+    log.info("%s: Verilator testbench built in %.1f s", label, build_s)
+    return binary, build_s
+
+
+def build_testbench(prj: RtlProject, *, jobs: int = 1) -> Testbench:
+    """Verilate ``prj`` with the testbench and compile it (``jobs`` parallel compiler jobs)."""
+    sim = fresh_dir(prj.directory / "verilator")
+    tb = sim / "tb.cpp"
+    tb.write_text(render(
+        "rtl_tb.cpp.tpl", top=prj.top, n_in=prj.inputs.n, in_width=prj.inputs.width, in_frac=prj.inputs.frac,
+        n_out=prj.outputs.n, out_width=prj.outputs.width, out_frac=prj.outputs.frac,
+        out_signed="true" if prj.outputs.signed else "false",
+    ))  # fmt: skip
+    binary, build_s = verilate(top=prj.top, tb=tb, sources=prj.sources, sim=sim, jobs=jobs, label=prj.name)
     for mem in prj.memfiles:  # $readmemh paths are relative to the working directory
         shutil.copy(mem, sim / mem.name)
-    log.info("%s: Verilator testbench built in %.1f s", prj.name, build_s)
     return Testbench(binary, build_s)
 
 
