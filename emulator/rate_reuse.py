@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from emulator._rates_kernel import reuse_pairs
 from streams.event import EventBatch
 from streams.schema import HARD_EVENT
 
@@ -44,18 +45,13 @@ class ReuseStats:
 
     def update(self, fired: np.ndarray, weight: np.ndarray, cluster: np.ndarray | None) -> None:
         """Account a batch: ``fired`` (N, S) bool, ``weight`` (N,), ``cluster`` (N,) int (−1: none)."""
-        w = np.asarray(weight, np.float64)
-        if cluster is None:
-            self.w2_free += (w * w) @ fired.astype(np.float64)
-            return
-        c = np.asarray(cluster, np.int64)
-        has = c >= 0
-        self.w2_free += (w * w * ~has) @ fired.astype(np.float64)
-        ev, seed = np.nonzero(fired[has])
-        if len(ev):
-            self._buf_keys.append((seed.astype(np.int64) << 32) | c[has][ev])
-            self._buf_w.append(w[has][ev])
-            self._buffered += len(ev)
+        w = np.ascontiguousarray(weight, np.float64)
+        c = np.full(len(w), -1, np.int64) if cluster is None else np.ascontiguousarray(cluster, np.int64)
+        keys, wts = reuse_pairs(fired, w, c, self.w2_free)
+        if len(keys):
+            self._buf_keys.append(keys)
+            self._buf_w.append(wts)
+            self._buffered += len(keys)
             if self._buffered >= _COMPACT_AT:
                 self._compact()
 

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from emulator._rates_kernel import accumulate
 from emulator.errors import StageError
 from emulator.rate_reuse import ReuseStats
 
@@ -94,16 +95,15 @@ class RateAccumulator:
         self.w = np.zeros(3)  # Σw, Σw², and Σw of accepted events
         self.w2_accepted = 0.0
         self.accepted = 0
-        self.count = np.zeros(s, np.int64)
-        self.count_raw = np.zeros(s, np.int64)
-        self.pure = np.zeros(s, np.int64)
+        self._counts = np.zeros((3, s), np.int64)  # fired, raw, pure (views below)
+        self.count, self.count_raw, self.pure = self._counts
         self.seed_w = np.zeros((4, s))  # Σw, Σw² fired; Σw, Σw² pure
         self.overlap = np.zeros((s, s), np.int64)
         self.pu_events = np.zeros(nb, np.int64)
-        self.pu_w = np.zeros(nb)
+        self._pu_f = np.zeros((2, nb))  # Σw, Σw(accepted) per bin (views below)
+        self.pu_w, self.pu_accepted_w = self._pu_f
         self.pu_sum_w = 0.0  # Σ w·pileup over every event, for the sample's mean pileup
         self.pu_total_w = 0.0
-        self.pu_accepted_w = np.zeros(nb)
         self.pu_seed_w = np.zeros((nb, s))
         self.pu_seed_w2 = np.zeros((nb, s + 1))  # Σw² per bin: seeds, then the total
         self.reuse = ReuseStats(s + 1)  # seeds, then the total (any seed fired)
@@ -116,54 +116,36 @@ class RateAccumulator:
         """Account one batch (events in gid order); returns (fired N×S, l1a N).
 
         ``cluster`` (the ``hard_event`` column, −1: none) groups crossings sharing a reused pool event.
+        One numba pass over the events (:func:`emulator._rates_kernel.accumulate`).
         """
-        n = raw.shape[0]
-        w = np.asarray(weight, np.float64)
+        n, s = raw.shape[0], len(self.seed_names)
+        w = np.ascontiguousarray(weight, np.float64)
         if w.shape != (n,) or np.shape(pileup) != (n,):
             msg = f"batch of {n} events: weight {w.shape} and pileup {np.shape(pileup)} must be ({n},)"
             raise StageError(msg)
-        fired, self.counters = apply_prescales(raw, self.prescales, self.counters)
-        l1a = np.asarray(fired.any(axis=1))
-        pure = fired & (fired.sum(axis=1) == 1)[:, None]
+        if raw.shape != (n, s):
+            msg = f"shapes do not match: raw {raw.shape}, prescales {self.prescales.shape}"
+            raise StageError(msg)
+        if cluster is not None and np.shape(cluster) != (n,):
+            msg = f"batch of {n} events: hard_event {np.shape(cluster)} must be ({n},)"
+            raise StageError(msg)
+        pu = np.asarray(pileup, np.float64)
+        b = np.searchsorted(self.edges, pu, side="right") - 1
+        b[b >= len(self.pu_events)] = -1
+        out = np.empty((n, s + 1), np.bool_)  # fired seeds, then the L1A (any seed)
+        accumulate(np.ascontiguousarray(raw), w, b, self.prescales, self.counters, out[:, :s], out[:, s],
+                   self._counts, self.seed_w, self.overlap, self.raw_w, self.pu_events, self._pu_f,
+                   self.pu_seed_w, self.pu_seed_w2)  # fmt: skip
+        fired, l1a = out[:, :s], out[:, s]
         self.events += n
         self.w += (w.sum(), (w * w).sum(), w[l1a].sum())
         self.w2_accepted += float((w[l1a] ** 2).sum())
         self.accepted += int(l1a.sum())
-        self.count += fired.sum(axis=0)
-        self.count_raw += np.asarray(raw, bool).sum(axis=0)
-        self.pure += pure.sum(axis=0)
-        # float64 products go to BLAS (bool and int64 ones do not); 0/1 sums stay exact below 2^53
-        ww = np.stack([w, w * w])
-        ff = fired.astype(np.float64)
-        self.seed_w += np.concatenate([ww @ ff, ww @ pure.astype(np.float64)])
-        self.overlap += np.rint(ff.T @ ff).astype(np.int64)
-        if cluster is not None and np.shape(cluster) != (n,):
-            msg = f"batch of {n} events: hard_event {np.shape(cluster)} must be ({n},)"
-            raise StageError(msg)
-        with_total = np.concatenate([fired, l1a[:, None]], axis=1)
-        self.reuse.update(with_total, w, cluster)
-        raw_b = np.asarray(raw, bool)
-        self.raw_w += ww @ raw_b.astype(np.float64)
-        self.reuse_raw.update(raw_b, w, cluster)
-        self._update_pileup(np.asarray(pileup, np.float64), w, ff, l1a)
-        return fired, l1a
-
-    def _update_pileup(self, pileup: np.ndarray, w: np.ndarray, fired: np.ndarray, l1a: np.ndarray) -> None:
-        """Pileup profiles; ``fired`` is the float64 (N, S) 0/1 matrix of fired seeds."""
-        nb = len(self.pu_events)
-        self.pu_sum_w += float((w * pileup).sum())
+        self.pu_sum_w += float((w * pu).sum())
         self.pu_total_w += float(w.sum())
-        b = np.searchsorted(self.edges, pileup, side="right") - 1
-        inside = (b >= 0) & (b < nb)
-        b, w, fired, l1a = b[inside], w[inside], fired[inside], l1a[inside]
-        self.pu_events += np.bincount(b, minlength=nb)
-        self.pu_w += np.bincount(b, weights=w, minlength=nb)
-        self.pu_accepted_w += np.bincount(b, weights=w * l1a, minlength=nb)
-        onehot = np.zeros((len(b), nb))
-        onehot[np.arange(len(b)), b] = w
-        self.pu_seed_w += onehot.T @ fired
-        onehot[np.arange(len(b)), b] = w * w
-        self.pu_seed_w2 += onehot.T @ np.concatenate([fired, l1a[:, None]], axis=1)
+        self.reuse.update(out, w, cluster)
+        self.reuse_raw.update(raw, w, cluster)
+        return fired, l1a
 
     def _rate(self, sum_w: np.ndarray | float, total: float) -> np.ndarray:
         if total <= 0:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 
 from emulator.algorithm import BuildContext
@@ -53,11 +54,47 @@ class JetCalibration:
 
     def process(self, batch: EventBatch) -> EventBatch:
         coll = COLLECTIONS["jet"]
-        pt = batch[coll.column("pt")].astype(np.int32)
-        bins = np.searchsorted(self._edges, np.abs(batch[coll.column("eta")].astype(np.int32)), side="right")
-        cal = np.minimum((pt * self._scale[bins]) >> 8, self.config.pt_max)
-        order = np.argsort(-cal, axis=1, kind="stable")
-        new = {coll.column("pt"): np.take_along_axis(cal, order, axis=1).astype(np.int16)}
+        pt = np.ascontiguousarray(batch[coll.column("pt")])
+        cal = np.empty(pt.shape, np.int16)
+        order = np.empty(pt.shape, np.intp)
+        _calibrate_sort(pt, np.ascontiguousarray(batch[coll.column("eta")]), self._edges, self._scale,
+                        self.config.pt_max, cal, order)  # fmt: skip
+        new = {coll.column("pt"): cal}
         for f in coll.fields[1:]:
-            new[coll.column(f)] = np.take_along_axis(batch[coll.column(f)], order, axis=1)
+            src = np.ascontiguousarray(batch[coll.column(f)])
+            new[coll.column(f)] = _permute(src, order, np.empty_like(src))
         return batch.with_columns(**new)
+
+
+@numba.njit(cache=True, nogil=True)
+def _calibrate_sort(pt: np.ndarray, eta: np.ndarray, edges: np.ndarray, scale: np.ndarray, pt_max: int,
+                    cal: np.ndarray, order: np.ndarray) -> None:  # fmt: skip
+    """Per event: ``cal`` = calibrated pT in descending order (stable), ``order`` the slots."""
+    n, k = pt.shape
+    val = np.empty(k, np.int64)
+    for i in range(n):
+        for j in range(k):
+            a = abs(np.int64(eta[i, j]))
+            b = 0
+            while b < len(edges) and edges[b] <= a:  # searchsorted(edges, |eta|, "right")
+                b += 1
+            v = min((np.int64(pt[i, j]) * scale[b]) >> 8, pt_max)
+            m = j  # insertion: after every earlier slot with a value >= v (stable descending)
+            while m > 0 and val[m - 1] < v:
+                val[m] = val[m - 1]
+                order[i, m] = order[i, m - 1]
+                m -= 1
+            val[m] = v
+            order[i, m] = j
+        for j in range(k):
+            cal[i, j] = val[j]
+
+
+@numba.njit(cache=True, nogil=True)
+def _permute(src: np.ndarray, order: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out[i, j] = src[i, order[i, j]]`` (``np.take_along_axis`` along the slots)."""
+    n, k = src.shape
+    for i in range(n):
+        for j in range(k):
+            out[i, j] = src[i, order[i, j]]
+    return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 
 from emulator.algorithm import BuildContext
@@ -47,14 +48,34 @@ class JetSums:
         return 6  # compare, LUT multiply, 12-input adder tree, atan LUT
 
     def process(self, batch: EventBatch) -> EventBatch:
-        pt = batch["jet_pt"].astype(np.int64)
-        sel = (pt >= self._pt_min_hw) & (np.abs(batch["jet_eta"].astype(np.int64)) <= self._eta_max_hw)
-        pt = np.where(sel, pt, 0)
-        phi = batch["jet_phi"].astype(np.int64) % CALO_PHI_BINS
-        htt = pt.sum(axis=1)
-        hx = -(pt * _COS[phi]).sum(axis=1)
-        hy = -(pt * _SIN[phi]).sum(axis=1)
+        n = len(batch)
+        sums = np.empty((3, n), np.int64)  # HTT, −Σ pT cos φ, −Σ pT sin φ (trig scale)
+        _sums(np.ascontiguousarray(batch["jet_pt"]), np.ascontiguousarray(batch["jet_eta"]),
+              np.ascontiguousarray(batch["jet_phi"]), self._pt_min_hw, self._eta_max_hw, _COS, _SIN, sums)  # fmt: skip
+        htt, hx, hy = sums
         htm = np.floor(np.hypot(hx, hy) / _TRIG_SCALE).astype(np.int32)
         ang = np.arctan2(hy, hx) % (2 * np.pi)
         htm_phi = (np.floor(ang / (2 * np.pi) * CALO_PHI_BINS).astype(np.int64) % CALO_PHI_BINS).astype(np.int16)
         return batch.with_columns(htt=htt.astype(np.int32), htm=htm, htm_phi=htm_phi)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sums(pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, pt_min: int, eta_max: int, cos: np.ndarray,
+          sin: np.ndarray, out: np.ndarray) -> None:  # fmt: skip
+    """Per event, over the jets with pT ≥ ``pt_min`` and |η| ≤ ``eta_max``: Σ pT and −Σ pT·(cos, sin)."""
+    n, k = pt.shape
+    nphi = len(cos)
+    for i in range(n):
+        t = np.int64(0)
+        x = np.int64(0)
+        y = np.int64(0)
+        for j in range(k):
+            p = np.int64(pt[i, j])
+            if p >= pt_min and abs(np.int64(eta[i, j])) <= eta_max:
+                f = np.int64(phi[i, j]) % nphi
+                t += p
+                x -= p * cos[f]
+                y -= p * sin[f]
+        out[0, i] = t
+        out[1, i] = x
+        out[2, i] = y

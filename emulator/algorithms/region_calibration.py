@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numba
 import numpy as np
 
 from emulator.algorithm import BuildContext
@@ -51,7 +52,19 @@ class RegionCalibration:
         return 2  # one LUT read, one subtract/clip
 
     def process(self, batch: EventBatch) -> EventBatch:
-        et = batch["regions"].astype(np.int32)
-        cal = ((et * self._scale) >> 8) - self._offset
-        cal = np.clip(cal, 0, self.config.saturation).astype(np.uint16)
+        et = batch["regions"]
+        cal = np.empty(et.shape, np.uint16)
+        _calibrate(et.reshape(len(et), -1, et.shape[-1]), self._scale, self._offset, self.config.saturation,
+                   cal.reshape(len(et), -1, et.shape[-1]))  # fmt: skip
         return batch.with_columns(regions_cal=cal)
+
+
+@numba.njit(cache=True, nogil=True)
+def _calibrate(et: np.ndarray, scale: np.ndarray, offset: np.ndarray, saturation: int, out: np.ndarray) -> None:
+    """``out = clip(((et · scale[iη]) >> 8) − offset[iη], 0, saturation)`` over (N, φ, η)."""
+    n, nphi, neta = et.shape
+    for i in range(n):
+        for p in range(nphi):
+            for e in range(neta):
+                v = ((np.int32(et[i, p, e]) * scale[e]) >> 8) - offset[e]
+                out[i, p, e] = min(max(v, 0), saturation)

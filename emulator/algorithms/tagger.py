@@ -58,7 +58,8 @@ class TauTagger:
         regions = self.config.regions if self.config.regions in batch else "regions"
         require_finite(batch, ("jet_pt", "jet_eta", "jet_phi", regions), where=self.name)
         feats = tagger_features(batch, regions)
-        n, k, f = feats.shape
-        score = self.model.predict(feats.reshape(n * k, f), threads=self.config.threads).reshape(n, k)
-        score = np.where(batch["jet_pt"] > 0, score, 0).astype(np.float32)
+        present = batch["jet_pt"] > 0  # empty slots score 0: only present jets run the model
+        score = np.zeros(present.shape, np.float32)
+        if present.any():
+            score[present] = self.model.predict(feats[present], threads=self.config.threads).reshape(-1)
         return batch.with_columns(**{self.config.column: score})
