@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all install run test lint typecheck unit prometheus chromium rtl-tools bench clean
+.PHONY: all install hgq2 run test lint typecheck unit prometheus chromium rtl-tools bench clean
 
 all: test
 
@@ -16,6 +16,21 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# HGQ2 (Keras 3) models are exported to hls4ml projects in their own environment: hgq2 0.2.0
+# needs keras >= 3.15 and installs a top-level `qkeras` that shadows QKeras (docs/byom.md).
+# jax CPU is the lightest Keras backend here (the env is ~0.7 GB, ~20 s to build from nothing).
+HGQ2_VENV  := .venv-hgq2
+HGQ2_STAMP := $(HGQ2_VENV)/.installed-stamp
+HGQ2_PINS  := hgq2==0.2.0 keras==3.15.1 jax==0.10.2 jaxlib==0.10.2 hls4ml==1.3.0 quantizers==1.2.2 \
+              numpy==2.4.6 h5py==3.14.0 pyyaml==6.0.3 tqdm==4.70.1
+
+$(HGQ2_STAMP): Makefile
+	@test -x $(HGQ2_VENV)/bin/python || $(PYTHON) -m venv $(HGQ2_VENV)
+	$(HGQ2_VENV)/bin/python -m pip install --quiet $(HGQ2_PINS)
+	@touch $(HGQ2_STAMP)
+
+hgq2: $(HGQ2_STAMP)
 
 # Debian's prometheus, for the integration test that scrapes real nodes.
 prometheus:
@@ -58,7 +73,7 @@ typecheck: install
 unit: install
 	$(BIN)/pytest -m "not integration"
 
-test: install prometheus chromium rtl-tools
+test: install hgq2 prometheus chromium rtl-tools
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
@@ -67,4 +82,4 @@ bench: install
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(HGQ2_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -25,6 +25,7 @@ from emulator.fixedpoint._merge import Merge
 from emulator.fixedpoint._po2 import po2_mantissas
 from emulator.fixedpoint._pool import Pad, Pool
 from emulator.fixedpoint._project_parse import Call, Config, Project, parse_project, read_weight_text
+from emulator.fixedpoint._quantize import Quantize
 from emulator.fixedpoint.errors import FixedPointError, UnsupportedLayerError
 from emulator.fixedpoint.types import FixedType
 
@@ -254,10 +255,13 @@ def read_project(root: str | Path) -> HlsDag:
     tensor: dict[str, str] = {}  # array -> the layer that writes it (tensors are named after layers)
     for call in project.calls:
         build = next((b for names, b in _BUILDERS if call.function in names), None)
-        if build is None:
+        if call.function in project.quantizers:
+            op: Op = _quantizer(project, call)
+        elif build is None:
             msg = f"{project.root}: layer {call.layer!r}: kernel nnet::{call.function} is not supported"
             raise UnsupportedLayerError(msg)
-        op = build(_Layer(project, call))
+        else:
+            op = build(_Layer(project, call))
         n_in = 2 if isinstance(op, Merge) else 1
         reads = tuple(tensor.get(a, a) for a in (project.source(a) for a in call.args[:n_in]))
         tensor[project.source(call.args[n_in])] = op.name
@@ -270,6 +274,23 @@ def read_project(root: str | Path) -> HlsDag:
             inputs.append(GraphInput(p.name, _input_type(project, p.type), _shape(p.size)))
     source = {"hls4ml_project": str(project.root), "top": project.name, "io_type": "io_parallel"}
     return HlsDag(tuple(inputs), tuple(nodes), tuple(outputs), name=project.name, source=source)
+
+
+def _quantizer(project: Project, call: Call) -> Quantize:
+    """An HGQ2 per-element quantiser (``nnet::<layer><in_t, out_t>(in, out)`` from ``nnet_code_gen.h``)."""
+    elements = project.quantizers[call.function]
+    if len(call.template) != 2:  # <input_t, output_t>
+        msg = f"{project.root}: layer {call.layer!r}: quantiser call with template {call.template}"
+        raise UnsupportedLayerError(msg)
+    types = tuple(sorted({e for e in elements if e is not None}))
+    index = np.array([-1 if e is None else types.index(e) for e in elements], np.int64)
+    in_t, out_t = (_input_type(project, t) for t in call.template)
+    shape = (len(elements),)
+    try:
+        return Quantize(call.layer, in_t, out_t, shape, shape, types=types, index=index)
+    except FixedPointError as exc:
+        msg = f"{project.root}: layer {call.layer!r} (quantiser): {exc}"
+        raise UnsupportedLayerError(msg) from exc
 
 
 def _input_type(project: Project, name: str) -> FixedType:

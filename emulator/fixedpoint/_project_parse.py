@@ -24,7 +24,16 @@ from pathlib import Path
 
 from emulator.fixedpoint.errors import UnsupportedLayerError
 
-__all__ = ["Call", "Config", "Project", "Signature", "parse_project", "parse_structs", "read_weight_text"]
+__all__ = [
+    "Call",
+    "Config",
+    "Project",
+    "Signature",
+    "parse_project",
+    "parse_quantizers",
+    "parse_structs",
+    "read_weight_text",
+]
 
 _STRUCT = re.compile(r"struct\s+(\w+)\s*:\s*nnet::(\w+)\s*\{(.*?)\n?\};", re.S)
 _CONST = re.compile(r"static\s+(?:const|constexpr)\s+[\w:<>]+\s+(\w+)\s*=\s*([^;]+);")
@@ -37,6 +46,8 @@ _ARRAY = re.compile(r"^\s*(\w+)\s+(\w+)\s*\[([\w\s*+]+)\]\s*;", re.M)
 _SIGNATURE = re.compile(r"void\s+(\w+)\s*\(([^)]*)\)\s*\{")
 _PARAM = re.compile(r"(\w+)\s+(\w+)\s*\[([^\]]+)\]")
 _DEFINE = re.compile(r"^\s*#define\s+(\w+)\s+(\d+)\s*$", re.M)
+_CODEGEN_FN = re.compile(r"void\s+(\w+)\s*\(\s*input_t\s*\*\s*inp\s*,\s*output_t\s*\*\s*out\s*\)\s*\{(.*?)\n\}", re.S)
+_CODEGEN_LINE = re.compile(r"out\[(\d+)\]\s*=\s*(?:0|(ap_u?fixed<[^>]*>)\s*\(\s*inp\[(\d+)\]\s*\))\s*;")
 _OPS: dict[type, Callable[[int, int], int]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
@@ -126,6 +137,7 @@ class Project:
     calls: tuple[Call, ...]
     aliases: dict[str, str]
     arrays: dict[str, Signature] = field(default_factory=dict)
+    quantizers: dict[str, tuple[str | None, ...]] = field(default_factory=dict)  # nnet_code_gen.h
 
     def resolve(self, name: str, config: Config | None = None) -> str:
         """The ``ap_*`` spelling of a type name (through the config's and the global typedefs)."""
@@ -161,6 +173,27 @@ def _split_top(text: str) -> list[str]:
     if cur.strip():
         parts.append(cur.strip())
     return parts
+
+
+def parse_quantizers(text: str, where: Path) -> dict[str, tuple[str | None, ...]]:
+    """The per-element casts of ``nnet_code_gen.h`` (HGQ2 quantisers): element type, None for 0.
+
+    >>> parse_quantizers("void q2(input_t *inp, output_t *out) {\\n out[0] = 0;\\n"
+    ...                  " out[1] = ap_ufixed<3,1,AP_RND,AP_WRAP>(inp[1]);\\n}", Path("."))
+    {'q2': (None, 'ap_ufixed<3,1,AP_RND,AP_WRAP>')}
+    """
+    out = {}
+    for name, body in _CODEGEN_FN.findall(text):
+        statements = [m.group(0) for m in re.finditer(r"\bout\[[^;]*;", body)]
+        elements: list[str | None] = []
+        for k, statement in enumerate(statements):
+            m = _CODEGEN_LINE.fullmatch(statement)
+            if m is None or int(m.group(1)) != k or (m.group(3) is not None and int(m.group(3)) != k):
+                msg = f"{where}: quantiser {name}: element {k} is not 'out[{k}] = ap_fixed<…>(inp[{k}])': {statement!r}"
+                raise UnsupportedLayerError(msg)
+            elements.append(m.group(2))
+        out[name] = tuple(elements)
+    return out
 
 
 def _top_source(root: Path) -> tuple[str, str]:
@@ -213,8 +246,10 @@ def parse_project(root: str | Path) -> Project:
                for _, fields, alias in _STRUCT_TYPEDEF.findall(defines)}  # fmt: skip
     typedefs = {alias: target.strip() for target, alias in _TYPEDEF.findall(_STRUCT_TYPEDEF.sub("", defines))}
     arrays = {n: Signature(t, n, expand(s)) for t, n, s in _ARRAY.findall(body)}
+    codegen = base / "firmware" / "nnet_utils" / "nnet_code_gen.h"
+    quantizers = parse_quantizers(codegen.read_text(errors="replace"), codegen) if codegen.is_file() else {}
     return Project(base, name, typedefs, structs, parse_structs(parameters), params, tuple(calls),
-                   dict(_ALIAS.findall(body)), arrays)  # fmt: skip
+                   dict(_ALIAS.findall(body)), arrays, quantizers)  # fmt: skip
 
 
 def read_weight_text(project: Project, array: str) -> list[str]:

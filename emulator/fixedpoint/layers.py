@@ -2,7 +2,7 @@
 
 >>> from emulator.fixedpoint.layers import OPS
 >>> sorted(OPS)
-['activation', 'batchnorm', 'conv', 'dense', 'lut', 'merge', 'pad', 'pool', 'reshape', 'softmax']
+['activation', 'batchnorm', 'conv', 'dense', 'lut', 'merge', 'pad', 'pool', 'quantize', 'reshape', 'softmax']
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from emulator.fixedpoint._elementwise import Activation, BatchNorm, Reshape
 from emulator.fixedpoint._lut import Lut, Softmax
 from emulator.fixedpoint._merge import Merge
 from emulator.fixedpoint._pool import Pad, Pool
+from emulator.fixedpoint._quantize import Quantize
 
 __all__ = [
     "OPS",
@@ -26,6 +27,7 @@ __all__ = [
     "Op",
     "Pad",
     "Pool",
+    "Quantize",
     "Reshape",
     "Softmax",
 ]

@@ -1,4 +1,4 @@
-"""Bring your own model: import a Keras/QKeras file, a QONNX model or an hls4ml project, inspect it.
+"""Bring your own model: import a Keras/QKeras or HGQ2 file, a QONNX model or an hls4ml project, inspect it.
 
 An imported model is a directory: ``model.json`` + ``arrays.npz`` (the engine's
 :class:`~emulator.fixedpoint.FixedPointGraph`, numpy only) and ``hls4ml_project/`` (the
@@ -46,6 +46,17 @@ def _from_keras(src: Path, project: Path, *, backend: str, precision: str | None
                            source={**graph.source, "keras": str(src)})  # fmt: skip
 
 
+def _from_hgq2(src: Path, project: Path, *, backend: str) -> FixedPointGraph:
+    from emulator.models.hgq2 import export_hgq2
+
+    if project.exists():
+        shutil.rmtree(project)
+    summary = export_hgq2(src, project, backend=backend)
+    graph = FixedPointGraph.from_hls4ml_project(project)
+    source = {**graph.source, "hgq2": str(src), "keras_layers": summary.get("layers", [])}
+    return FixedPointGraph(graph.inputs, graph.nodes, graph.outputs, name=graph.name, source=source)
+
+
 def _from_qonnx(src: Path, project: Path, *, backend: str) -> FixedPointGraph:
     from emulator.fixedpoint import _hls4ml_compat as compat
 
@@ -59,8 +70,9 @@ def _from_qonnx(src: Path, project: Path, *, backend: str) -> FixedPointGraph:
 def import_model(
     src: str | Path, out: str | Path, *, backend: str = "Vitis", precision: str | None = None
 ) -> FixedPointGraph:
-    """Import ``src`` (a ``.keras``/``.h5`` QKeras or Keras model, a QONNX ``.onnx`` model or an
-    hls4ml project directory) into the model directory ``out``; unsupported layers raise naming the layer."""
+    """Import ``src`` (a ``.keras``/``.h5`` QKeras or Keras model, an HGQ2 ``.keras`` model, a QONNX
+    ``.onnx`` model or an hls4ml project directory) into the model directory ``out``; unsupported
+    layers raise naming the layer."""
     source, root = Path(src), Path(out)
     project = root / PROJECT_DIR
     if source.is_dir():
@@ -72,7 +84,12 @@ def import_model(
         if not source.is_file():
             msg = f"{source}: no such model file"
             raise UnsupportedLayerError(msg)
-        graph = _from_keras(source, project, backend=backend, precision=precision)
+        from emulator.models.hgq2 import is_hgq2_model
+
+        if is_hgq2_model(source):
+            graph = _from_hgq2(source, project, backend=backend)
+        else:
+            graph = _from_keras(source, project, backend=backend, precision=precision)
     elif source.suffix.lower() == ".onnx":
         if not source.is_file():
             msg = f"{source}: no such QONNX file"
@@ -80,8 +97,8 @@ def import_model(
         graph = _from_qonnx(source, project, backend=backend)
     else:
         msg = (
-            f"{source}: not a Keras/QKeras model ({', '.join(_KERAS)}), a QONNX model (.onnx) or an hls4ml "
-            "project directory (HGQ2 import is not implemented yet)"
+            f"{source}: not a Keras/QKeras/HGQ2 model ({', '.join(_KERAS)}), a QONNX model (.onnx) or an hls4ml "
+            "project directory"
         )
         raise UnsupportedLayerError(msg)
     graph.save(root)

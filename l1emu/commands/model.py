@@ -1,6 +1,6 @@
-"""``l1emu model``: bring your own model (Keras/QKeras file or hls4ml project) and look into it.
+"""``l1emu model``: bring your own model (Keras/QKeras/HGQ2 file, QONNX or hls4ml project) and look into it.
 
-l1emu model import my_tagger.keras --out configs/models/my_tagger
+l1emu model import my_tagger.keras --out configs/models/my_tagger   # QKeras, or HGQ2 (after `make hgq2`)
 l1emu model import path/to/hls4ml_prj --out configs/models/axol1tl_v5
 l1emu model inspect my_tagger --check 10000       # layers, plan, ops; C-sim self-check (g++)
 """
@@ -20,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser("model", help="import or inspect a user model", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     verbs = p.add_subparsers(dest="model_command", required=True, metavar="ACTION")
-    imp = verbs.add_parser("import", help="convert a .keras/.h5 (QKeras), .onnx (QONNX) or hls4ml project directory")
+    imp = verbs.add_parser("import", help="convert a .keras/.h5 (QKeras, HGQ2), .onnx (QONNX) or an hls4ml project")
     imp.add_argument("src", help="model file (.keras, .h5, .onnx) or hls4ml project directory (holding firmware/)")
     imp.add_argument("--out", required=True, help="model directory to write, e.g. configs/models/NAME")
     imp.add_argument("--backend", default="Vitis", choices=["Vitis", "Vivado"], help="hls4ml backend for model files")
