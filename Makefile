@@ -19,7 +19,7 @@ install: $(STAMP)
 
 # HGQ2 (Keras 3) models are exported to hls4ml projects in their own environment: hgq2 0.2.0
 # needs keras >= 3.15 and installs a top-level `qkeras` that shadows QKeras (docs/byom.md).
-# jax CPU is the lightest Keras backend here (the env is ~0.7 GB, ~20 s to build from nothing).
+# jax CPU is the lightest Keras backend here (the env is ~0.7 GB, ~25 s to build from nothing).
 HGQ2_VENV  := .venv-hgq2
 HGQ2_STAMP := $(HGQ2_VENV)/.installed-stamp
 HGQ2_PINS  := hgq2==0.2.0 keras==3.15.1 jax==0.10.2 jaxlib==0.10.2 hls4ml==1.3.0 quantizers==1.2.2 \
