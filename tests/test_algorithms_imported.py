@@ -6,16 +6,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from emulator.algorithm import BuildContext
 from emulator.algorithms.imported import ImportedModel
 from emulator.chain import load_chain
+from emulator.executor import ReplayOptions
 from emulator.fixedpoint import FixedPointGraph, FixedType, GraphInput, Node
 from emulator.fixedpoint.layers import Activation, Dense
 from emulator.pipeline import Pipeline
+from emulator.replay import replay
 from streams.errors import ConfigError
 from streams.event import EventBatch
-from tests.helpers import write_config
+from streams.sources import open_source
+from tests.helpers import ROOT, write_config
 
 
 def _two_heads(n_in: int, seed: int) -> FixedPointGraph:
@@ -78,3 +82,47 @@ def test_runs_as_a_stage_of_the_chain(model_dirs: dict[str, Path], zb_batch: Eve
     assert batch["ds_d1"].shape == (len(zb_batch), 3)
     assert "ds_d2" in batch
     assert "seeds_raw" in batch
+
+
+def _head_menu(path: Path, cuts: dict[str, float]) -> Path:
+    """A menu whose seeds cut on model head columns (and a zero-bias seed)."""
+    seeds = [{"name": f"L1_{column}", "prescale": 1, "conditions": [{"score": column, "min": cut}]}
+             for column, cut in cuts.items()]  # fmt: skip
+    seeds.append({"name": "L1_ZeroBias", "prescale": 1, "conditions": [{"always": True}]})
+    path.write_text(yaml.safe_dump({"name": "heads", "columns": ["only"], "default_column": "only", "seeds": seeds}))
+    return path
+
+
+def _cut_between(values: np.ndarray, quantile: float) -> float:
+    """A threshold halfway between two distinct values near ``quantile``: no value sits on it."""
+    distinct = np.unique(values.astype(np.float64))
+    k = min(max(int(quantile * len(distinct)), 1), len(distinct) - 1)
+    return float((distinct[k - 1] + distinct[k]) / 2)
+
+
+def test_menu_cuts_on_heads_in_a_replay(model_dirs: dict[str, Path], tmp_path: Path) -> None:
+    """A two-head model is a stage of a replay; seeds cut on its one-value head and on one value of its
+    three-value head (``split``), and fire exactly on the events whose head passes the cut.
+
+    In process (the executors' reference; the streamed replay, 24 s more, runs the same pipeline)."""
+    anchor = "      - type: cicada "
+    stage = (
+        f"      - type: model\n        name: ds\n        params: {{model: {model_dirs['columns']}, "
+        "view: columns, columns: [jet_pt, jet_eta], split: true}\n" + anchor
+    )
+    events = 8192
+    source = open_source(None, events=events, mu=60.0, seed=1)
+    probe = load_chain(write_config(tmp_path / "probe.yaml", **{anchor: stage}))
+    batches = [Pipeline.from_chain(probe).run(b) for b in source.batches(probe.stream.batch_size)]
+    heads = {c: np.concatenate([b[c] for b in batches]) for c in ("ds_d2", "ds_d1_2")}
+    assert all(b["ds_d1"].shape == (len(b), 3) for b in batches)
+    cuts = {c: _cut_between(v, 0.6) for c, v in heads.items()}
+    menu = _head_menu(tmp_path / "heads.yaml", cuts)
+    config = write_config(tmp_path / "chain.yaml", **{anchor: stage, f"menu: {ROOT}/configs/menus/cms2024.yaml":
+                                                      f"menu: {menu}"})  # fmt: skip
+    report = replay(ReplayOptions(config=config, events=events, in_process=True))
+    assert report["accounting_ok"]
+    counts = {name: seed["count"] for name, seed in report["seeds"].items()}
+    want = {f"L1_{c}": int((v >= cuts[c]).sum()) for c, v in heads.items()}
+    assert counts == {**want, "L1_ZeroBias": events}
+    assert all(0 < n < events for n in want.values())

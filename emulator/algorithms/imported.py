@@ -4,7 +4,8 @@ Views: ``axol1tl`` (the 57 GT inputs), ``cicada`` (18 × 14 region ETs), ``tagge
 features of each of 12 jets: the model runs per jet and each head becomes ``(N, 12[, k])``),
 or ``columns`` (batch columns flattened and joined per event). Head ``h`` of algorithm
 ``name`` is written as ``<prefix>_<h>`` (prefix: ``name`` unless set); one-value heads are
-``(N,)`` float32.
+``(N,)`` float32. With ``split: true`` a head of ``k`` values is also written as ``k`` columns
+``<prefix>_<h>_<i>``, so a menu seed can cut on one of them (``{score: ds_d1_2, min: 0.5}``).
 
 .. code-block:: yaml
 
@@ -44,6 +45,7 @@ class ImportedModelConfig:
     columns: tuple[str, ...] = ()  # the ``columns`` view: batch columns, flattened and joined per event
     prefix: str = ""  # output columns ``<prefix>_<head>``; default: the algorithm's name
     regions: str = "regions_cal"  # region column of the cicada/tagger views (``regions`` if absent)
+    split: bool = False  # also write each value of a vector head as its own column ``<prefix>_<head>_<i>``
 
 
 class ImportedModel:
@@ -73,7 +75,9 @@ class ImportedModel:
         self.name, self.config = name, config
         prefix = config.prefix or name
         self.columns = {head: f"{prefix}_{head}" for head in self.model.outputs}
-        self.outputs: tuple[str, ...] = tuple(self.columns.values())
+        self.sizes = {head: math.prod(self.model.output_shape(head)) for head in self.model.outputs}
+        split = [f"{self.columns[h]}_{i}" for h, k in self.sizes.items() if config.split and k > 1 for i in range(k)]
+        self.outputs: tuple[str, ...] = (*self.columns.values(), *split)
 
     @classmethod
     def build(cls, name: str, params: dict[str, Any], ctx: BuildContext) -> ImportedModel:
@@ -106,6 +110,9 @@ class ImportedModel:
         lead = (n, _JETS) if self.config.view == "tagger" else (n,)
         out = {}
         for head, y in zip(self.model.outputs, heads, strict=True):
-            size = math.prod(self.model.output_shape(head))
-            out[self.columns[head]] = np.asarray(y, np.float32).reshape(*lead, *((size,) if size > 1 else ()))
+            size = self.sizes[head]
+            values = np.asarray(y, np.float32).reshape(*lead, *((size,) if size > 1 else ()))
+            out[self.columns[head]] = values
+            if self.config.split and size > 1:
+                out.update({f"{self.columns[head]}_{i}": np.ascontiguousarray(values[..., i]) for i in range(size)})
         return batch.with_columns(**out)
