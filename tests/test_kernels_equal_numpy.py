@@ -17,6 +17,7 @@ from emulator.algorithm import BuildContext
 from emulator.algorithms.jet_calibration import JetCalibration
 from emulator.algorithms.jet_sums import _COS, _SIN, _TRIG_SCALE, JetSums
 from emulator.algorithms.region_calibration import RegionCalibration
+from emulator.algorithms.region_sums import RegionSums
 from emulator.rate_reuse import ReuseStats
 from emulator.rates import RateAccumulator, apply_prescales
 from streams.event import EventBatch
@@ -178,3 +179,16 @@ def test_reuse_stats_without_clusters_is_the_naive_sum() -> None:
     v, distinct = r.variance()
     assert v.tolist() == [13.0, 9.0]
     assert distinct.tolist() == [0, 0]
+
+
+@settings(max_examples=25, deadline=None)
+@given(SEEDS, st.integers(1, 300), st.integers(-3, 70000))
+def test_region_sums_kernel(seed: int, n: int, hot: int) -> None:
+    rng = np.random.default_rng(seed)
+    regions = rng.choice([0, 1, 19, 20, 21, 1023, 65535], size=(n, N_REGION_PHI, N_REGION_ETA)).astype(np.uint16)
+    algo = RegionSums.build("rs", {"hot_threshold": hot}, CTX)
+    got = algo.process(EventBatch.empty(n).with_columns(regions_cal=regions))
+    np.testing.assert_array_equal(got["region_ett"], regions.sum(axis=(1, 2), dtype=np.int32))
+    want = (regions >= hot).sum(axis=(1, 2), dtype=np.int32).astype(np.uint16)
+    assert got["region_nhot"].dtype == want.dtype
+    np.testing.assert_array_equal(got["region_nhot"], want)

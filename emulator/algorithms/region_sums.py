@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 
 from emulator.algorithm import BuildContext
@@ -37,7 +38,23 @@ class RegionSums:
         return math.ceil(math.log2(N_REGION_PHI * N_REGION_ETA))  # adder tree depth
 
     def process(self, batch: EventBatch) -> EventBatch:
-        regions = batch[self.config.input]
-        ett = regions.sum(axis=(1, 2), dtype=np.int32)
-        nhot = (regions >= self.config.hot_threshold).sum(axis=(1, 2), dtype=np.int32).astype(np.uint16)
+        regions = np.ascontiguousarray(batch[self.config.input])
+        n = len(regions)
+        ett, nhot = np.empty(n, np.int32), np.empty(n, np.uint16)
+        _sums(regions.reshape(n, -1), self.config.hot_threshold, ett, nhot)
         return batch.with_columns(region_ett=ett, region_nhot=nhot)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sums(regions: np.ndarray, hot: int, ett: np.ndarray, nhot: np.ndarray) -> None:
+    """Per event (rows of ``regions``): Σ ET and the number of regions with ET ≥ ``hot``."""
+    n, m = regions.shape
+    for i in range(n):
+        s = np.int32(0)
+        c = np.int32(0)
+        for k in range(m):
+            x = np.int32(regions[i, k])
+            s += x
+            c += x >= hot
+        ett[i] = s
+        nhot[i] = c

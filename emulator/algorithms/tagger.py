@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from emulator.algorithm import BuildContext
-from emulator.models.inputs import TAGGER_FEATURES, tagger_features
+from emulator.models.inputs import TAGGER_FEATURES, present_jet_features
 from emulator.models.latency_estimate import model_latency_cycles
 from emulator.models.runtime import load_model, require_finite, resolve_model
 from emulator.params import from_mapping
@@ -57,9 +57,8 @@ class TauTagger:
     def process(self, batch: EventBatch) -> EventBatch:
         regions = self.config.regions if self.config.regions in batch else "regions"
         require_finite(batch, ("jet_pt", "jet_eta", "jet_phi", regions), where=self.name)
-        feats = tagger_features(batch, regions)
-        present = batch["jet_pt"] > 0  # empty slots score 0: only present jets run the model
-        score = np.zeros(present.shape, np.float32)
-        if present.any():
-            score[present] = self.model.predict(feats[present], threads=self.config.threads).reshape(-1)
+        feats, slot = present_jet_features(batch, regions)  # empty slots score 0: only jets run the model
+        score = np.zeros(batch["jet_pt"].shape, np.float32)
+        if len(slot):
+            score.reshape(-1)[slot] = self.model.predict(feats, threads=self.config.threads).reshape(-1)
         return batch.with_columns(**{self.config.column: score})

@@ -60,26 +60,38 @@ _I16: Final = np.iinfo(np.int16).max
 _NO_MAX: Final = (1 << 62) - 1
 
 
-def stack_objects(batch: EventBatch, needed: np.ndarray | None = None) -> np.ndarray:
+def stack_objects(batch: EventBatch, needed: np.ndarray | None = None, out: np.ndarray | None = None) -> np.ndarray:
     """int16 ``(7, 6, 12, N)`` object array of a batch (absent fields and slots are zero).
 
     φ is reduced modulo the collection's bins. Sums enter as slot 0 of their collection,
     their ET saturated at 2^15 − 1 (16 TeV). ``needed`` (bool, collection × field) fills
-    only those fields (the rest stay zero).
+    only those fields (the rest stay zero). ``out``, an array this function filled before with
+    the same ``needed``, is filled again in place: what it does not write is still zero.
     """
-    out = np.zeros((len(KERNEL_COLLECTIONS), len(OBJ_FIELDS), NSLOT, len(batch)), np.int16)
+    shape = (len(KERNEL_COLLECTIONS), len(OBJ_FIELDS), NSLOT, len(batch))
+    if out is None or out.shape != shape:
+        out = np.zeros(shape, np.int16)
     for c, coll in enumerate(COLLECTIONS.values()):
         for f, name in enumerate(OBJ_FIELDS):
             if name not in coll.fields or (needed is not None and not needed[c, f]):
                 continue
-            col = batch[coll.column(name)]
-            out[c, f, : coll.size] = (np.mod(col, coll.phi_bins) if name == "phi" else col).T
+            _fill_transposed(out[c, f], batch[coll.column(name)], coll.phi_bins if name == "phi" else 0)
     for k, name in enumerate(SUM_LEGS):
         c = len(COLLECTIONS) + k
         if needed is None or needed[c].any():
             out[c, F_PT, 0] = np.minimum(batch[name], _I16)
             out[c, F_PHI, 0] = np.mod(batch[f"{name}_phi"], CALO_PHI_BINS)
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill_transposed(dst: np.ndarray, src: np.ndarray, mod: int) -> None:
+    """``dst[j, e] = src[e, j]`` (modulo ``mod`` when > 0, as ``np.mod``) for the src's slots."""
+    n, k = src.shape
+    for e in range(n):
+        for j in range(k):
+            v = np.int64(src[e, j])
+            dst[j, e] = v % mod if mod > 0 else v
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

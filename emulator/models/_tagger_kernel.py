@@ -1,4 +1,4 @@
-"""The τ-tagger feature extraction as one numba kernel (per event: 12 jets × 12 τ/e/γ + 9 regions)."""
+"""The τ-tagger feature extraction as one numba kernel (per present jet: 12 τ/e/γ + 9 regions)."""
 
 from __future__ import annotations
 
@@ -32,16 +32,25 @@ def tagger_features_kernel(
     tau_pt: np.ndarray, tau_eta: np.ndarray, tau_phi: np.ndarray, tau_iso: np.ndarray,
     eg_pt: np.ndarray, eg_eta: np.ndarray, eg_phi: np.ndarray,
     regions: np.ndarray, region_eta_lut: np.ndarray, win_eta: int, win_phi: int,
-) -> np.ndarray:
-    """Features (N, 12, 7): pT>>4, |η|>>5, τ pT>>4, τ iso, e/γ pT>>4, centre region>>4, ring>>5."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Features (M, 7) of the M present jets (pT > 0) and their flat slots ``event · 12 + jet``:
+    pT>>4, |η|>>5, τ pT>>4, τ iso, e/γ pT>>4, centre region>>4, ring>>5."""
     n, k = jet_pt.shape
     nphi, neta = regions.shape[1], regions.shape[2]
-    out = np.zeros((n, k, 7), np.float32)
+    m = 0
+    for e in range(n):
+        for j in range(k):
+            if jet_pt[e, j] > 0:
+                m += 1
+    out = np.zeros((m, 7), np.float32)
+    slot = np.empty(m, np.int64)
+    r = 0
     for e in range(n):
         for j in range(k):
             pt = np.int64(jet_pt[e, j])
             if pt <= 0:
                 continue
+            slot[r] = e * k + j
             je, jp = int(jet_eta[e, j]), int(jet_phi[e, j])
             t = _leading_in_window(tau_pt[e], tau_eta[e], tau_phi[e], je, jp, win_eta, win_phi)
             g = _leading_in_window(eg_pt[e], eg_eta[e], eg_phi[e], je, jp, win_eta, win_phi)
@@ -57,13 +66,14 @@ def tagger_features_kernel(
                         continue
                     for dp in range(-1, 2):
                         box += np.int64(regions[e, (iphi + dp) % nphi, ee])
-            out[e, j, 0] = pt >> 4
-            out[e, j, 1] = abs(je) >> 5
+            out[r, 0] = pt >> 4
+            out[r, 1] = abs(je) >> 5
             if t >= 0:
-                out[e, j, 2] = np.int64(tau_pt[e, t]) >> 4
-                out[e, j, 3] = tau_iso[e, t]
+                out[r, 2] = np.int64(tau_pt[e, t]) >> 4
+                out[r, 3] = tau_iso[e, t]
             if g >= 0:
-                out[e, j, 4] = np.int64(eg_pt[e, g]) >> 4
-            out[e, j, 5] = centre >> 4
-            out[e, j, 6] = (box - centre) >> 5
-    return out
+                out[r, 4] = np.int64(eg_pt[e, g]) >> 4
+            out[r, 5] = centre >> 4
+            out[r, 6] = (box - centre) >> 5
+            r += 1
+    return out, slot

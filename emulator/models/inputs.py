@@ -29,6 +29,7 @@ __all__ = [
     "cicada_inputs",
     "jet_region_index",
     "leading_in_window",
+    "present_jet_features",
     "tagger_features",
     "tagger_features_numpy",
 ]
@@ -128,6 +129,15 @@ def leading_in_window(
 
 def tagger_features(batch: EventBatch, regions_column: str = "regions_cal") -> np.ndarray:
     """Per-jet features ``(N, 12, 7)`` float32 (see :data:`TAGGER_FEATURES`); empty jets are 0."""
+    feats, slot = present_jet_features(batch, regions_column)
+    n, k = batch["jet_pt"].shape
+    out = np.zeros((n * k, feats.shape[1]), np.float32)
+    out[slot] = feats
+    return out.reshape(n, k, feats.shape[1])
+
+
+def present_jet_features(batch: EventBatch, regions_column: str = "regions_cal") -> tuple[np.ndarray, np.ndarray]:
+    """The features ``(M, 7)`` of the M jets with pT > 0 only, and their flat slots ``event · 12 + jet``."""
     col = regions_column if regions_column in batch else "regions"
     c = {k: np.ascontiguousarray(batch[k]) for k in (
         "jet_pt", "jet_eta", "jet_phi", "tau_pt", "tau_eta", "tau_phi", "tau_iso", "eg_pt", "eg_eta", "eg_phi")}
