@@ -20,12 +20,14 @@ from emulator.chain import AlgorithmSpec, ChainConfig, StageConfig, load_chain
 from emulator.fixedpoint import FixedPointModel
 from emulator.menu.algorithm import MenuAlgorithm
 from emulator.models.kinds import model_kind_for_algorithm
+from emulator.models.runtime import resolve_model
 from emulator.pipeline import Pipeline
 from firmware.budget import estimate
 from firmware.csynth import find_csynth, parse_csynth
 from firmware.errors import FirmwareError
 from firmware.guardrails import accumulator_warnings, overflow_counts
 from firmware.hls_project import HlsProject, ModelFiles, ProjectOptions, build_project
+from firmware.imported import imported_entry, is_imported_model
 from firmware.menu_check import check_menu
 from firmware.menu_writer import DEFAULT_PART
 from firmware.rtl.flow import RtlOptions, rtl_check, rtl_failures
@@ -160,7 +162,14 @@ def _testbench(chain: ChainConfig, batch: EventBatch, opts: FirmwareOptions) -> 
     def before(cfg: StageConfig, spec: AlgorithmSpec, algo: Algorithm, inputs: EventBatch) -> None:
         rep = reports[cfg.name]
         clock, budget = rep["clock_mhz"], rep["budget_cycles"]
-        if "model" in spec.params:
+        imported = resolve_model(str(spec.params.get("model", "")), chain.config_dir)
+        if "model" in spec.params and (spec.type.lower() == "model" or is_imported_model(imported)):
+            x = model_inputs(algo, spec.type, inputs)  # ``l1emu model import``: the model's own hls4ml project
+            rep["models"].append(imported_entry(algo.name, imported, x, opts.out / cfg.name / algo.name,
+                                                part=opts.part, clock_mhz=clock, budget=budget))  # fmt: skip
+            if opts.rtl:
+                log.warning("%s: imported models have no RTL path yet (--rtl covers the shipped models)", algo.name)
+        elif "model" in spec.params:
             files = ModelFiles.locate(chain.context(cfg).resolve(str(spec.params["model"])))
             popts = ProjectOptions(
                 backend=opts.backend, part=opts.part, clock_mhz=clock,

@@ -86,6 +86,10 @@ class ImportedModel:
     def latency_cycles(self, clock_mhz: float) -> int:
         return graph_latency_cycles(self.model, clock_mhz) + (3 if self.config.view == "tagger" else 0)
 
+    def model_inputs(self, batch: EventBatch) -> np.ndarray:
+        """The model's input rows on ``batch`` (per event; per jet in the tagger view): the firmware testbench."""
+        return self._inputs(batch)
+
     def _inputs(self, batch: EventBatch) -> np.ndarray:
         view, regions = self.config.view, self.config.regions
         if view == "axol1tl":
