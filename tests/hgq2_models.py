@@ -3,8 +3,8 @@
 Run as a script there (it imports nothing of l1emu; keras, hgq only inside :func:`main`):
 ``.venv-hgq2/bin/python -I tests/hgq2_models.py OUT_DIR`` writes ``mlp.keras`` (dense + ReLU, a
 three-value head and a one-value head, heterogeneous input quantiser with two zeroed
-elements) and ``conv.keras`` (QConv1D + ReLU, flatten, dense), each trained a little and
-min/max-traced so the WRAP quantisers have their integer bits.
+elements) and ``conv.keras`` (QConv1D + ReLU, flatten, dense), with Keras' random initial
+weights, min/max-traced on normal inputs so the WRAP quantisers get per-element integer bits.
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ def build_mlp(keras: Any, np: Any) -> Any:
     model = keras.Model(inp, [a, b], name="hgq2_mlp")
     rng = np.random.default_rng(1)
     x = rng.normal(0, 2, (4000, 16)).astype(np.float32)
-    model.compile("adam", ["mse", "mse"])
-    model.fit(x, [x[:, :3], x[:, :1].sum(1, keepdims=True)], epochs=2, verbose=0, batch_size=256)
     return model, x
 
 
@@ -42,8 +40,6 @@ def build_conv(keras: Any, np: Any) -> Any:
     model = keras.Model(inp, y, name="hgq2_conv")
     rng = np.random.default_rng(2)
     x = rng.normal(0, 2, (4000, 8, 3)).astype(np.float32)
-    model.compile("adam", "mse")
-    model.fit(x, x[:, :2, 0] - x[:, 2:4, 1], epochs=2, verbose=0, batch_size=256)
     return model, x
 
 
