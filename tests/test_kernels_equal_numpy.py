@@ -18,10 +18,12 @@ from emulator.algorithms.jet_calibration import JetCalibration
 from emulator.algorithms.jet_sums import _COS, _SIN, _TRIG_SCALE, JetSums
 from emulator.algorithms.region_calibration import RegionCalibration
 from emulator.algorithms.region_sums import RegionSums
+from emulator.models.inputs import _AXO_SCALE, CICADA_SHIFT, axol1tl_inputs, cicada_inputs
 from emulator.rate_reuse import ReuseStats
 from emulator.rates import RateAccumulator, apply_prescales
 from streams.event import EventBatch
 from streams.schema import CALO_PHI_BINS, COLLECTIONS, N_REGION_ETA, N_REGION_PHI
+from streams.views import axol1tl_features
 
 CTX = BuildContext(Path("configs"))
 SEEDS = st.integers(0, 2**32 - 1)
@@ -192,3 +194,14 @@ def test_region_sums_kernel(seed: int, n: int, hot: int) -> None:
     want = (regions >= hot).sum(axis=(1, 2), dtype=np.int32).astype(np.uint16)
     assert got["region_nhot"].dtype == want.dtype
     np.testing.assert_array_equal(got["region_nhot"], want)
+
+
+def test_model_inputs_equal_the_views_they_scale(zb_batch: EventBatch) -> None:
+    """AXOL1TL's 57 inputs are the GT view × 2^-shift; CICADA's the regions × 2^-3 (float32)."""
+    want = axol1tl_features(zb_batch, units="hw") * _AXO_SCALE
+    got = axol1tl_inputs(zb_batch)
+    assert got.dtype == want.dtype == np.float32
+    np.testing.assert_array_equal(got, want)
+    regions = zb_batch["regions"]
+    want_c = (regions.astype(np.float32) * np.float32(2.0**-CICADA_SHIFT)).reshape(len(zb_batch), 18, 14, 1)
+    np.testing.assert_array_equal(cicada_inputs(zb_batch, "regions"), want_c)

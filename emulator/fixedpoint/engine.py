@@ -23,6 +23,7 @@ import math
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -33,6 +34,7 @@ import numpy as np
 from emulator.fixedpoint._base import LayerCost, Op, Run, Scratch, op_from_spec, single_threaded_blas
 from emulator.fixedpoint._columnar import BLOCK as COLUMNAR_BLOCK
 from emulator.fixedpoint._columnar import ColumnarPlan, build_columnar
+from emulator.fixedpoint._dense import Dense
 from emulator.fixedpoint._from_hls4ml import read_graph
 from emulator.fixedpoint.audit import OverflowReport, Tally
 from emulator.fixedpoint.cast import float_cast, to_float
@@ -72,6 +74,13 @@ class FixedPointModel:
             t, shape = op.out_type, op.out_shape
         if self.columnar and self.layers:
             object.__setattr__(self, "_plan", build_columnar(self.input_type, self.layers))
+
+    @property
+    def _uses_blas(self) -> bool:
+        """Whether :meth:`predict` reaches a float GEMM (a dense or conv layer outside the
+        columnar plan); limiting BLAS threads costs ~50 µs per call, so only then."""
+        start = self._plan.n_layers if self._plan is not None else 0
+        return any(isinstance(op, Dense) for op in self.layers[start:])
 
     # -- shape and type -------------------------------------------------------
     @property
@@ -153,7 +162,7 @@ class FixedPointModel:
         """``fn(x_part, out_part)`` over up to ``threads`` parts of at least one block each."""
         n = x.shape[0]
         n_chunks = min(max(threads, 1), math.ceil(n / self.block_size))
-        with single_threaded_blas():
+        with single_threaded_blas() if self._uses_blas else nullcontext():
             if n_chunks <= 1:
                 fn(x, out)
                 return

@@ -13,13 +13,14 @@ training call the same functions; this module imports nothing of training.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from emulator.models._tagger_kernel import tagger_features_kernel
 from streams.event import EventBatch
 from streams.l1sim.geometry import REGION_OF_IETA, tower_ieta
-from streams.schema import CALO_ETA_LSB, N_REGION_ETA, N_REGION_PHI
-from streams.views import AXOL1TL_LAYOUT, axol1tl_features
+from streams.schema import CALO_ETA_LSB, COLLECTIONS, N_REGION_ETA, N_REGION_PHI
+from streams.views import AXOL1TL_LAYOUT
 
 __all__ = [
     "AXOL1TL_SHIFTS",
@@ -66,16 +67,40 @@ _MATCH_ETA, _MATCH_PHI = 5, 5  # |Δη|, |Δφ| window in calo LSBs (≈ 0.22 ra
 
 
 def axol1tl_inputs(batch: EventBatch) -> np.ndarray:
-    """The 57 GT inputs in hardware units, each right-shifted by :data:`AXOL1TL_SHIFTS`."""
-    out: np.ndarray = axol1tl_features(batch, units="hw") * _AXO_SCALE
+    """The 57 GT inputs in hardware units, each right-shifted by :data:`AXOL1TL_SHIFTS`
+    (:func:`streams.views.axol1tl_features` ``× 2^-shift``, filled in one numba pass)."""
+    n = len(batch)
+    out = np.empty((n, 57), np.float32)
+    _scaled_column(np.ascontiguousarray(batch["etm"]).reshape(n, 1), _AXO_SCALE, 0, out)
+    out[:, 1] = 0.0
+    _scaled_column(np.ascontiguousarray(batch["etm_phi"]).reshape(n, 1), _AXO_SCALE, 2, out)
+    col = 3
+    for name, k in AXOL1TL_LAYOUT:
+        coll = COLLECTIONS[name]
+        for f, field in enumerate(("pt", "eta", "phi")):
+            _scaled_column(np.ascontiguousarray(batch[coll.column(field)][:, :k]), _AXO_SCALE, col + f, out, 3)
+        col += 3 * k
     return out
 
 
 def cicada_inputs(batch: EventBatch, column: str = "regions_cal") -> np.ndarray:
     """Region ETs ``(N, 18, 14, 1)`` in 4 GeV units (``>> CICADA_SHIFT``) as float32."""
     col = column if column in batch else "regions"
-    regions = batch[col].astype(np.float32) * np.float32(2.0**-CICADA_SHIFT)
-    return regions.reshape(len(batch), N_REGION_PHI, N_REGION_ETA, 1)
+    regions = np.ascontiguousarray(batch[col])
+    n = len(batch)
+    out = np.empty((n, N_REGION_PHI * N_REGION_ETA), np.float32)
+    _scaled_column(regions.reshape(n, -1), np.full(out.shape[1], 2.0**-CICADA_SHIFT, np.float32), 0, out)
+    return out.reshape(n, N_REGION_PHI, N_REGION_ETA, 1)
+
+
+@numba.njit(cache=True, nogil=True)
+def _scaled_column(src: np.ndarray, scale: np.ndarray, start: int, out: np.ndarray, stride: int = 1) -> None:
+    """``out[:, start + stride·j] = float32(src[:, j]) · scale[start + stride·j]`` (float32 products)."""
+    n, k = src.shape
+    for i in range(n):
+        for j in range(k):
+            c = start + stride * j
+            out[i, c] = np.float32(src[i, j]) * scale[c]
 
 
 def _region_eta_lut() -> np.ndarray:
