@@ -33,7 +33,7 @@ from emulator.menu.luts import LUTS
 from streams.event import EventBatch
 from streams.schema import CALO_PHI_BINS, COLLECTIONS
 
-__all__ = ["BatchEvaluator", "condition_label", "correlation_tables", "in_windows", "objects_extra", "scores_pass"]
+__all__ = ["BatchEvaluator", "condition_label", "correlation_tables", "in_windows", "objects_extra"]
 
 COLL_INDEX: Final = {name: i for i, name in enumerate(KERNEL_COLLECTIONS)}
 _SCALE_INDEX: Final = {"calo": 0, "muon": 1}
@@ -129,7 +129,16 @@ class BatchEvaluator:
         return np.ones(self.n, bool)
 
     def _score(self, cond: HwScore) -> np.ndarray:
-        return scores_pass(self.batch, cond.column, (cond.min,))[:, 0]
+        if cond.column not in self.batch:
+            msg = f"score column {cond.column!r} is not in the batch (columns: {sorted(self.batch)})"
+            raise StageError(msg)
+        col = self.batch[cond.column]
+        if col.ndim != 1 or col.dtype.kind not in "iuf":
+            msg = f"score column {cond.column!r} must be a numeric (N,) column, got {col.dtype}{col.shape}"
+            raise StageError(msg)
+        if col.dtype.kind == "f":
+            return np.asarray(col >= cond.min)
+        return np.asarray(col.astype(np.int64) >= math.ceil(cond.min))
 
     def leg(self, leg: HwLeg) -> np.ndarray:
         """Bool (N, 12) per-object pass mask of one leg (cached; padded slots False)."""
@@ -203,18 +212,3 @@ class BatchEvaluator:
         if self._stacked is None:
             self._stacked = stack_objects(self.batch)
         return self._stacked
-
-
-def scores_pass(batch: EventBatch, column: str, mins: Sequence[float]) -> np.ndarray:
-    """Bool (N, len(mins)): ``column ≥ min`` for each min (a float column compares in its own
-    precision, as with a scalar; an integer column with ``ceil(min)``)."""
-    if column not in batch:
-        msg = f"score column {column!r} is not in the batch (columns: {sorted(batch)})"
-        raise StageError(msg)
-    col = batch[column]
-    if col.ndim != 1 or col.dtype.kind not in "iuf":
-        msg = f"score column {column!r} must be a numeric (N,) column, got {col.dtype}{col.shape}"
-        raise StageError(msg)
-    if col.dtype.kind == "f":
-        return np.asarray(col[:, None] >= np.array(mins, col.dtype))
-    return np.asarray(col.astype(np.int64)[:, None] >= np.array([math.ceil(m) for m in mins], np.int64))

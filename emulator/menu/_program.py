@@ -16,7 +16,6 @@ The tests check the program against :class:`BatchEvaluator` and a plain-Python r
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import replace
 from itertools import combinations, pairwise
 from typing import Any, Final
@@ -36,7 +35,6 @@ from emulator.menu._evaluate import (
     condition_label,
     correlation_tables,
     objects_extra,
-    scores_pass,
 )
 from emulator.menu._kernels import (
     COLL_SIZES,
@@ -64,7 +62,7 @@ from emulator.menu._program_kernel import (
     run_program,
 )
 from emulator.menu._utm import AND, NOT, OR
-from emulator.menu.hardware import ALL_BITS, NO_MAX, HwCondition, HwLeg, HwObjects, HwScore, HwSeed, HwSum
+from emulator.menu.hardware import ALL_BITS, NO_MAX, HwCondition, HwLeg, HwObjects, HwSeed, HwSum
 from streams.event import EventBatch
 from streams.schema import CALO_PHI_BINS
 
@@ -241,13 +239,6 @@ class MenuProgram:
         self.others = tuple(others)
         self.fields = _needed_fields(list(legs), list(objects))
         self._local = threading.local()  # per-thread object buffer (see _stacked)
-        groups: dict[str, list[int]] = {}
-        for k, cond in enumerate(self.others):
-            if isinstance(cond, HwScore):
-                groups.setdefault(cond.column, []).append(k)
-        self._score_groups = tuple((col, ks, tuple(self.others[k].min for k in ks))  # type: ignore[union-attr]
-                                   for col, ks in groups.items())  # fmt: skip
-        self._evaluated = tuple(k for k, c in enumerate(self.others) if not isinstance(c, HwScore))
         self.legs = np.array([_leg_row(leg) for leg in legs], np.int64).reshape(-1, LEG_FIELDS)
         self.sum_rows = np.array([_sum_row(s) for s in sums], np.int64).reshape(-1, SUM_FIELDS)
         self._objects_tables(list(objects), legs)
@@ -334,22 +325,15 @@ class MenuProgram:
         return condition_label(self.seeds, s, j)
 
     def _other_columns(self, batch: EventBatch, menu: str) -> np.ndarray:
-        """The conditions outside the kernel: score cuts one comparison per score column, the
-        rest through :class:`BatchEvaluator`."""
-        out = np.empty((len(batch), len(self.others)), bool)
         ev = BatchEvaluator(batch)
-        for k in self._evaluated:
-            out[:, k] = self._other(menu, k, lambda cond: ev.condition(cond)[:, None])[:, 0]
-        for column, ks, mins in self._score_groups:
-            out[:, ks] = self._other(menu, ks[0], lambda _: scores_pass(batch, column, mins))  # noqa: B023
+        out = np.empty((len(batch), len(self.others)), bool)
+        for k, cond in enumerate(self.others):
+            try:
+                out[:, k] = ev.condition(cond)
+            except StageError as exc:
+                msg = f"menu {menu!r}: {self._where(cond)}: {exc}"
+                raise StageError(msg) from exc
         return out
-
-    def _other(self, menu: str, k: int, fn: Callable[[HwCondition], np.ndarray]) -> np.ndarray:
-        try:
-            return fn(self.others[k])
-        except StageError as exc:
-            msg = f"menu {menu!r}: {self._where(self.others[k])}: {exc}"
-            raise StageError(msg) from exc
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "_local"}
