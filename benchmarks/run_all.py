@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("bench_replay.py", "bench_fixedpoint.py", "bench_premix.py", "bench_menu.py", "bench_dask.py",
-              "bench_rtl.py")  # fmt: skip
+BENCHMARKS = ("bench_chain.py", "bench_replay.py", "bench_fixedpoint.py", "bench_premix.py", "bench_menu.py",
+              "bench_dask.py", "bench_rtl.py")  # fmt: skip
 
 
 def main() -> int:
