@@ -8,11 +8,11 @@ global_trigger  menu                   9/48    -       -       -     -  0/100   
 >>> rows["global_trigger"]["models"] = [{"name": "axol1tl", "rtl": {"latency_cycles": 28, "budget_cycles": 48,
 ...     "within_budget": True, "mismatches": 0, "events": 10000, "latency_cutoff": 1,
 ...     "resources": {"lut": 27000, "ff": 36000, "dsp": 0},
+...     "depth": {"lut_levels": 3.4, "levels_per_cycle": 2.98, "fits": False},
 ...     "estimate": {"latency_cycles": 26, "lut": 169947, "ff": 9000, "dsp": 0}}}]
->>> print(format_rtl_summary(rows))  # doctest: +NORMALIZE_WHITESPACE
-RTL (da4ml, Verilator, Yosys): cycles from simulation; resources from synthesis / the estimate
-stage           model      cut cycles/budget  est  LUT yosys/est  FF yosys/est   DSP  mismatches   status
-global_trigger  axol1tl      1         28/48   26   27000/169947    36000/9000   0/0  0/10000      ok
+>>> print(format_rtl_summary(rows).splitlines()[2:])  # doctest: +NORMALIZE_WHITESPACE
+['stage           model      cut cycles/budget  est  LUT yosys/est  FF yosys/est   DSP     depth  mismatches   status',
+ 'global_trigger  axol1tl      1         28/48   26   27000/169947    36000/9000   0/0  3.4/3.0!  0/10000      ok']
 """
 
 from __future__ import annotations
@@ -90,9 +90,20 @@ def format_summary(reports: dict[str, dict[str, Any]]) -> str:
 
 _RTL_HEADER = (
     f"{'stage':<15} {'model':<10} {'cut':>3} {'cycles/budget':>13} {'est':>4} {'LUT yosys/est':>14} "
-    f"{'FF yosys/est':>13} {'DSP':>5}  {'mismatches':<12} status"
+    f"{'FF yosys/est':>13} {'DSP':>5} {'depth':>9}  {'mismatches':<12} status"
 )
-_RTL_TITLE = "RTL (da4ml, Verilator, Yosys): cycles from simulation; resources from synthesis / the estimate"
+_RTL_TITLE = (
+    "RTL (da4ml, Verilator, Yosys): cycles from simulation; resources from synthesis / the estimate;\n"
+    "depth: LUT levels on Yosys' longest path / levels per clock cycle ('!': does not fit; a logic-depth check, "
+    "not timing closure)"
+)
+
+
+def _depth(rtl: dict[str, Any]) -> str:
+    d = rtl.get("depth")
+    if not d:
+        return "-"
+    return f"{d['lut_levels']:.1f}/{d['levels_per_cycle']:.1f}{'' if d['fits'] else '!'}"
 
 
 def _rtl_row(stage: str, name: str, rtl: dict[str, Any]) -> str:
@@ -106,7 +117,8 @@ def _rtl_row(stage: str, name: str, rtl: dict[str, Any]) -> str:
     mism = f"{rtl['mismatches']}/{rtl['events']}"
     return (
         f"{stage:<15} {name:<10} {rtl['latency_cutoff']:>3} {str(rtl['latency_cycles']) + '/' + str(budget):>13} "
-        f"{est['latency_cycles']:>4} {pair('lut'):>14} {pair('ff'):>13} {pair('dsp'):>5}  {mism:<12} {_status(ok)}"
+        f"{est['latency_cycles']:>4} {pair('lut'):>14} {pair('ff'):>13} {pair('dsp'):>5} {_depth(rtl):>9}  {mism:<12} "
+        f"{_status(ok)}"
     )
 
 

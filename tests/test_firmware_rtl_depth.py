@@ -37,7 +37,7 @@ def test_the_longest_path_runs_from_register_to_register(tmp_path: Path) -> None
         "lut2": _cell("LUT1", {"I0": [9]}, {"O": [1]}),  # a short path back to ff0: not the longest
     }
     ns, kinds = netlist_path_ns(_netlist(tmp_path, cells), "top")
-    assert ns == pytest.approx(2 * LUT_NS + 2 * CARRY_NS)
+    assert ns == pytest.approx(2 * LUT_NS + 2 * 8 * CARRY_NS)
     assert kinds == {"LUT6": 1, "CARRY8": 2, "MUXF7": 1, "LUT2": 1}
 
 

@@ -1,9 +1,10 @@
 """The menu as Verilog: Verilator against Menu.evaluate on 20 000 stressed events, Yosys, refusals.
 
 Two Verilator builds of a small menu holding every condition kind the RTL writer covers, and
-`l1emu firmware --rtl` on a menu without pair cuts with Yosys (pair masses, 64-bit multiplies,
-keep Yosys busy for many minutes). The latency is measured in the simulation; a one-bit change
-in one generated threshold must show up as mismatches naming the seed.
+`l1emu firmware --rtl` on a menu without pair cuts with Yosys (Yosys needs minutes for the pair
+seeds' multiplies: the full default menu is synthesized by `l1emu firmware` and bench_rtl.py).
+The latency is measured in the simulation; a one-bit change in one generated threshold must show
+up as mismatches naming the seed.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def stress(menu: Menu) -> EventBatch:
 def test_small_menu_matches_menu_evaluate(menu: Menu, stress: EventBatch, tmp_path: Path) -> None:
     rates = menu.evaluate(stress).mean(axis=0)
     assert ((rates > 0.01) & (rates < 0.99)).sum() >= 9  # the events really probe the cuts
-    # no Yosys here: the 64-bit pair-mass multiplies take it many minutes (the flow test synthesizes)
+    # no Yosys here: the pair-mass multiplies take it minutes (the flow test synthesizes a menu without them)
     rtl = menu_rtl_check(menu, stress, tmp_path, clock_mhz=480.0, budget_cycles=48, synth=False)
     assert (rtl["events"], rtl["mismatches"], rtl["first_mismatches"]) == (20_000, 0, [])
     assert rtl["latency_cycles"] == 9  # event, legs, 6 pair stages, seeds

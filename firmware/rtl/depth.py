@@ -7,8 +7,9 @@ each cell on it weighted by a per-cell delay that includes its net:
 * a LUT (or LUTRAM read): :data:`LUT_NS` = 0.7 ns — MapBuf's characterization of Vivado timing
   reports (mapbuf.readthedocs.io, "Delay characterization": a 4.2 ns clock period fits 6 LUT
   levels; a DSP takes 4 levels);
-* a CARRY4/CARRY8: :data:`CARRY_NS` = 0.2 ns — what is left of l1emu's analytical adder level
-  (:data:`firmware.budget.ADD_NS`, 1.1 ns) after its LUT, spread over the two CARRY8 of a 16-bit add;
+* a carry cell: :data:`CARRY_NS` = 0.025 ns per bit (0.1 ns a CARRY4, 0.2 ns a CARRY8; Yosys 0.23
+  maps xcup adders onto CARRY4) — what is left of l1emu's analytical adder level
+  (:data:`firmware.budget.ADD_NS`, 1.1 ns) after its LUT, spread over the 16 bits of an add;
 * a DSP48 without its output register: 4 LUT levels (MapBuf); with it (``PREG=1``) the path ends
   and starts at the DSP, as at a flip-flop; MUXF7/8/9 sit beside their LUT in the slice: 0 ns.
 
@@ -19,8 +20,8 @@ slow side.
 
 >>> levels_per_cycle(480.0), levels_per_cycle(240.0)
 (2.98, 5.95)
->>> cell_ns("LUT6", {}), cell_ns("CARRY8", {}), cell_ns("DSP48E2", {"PREG": "1"})
-(0.7, 0.2, None)
+>>> cell_ns("LUT6", {}), cell_ns("CARRY4", {}), cell_ns("CARRY8", {}), cell_ns("DSP48E2", {"PREG": "1"})
+(0.7, 0.1, 0.2, None)
 """
 
 from __future__ import annotations
@@ -42,11 +43,11 @@ __all__ = ["CARRY_NS", "DSP_LEVELS", "LUT_NS", "DepthCheck", "cell_ns", "depth_c
 log = logging.getLogger(__name__)
 
 LUT_NS = 0.7  # one LUT level with its net (MapBuf: 6 levels in 4.2 ns)
-CARRY_NS = round((ADD_NS - LUT_NS) / 2, 3)  # one CARRY8 (two per 16-bit adder level of the analytical model)
+CARRY_NS = round((ADD_NS - LUT_NS) / 16, 4)  # one bit of carry chain (a 16-bit adder level of the analytical model)
 DSP_LEVELS = 4  # an unregistered DSP48 in LUT levels (MapBuf)
-RULE = (f"LUT+net {LUT_NS} ns (MapBuf: 6 LUT levels in 4.2 ns), CARRY8 {CARRY_NS} ns (analytical adder level "
-        f"{ADD_NS} ns minus its LUT, over two CARRY8), unregistered DSP48 {DSP_LEVELS} levels; no placement or "
-        "routing: a logic-depth check, not timing closure")  # fmt: skip
+RULE = (f"LUT+net {LUT_NS} ns (MapBuf: 6 LUT levels in 4.2 ns), carry {CARRY_NS} ns per bit (the analytical "
+        f"16-bit adder level, {ADD_NS} ns, minus its LUT), unregistered DSP48 {DSP_LEVELS} levels; no placement "
+        "or routing: a logic-depth check, not timing closure")  # fmt: skip
 
 _SEQ = re.compile(r"FD[RSCP]E?(_1)?|LD[CP]E?|RAMB(18|36).*|SRL16E|SRLC32E|FIFO.*")
 _LUT = re.compile(r"LUT[1-6](_2)?|INV|RAM(32|64|128|256)[MX].*")
@@ -68,7 +69,7 @@ def cell_ns(cell_type: str, params: dict[str, Any]) -> float | None:
     if _LUT.fullmatch(name):
         return LUT_NS
     if name.startswith("CARRY"):
-        return CARRY_NS
+        return round(CARRY_NS * (8 if name == "CARRY8" else 4), 3)
     if name.startswith("DSP48"):
         preg = str(params.get("PREG", "1")).strip("'\"")
         return None if preg not in ("0", "00000000000000000000000000000000") else DSP_LEVELS * LUT_NS

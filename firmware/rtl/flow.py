@@ -22,6 +22,7 @@ import numpy as np
 from emulator.fixedpoint import FixedPointModel
 from emulator.fixedpoint.cast import float_cast
 from firmware.budget import estimate
+from firmware.rtl.depth import warn_depth
 from firmware.rtl.icarus import simulate_icarus
 from firmware.rtl.sim import build_testbench, simulate
 from firmware.rtl.trace import trace_model
@@ -90,8 +91,8 @@ def rtl_check(
         "latency_source": "rtl-sim", "budget_cycles": budget_cycles,
         "within_budget": None if budget_cycles is None else sim.latency_cycles <= budget_cycles,
         "resources": synth.resources if synth else None, "resources_source": "yosys" if synth else None,
-        "logic_depth": synth.logic_depth if synth else None, "family": opts.family if synth else None,
-        "estimate": est, "timing_s": timing,
+        "logic_depth": synth.logic_depth if synth else None, "depth": synth.depth(opts.clock_mhz) if synth else None,
+        "family": opts.family if synth else None, "estimate": est, "timing_s": timing,
         "tools": {"simulator": "verilator", "yosys": synth.yosys if synth else None},
     }  # fmt: skip
     if opts.icarus_events > 0:
@@ -102,6 +103,7 @@ def rtl_check(
                            "first_mismatches": ic.first}  # fmt: skip
     if sim.events < MIN_EVENTS:
         log.warning("%s: RTL simulated on %d events (fewer than %d)", name, sim.events, MIN_EVENTS)
+    warn_depth(name, entry["depth"])
     return entry
 
 

@@ -29,6 +29,7 @@ from emulator.menu.hardware import HwScore
 from firmware._menu_layout import ScoreKind, pack_events, score_kind
 from firmware._templates import render
 from firmware.errors import BitExactError, FirmwareError
+from firmware.rtl.depth import warn_depth
 from firmware.rtl.menu_verilog import MenuRtl, write_menu_rtl
 from firmware.rtl.sim import compare_outputs, fresh_dir, verilate
 from firmware.rtl.yosys import synthesize
@@ -52,8 +53,9 @@ log = logging.getLogger(__name__)
 MIN_EVENTS = 20_000  # stressed events the menu RTL is simulated on in `l1emu firmware --rtl`
 _TAIL = 8  # cycles recorded beyond the events and the pipeline's stages
 _SHOW = 10
+# pT words: thresholds of the shipped menus and the int16 extremes (which reach the widest pair products)
 _PTS = (0, 1, 5, 8, 9, 10, 14, 20, 24, 30, 36, 44, 48, 50, 60, 68, 70, 72, 100, 120, 200, 220, 240, 280, 300, 360,
-        2047, -3)  # fmt: skip
+        2047, 32767, -3, -32768)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,15 +83,18 @@ class MenuSim:
 
 
 def stress_events(menu: Menu, rng: np.random.Generator, n: int) -> EventBatch:
-    """Events whose every cut sits near its threshold: pT on threshold values, η/φ over the full range,
-    quality/isolation beyond 15, negative sums, each score column spread over its seeds' thresholds."""
+    """Events whose every cut sits near its threshold: pT on threshold values, η/φ over the full range (a
+    tenth of the φ words anywhere in int16), quality/isolation beyond 15, negative sums, each score column
+    spread over its seeds' thresholds."""
     cols = dict(EventBatch.empty(n).columns)
     for c in COLLECTIONS.values():
         shape = (n, c.size)
         eta = 300 if c.name == "muon" else 80
         cols[c.column("pt")] = rng.choice(_PTS, shape).astype(np.int16)
         cols[c.column("eta")] = rng.integers(-eta, eta, shape).astype(np.int16)
-        cols[c.column("phi")] = rng.integers(0, c.phi_bins, shape).astype(np.int16)
+        phi = rng.integers(0, c.phi_bins, shape)
+        wild = rng.random(shape) < 0.1  # some φ words outside [0, bins): the RTL reduces them as the engine does
+        cols[c.column("phi")] = np.where(wild, rng.integers(-(1 << 15), 1 << 15, shape), phi).astype(np.int16)
         cols[c.column("iso")] = rng.integers(0, 18, shape).astype(np.uint8)
         cols[c.column("qual")] = rng.integers(0, 18, shape).astype(np.uint8)
         if c.name == "muon":
@@ -185,6 +190,8 @@ def menu_rtl_check(
     rtl = write_menu_rtl(menu, out_dir, scores=_score_kinds(menu, batch), skip_unsupported=True)
     sim = simulate_menu(rtl, batch, menu)
     syn = synthesize(rtl) if synth else None
+    if syn is not None:
+        warn_depth(f"menu {menu.name}", syn.depth(clock_mhz))
     return {
         "generated": True, "directory": str(rtl.directory), "top": rtl.top, "clock_mhz": clock_mhz,
         "stages": rtl.stages, "seeds": list(rtl.seed_names), "refused": rtl.refused,
@@ -193,7 +200,8 @@ def menu_rtl_check(
         "budget_cycles": budget_cycles,
         "within_budget": None if budget_cycles is None else sim.latency_cycles <= budget_cycles,
         "resources": syn.resources if syn else None, "resources_source": "yosys" if syn else None,
-        "logic_depth": syn.logic_depth if syn else None, "family": syn.family if syn else None,
+        "logic_depth": syn.logic_depth if syn else None, "depth": syn.depth(clock_mhz) if syn else None,
+        "family": syn.family if syn else None,
         "timing_s": {"verilate_s": sim.build_s, "simulate_s": sim.run_s, **({"synth_s": syn.seconds} if syn else {})},
         "tools": {"simulator": "verilator", "yosys": syn.yosys if syn else None},
     }  # fmt: skip

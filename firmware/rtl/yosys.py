@@ -3,7 +3,8 @@
 ``synth_xilinx -family xcup -flatten`` maps onto UltraScale+ cells; ``stat -json`` gives the
 cell counts, which are grouped into LUT, FF, DSP, BRAM (18K equivalents), CARRY and the rest.
 ``ltp`` over every cell but the flip-flops gives the logic depth: the longest path of cells
-(carry cells included) from register or port to register or port. Tables (da4ml writes them
+(carry cells included) from register or port to register or port; the netlist (``write_json``)
+gives the same path weighted per cell (:mod:`firmware.rtl.depth`), checked against the clock. Tables (da4ml writes them
 as asynchronous ROMs) are mapped to logic first. This is synthesis without placement or
 routing: real resource counts of this netlist, not timing closure.
 
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from firmware.errors import FirmwareError
+from firmware.rtl.depth import depth_check, netlist_path_ns
 
 __all__ = ["FAMILY", "SynthResult", "Synthesizable", "count_cells", "synthesize", "yosys_version"]
 
@@ -60,6 +62,14 @@ class SynthResult:
     seconds: float
     yosys: str
     log: str = field(default="")
+    path_ns: float | None = None  # the longest path by :func:`firmware.rtl.depth.netlist_path_ns`
+    path_cells: dict[str, int] = field(default_factory=dict)  # the cell types on it
+
+    def depth(self, clock_mhz: float) -> dict[str, Any] | None:
+        """The report's ``depth`` object: Yosys' longest path checked against one cycle at ``clock_mhz``."""
+        if self.path_ns is None:
+            return None
+        return {"ltp_cells": self.logic_depth, **depth_check(self.path_ns, self.path_cells, clock_mhz).as_dict()}
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,7 +124,8 @@ def synthesize(prj: Synthesizable, *, family: str = FAMILY, depth: bool = True) 
     # da4ml's tables are asynchronous ROMs, which Yosys 0.23 cannot map to xcup memories: as logic first
     roms = "proc\nmemory -nomap\nmemory_map\nopt -fast\n" if prj.memfiles else ""
     script = (f"{reads}\nhierarchy -top {prj.top}\n{roms}synth_xilinx -family {family} -flatten -top {prj.top}\n"
-              f"tee -q -o stat.json stat -json\n{'ltp -noff t:FD* %n' if depth else ''}\n")  # fmt: skip
+              f"tee -q -o stat.json stat -json\n{'ltp -noff t:FD* %n' if depth else ''}\n"
+              f"{'write_json netlist.json' if depth else ''}\n")  # fmt: skip
     (work / "synth.ys").write_text(script)
     t0 = time.perf_counter()
     proc = subprocess.run([_yosys(), "-q", "-l", "yosys.log", "-s", "synth.ys"], cwd=work, capture_output=True,
@@ -127,8 +138,9 @@ def synthesize(prj: Synthesizable, *, family: str = FAMILY, depth: bool = True) 
     cells = _cells(work / "stat.json", prj.top)
     text = (work / "yosys.log").read_text(errors="replace")
     found = _LTP.findall(text)
+    path_ns, path_cells = netlist_path_ns(work / "netlist.json", prj.top) if depth else (None, {})
     result = SynthResult(count_cells(cells), cells, int(found[-1]) if found else None, family, seconds,
-                         yosys_version(), str(work / "yosys.log"))  # fmt: skip
+                         yosys_version(), str(work / "yosys.log"), path_ns, path_cells)  # fmt: skip
     log.info("%s: Yosys %s in %.1f s: %s, depth %s", prj.name, family, seconds, result.resources, result.logic_depth)
     return result
 
