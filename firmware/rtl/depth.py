@@ -38,7 +38,7 @@ from firmware.budget import ADD_NS
 from firmware.errors import FirmwareError
 
 __all__ = ["CARRY_NS", "DSP_LEVELS", "LUT_NS", "DepthCheck", "cell_ns", "depth_check", "levels_per_cycle",
-           "netlist_path_ns", "warn_depth"]  # fmt: skip
+           "netlist_path_ns", "warn_depth", "yosys_module"]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -76,19 +76,26 @@ def cell_ns(cell_type: str, params: dict[str, Any]) -> float | None:
     return 0.0  # MUXF7/8/9, buffers, constants
 
 
+def yosys_module(path: Path, top: str, what: str) -> dict[str, Any]:
+    """Module ``top`` of a Yosys JSON file (``write_json`` netlist or ``stat -json``; ``what`` names
+    it in errors); ``stat -json`` of a flattened design keeps it under ``design``."""
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        msg = f"{path}: cannot read Yosys' {what} ({exc})"
+        raise FirmwareError(msg) from exc
+    modules = doc.get("modules", {})
+    mod = modules.get(top) or modules.get(f"\\{top}") or (doc.get("design") if what == "stat -json" else None)
+    if not isinstance(mod, dict):
+        msg = f"{path}: no module {top!r} in Yosys' {what} (modules: {sorted(modules)})"
+        raise FirmwareError(msg)
+    return mod
+
+
 def netlist_path_ns(netlist: Path, top: str) -> tuple[float, dict[str, int]]:
     """The longest register-to-register (or port) path of ``top`` in Yosys' JSON, ns, and the cell
     types on it."""
-    try:
-        doc = json.loads(netlist.read_text())
-    except (OSError, ValueError) as exc:
-        msg = f"{netlist}: cannot read Yosys' netlist ({exc})"
-        raise FirmwareError(msg) from exc
-    mods = doc.get("modules", {})
-    mod = mods.get(top) or mods.get(f"\\{top}")
-    if not isinstance(mod, dict):
-        msg = f"{netlist}: no module {top!r}"
-        raise FirmwareError(msg)
+    mod = yosys_module(netlist, top, "netlist")
     cells: dict[str, dict[str, Any]] = mod.get("cells", {})
     delay: dict[str, float | None] = {n: cell_ns(c["type"], c.get("parameters", {})) for n, c in cells.items()}
     driver: dict[int, str] = {}

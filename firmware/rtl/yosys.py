@@ -14,7 +14,6 @@ routing: real resource counts of this netlist, not timing closure.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import shutil
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from firmware.errors import FirmwareError
-from firmware.rtl.depth import depth_check, netlist_path_ns
+from firmware.rtl.depth import depth_check, netlist_path_ns, yosys_module
 
 __all__ = ["FAMILY", "SynthResult", "Synthesizable", "count_cells", "synthesize", "yosys_version"]
 
@@ -146,14 +145,5 @@ def synthesize(prj: Synthesizable, *, family: str = FAMILY, depth: bool = True) 
 
 
 def _cells(path: Path, top: str) -> dict[str, int]:
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        msg = f"{path}: cannot read Yosys' stat -json ({exc})"
-        raise FirmwareError(msg) from exc
-    modules = doc.get("modules", {})
-    mod = modules.get(f"\\{top}") or modules.get(top) or doc.get("design")
-    if not isinstance(mod, dict):
-        msg = f"{path}: no statistics for module {top!r} (modules: {sorted(modules)})"
-        raise FirmwareError(msg)
+    mod = yosys_module(path, top, "stat -json")
     return {str(k): int(v) for k, v in mod.get("num_cells_by_type", {}).items()}
