@@ -33,9 +33,17 @@ def test_reports_round_trip_and_the_rtl_table_shows_yosys_beside_the_estimate(tm
     assert list(reports) == ["calo", "objects"]
     assert "tagger" in format_summary(reports)
     table = format_rtl_summary(reports).splitlines()
-    assert len(table) == 3  # title, header, one model with an rtl object
-    assert table[2].split() == ["objects", "tagger", "3", "11/120", "16", "4518/15841", "1736/2230", "0/0", "0/10000",
-                                "ok"]  # fmt: skip
+    assert len(table) == 4  # two title lines, header, one model with an rtl object
+    assert table[2].split()[-3:] == ["depth", "mismatches", "status"]
+    assert table[3].split() == ["objects", "tagger", "3", "11/120", "16", "4518/15841", "1736/2230", "0/0", "-",
+                                "0/10000", "ok"]  # fmt: skip
+
+
+@pytest.mark.parametrize(("fits", "shown"), [(True, "3.2/6.0"), (False, "7.7/3.0!")])
+def test_the_depth_column_flags_a_path_that_does_not_fit_a_cycle(fits: bool, shown: str) -> None:
+    depth = {"lut_levels": 3.2, "levels_per_cycle": 6.0} if fits else {"lut_levels": 7.7, "levels_per_cycle": 3.0}
+    row = format_rtl_summary({"s": _stage("s", _rtl(depth={**depth, "fits": fits}))}).splitlines()[-1]
+    assert row.split()[-3] == shown
 
 
 @pytest.mark.parametrize(
