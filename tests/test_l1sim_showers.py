@@ -44,14 +44,35 @@ def test_a_photon_stays_in_its_tower_and_no_spread_is_one_tower() -> None:
     assert np.count_nonzero(shares(130, EXACT)) == 1
 
 
-def test_pileup_mitigation_thresholds_follow_cms_form() -> None:
+#: Rows of CMS's Run-2 tower-threshold LUT (CMSSW L1Trigger/L1TCalorimeter/data/lut_towEtThresh_2017v7.txt):
+#: compNTT4 -> {CMS |ieta|: threshold (hw)}.
+CMS_LUT_ROWS = {
+    9: {13: 1, 20: 1, 25: 1, 26: 2, 27: 2, 28: 5, 30: 2, 31: 0, 40: 0, 41: 2},
+    23: {13: 4, 21: 4, 22: 5, 23: 6, 24: 8, 25: 10, 26: 12, 27: 10, 28: 12, 30: 12, 31: 11, 40: 11, 41: 12},
+    24: {13: 4, 18: 4, 19: 5, 21: 5, 22: 6, 23: 7, 24: 8, 25: 10, 26: 12, 27: 11, 28: 12, 30: 12, 35: 12, 41: 12},
+}
+
+
+def _index(cms_ieta: int) -> int:
+    """l1emu's η index of CMS tower +ieta (CMS has no ieta 29)."""
+    return N_ETA // 2 - 1 + (cms_ieta if cms_ieta <= 28 else cms_ieta - 1)
+
+
+@pytest.mark.parametrize("comp_ntt4", sorted(CMS_LUT_ROWS))
+def test_pileup_mitigation_thresholds_are_the_cms_run2_lut(comp_ntt4: int) -> None:
     thr = met_thresholds(L1SimConfig())
-    assert thr.shape == (N_ETA, 33)
+    got = {ieta: thr[_index(ieta), comp_ntt4] for ieta in CMS_LUT_ROWS[comp_ntt4]}
+    assert got == CMS_LUT_ROWS[comp_ntt4]
+    assert (thr[_index(1) : _index(13), :] == 0).all()  # |ieta| < 13 always enters the sums
+
+
+def test_pileup_mitigation_thresholds_grow_with_pileup_and_are_symmetric() -> None:
+    thr = met_thresholds(L1SimConfig())
+    assert thr.shape == (N_ETA, 32)
     assert (np.diff(thr, axis=1) >= 0).all()  # more pileup, higher thresholds
     np.testing.assert_allclose(thr, thr[::-1])  # both sides alike
-    barrel, hf = thr[45, 32], thr[75, 32]
-    assert barrel < hf <= 40.0
-    assert thr[45, 0] == 0.0
+    assert thr.max() == 12.0
+    assert thr[:, 0].max() == 0.0
     off = met_thresholds(replace(L1SimConfig(), met_pum=False, sum_tower_min_hw=3))
     assert (off == 2.0).all()  # without mitigation: towers >= sum_tower_min_hw
 
@@ -70,12 +91,13 @@ def _emulate(pool: TowerPool, config: L1SimConfig) -> dict[str, np.ndarray]:
 
 
 def test_soft_pileup_towers_do_not_enter_etm_but_enter_ett() -> None:
-    soft = [(ie, ip, 1) for ie in range(36, 44) for ip in range(36)]  # |ieta| <= 4, half of φ: nTT4 = 32
-    hard = [(50, 60, 40)]  # 20 GeV
+    central = [(ie, ip, 1) for ie in range(36, 44) for ip in range(N_PHI)]  # |ieta| <= 4, all φ: compNTT4 31
+    soft = [(ie, ip, 1) for ie in range(52, 60) for ip in range(36)]  # ieta 13 … 20, half of φ: below 7 hw
+    hard = [(50, 60, 40)]  # 20 GeV at ieta 11, where no threshold applies
     pum, plain = replace(EXACT, met_pum=True), EXACT
-    cols_pum, cols_plain = _emulate(_pool(soft + hard), pum), _emulate(_pool(soft + hard), plain)
-    assert cols_pum["ett"][0] == cols_plain["ett"][0] == len(soft) + 40
-    assert cols_pum["etm"][0] == pytest.approx(40, abs=1)  # only the hard tower
+    cols_pum, cols_plain = (_emulate(_pool(central + soft + hard), c) for c in (pum, plain))
+    assert cols_pum["ett"][0] == cols_plain["ett"][0] == len(central) + len(soft) + 40
+    assert cols_pum["etm"][0] == pytest.approx(40, abs=1)  # the balanced central ring and the hard tower
     assert cols_plain["etm"][0] > 100  # the soft half-ring unbalances the plain sum
     assert cols_pum["etmhf"][0] == cols_pum["etm"][0]
 

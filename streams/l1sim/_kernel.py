@@ -114,12 +114,12 @@ def _vector_sum(ex: int, ey: int) -> tuple[int, int]:
 
 @numba.njit(cache=True)
 def _ntt4(tot: np.ndarray) -> int:
-    """CMS's pileup estimator: towers with ET > 0 in |ieta| ≤ 4, divided by 5, rounded, at most 32."""
+    """CMS's pileup estimator compNTT4: towers with ET > 0 in |ieta| ≤ 4, divided by 5 (floor), at most 31."""
     n = 0
     for ie in range(N_ETA // 2 - 4, N_ETA // 2 + 4):
         for ip in range(PAD, PAD + N_PHI):
             n += 1 if tot[ie + PAD, ip] > 0 else 0
-    return min(math.floor(n / 5.0 + 0.5), 32)
+    return min(n // 5, 31)
 
 
 @numba.njit(cache=True)

@@ -80,15 +80,20 @@ class L1SimConfig:
     jet_calibration: float = 1.0
     jet_pus: bool = True  # chunky-donut pileup subtraction
     sum_tower_min_hw: int = 1  # towers below this do not enter ETT (nor ETM/ETMHF without met_pum)
-    # ETM/ETMHF pileup mitigation as CMS layer 2 does it: a tower enters the sums if its ET (hw) is
-    # above area(ieta)^a / (d (1 + exp(-b |ieta|))) * nTT4^c (at most 40), nTT4 = towers with ET > 0
-    # in |ieta| <= 4, / 5, rounded, at most 32. CMS fits (a, b, c, d) to the MET turn-on and does not
-    # publish them; these are the starting point of CMS's fitting script (docs/physics.md).
+    # ETM/ETMHF pileup mitigation as CMS layer 2 does it in Run 2 (CMSSW L1Trigger/L1TCalorimeter, LUT
+    # lut_towEtThresh_2017v7 of the 2018 calo parameters, made by the LUT script of 2017v6 without its nTT4 cap):
+    # a tower with |ieta| >= ieta_min enters the sums if its ET (hw) is above
+    # round(area(ieta)^a / (d (1 + exp(-b |ieta|))) * compNTT4^c), minus hf_offset in HF, within [0, max_hw];
+    # compNTT4 = towers with ET > 0 in |ieta| <= 4, / 5 (floor), at most 31; towers with |ieta| < ieta_min
+    # always enter (the firmware reads LUT row 0 for them).
     met_pum: bool = True
-    met_pum_a: float = 2.0
-    met_pum_b: float = 2.0
-    met_pum_c: float = 0.5
-    met_pum_d: float = 2.0
+    met_pum_a: float = 1.4
+    met_pum_b: float = 0.07
+    met_pum_c: float = 2.0
+    met_pum_d: float = 100.0
+    met_pum_max_hw: int = 12
+    met_pum_hf_offset_hw: int = 2
+    met_pum_ieta_min: int = 13
     ht_jet_min_gev: float = 30.0
     ht_jet_eta_max: float = 2.4
 
@@ -104,6 +109,10 @@ class L1SimConfig:
         if not 0.0 < self.muon_threshold_efficiency < 1.0:
             msg = f"L1SimConfig.muon_threshold_efficiency = {self.muon_threshold_efficiency}: must be in (0, 1)"
             raise ConfigError(msg)
+        for name in ("met_pum_max_hw", "met_pum_hf_offset_hw", "met_pum_ieta_min"):
+            if getattr(self, name) < 0:
+                msg = f"L1SimConfig.{name} = {getattr(self, name)}: must be >= 0"
+                raise ConfigError(msg)
         if self.met_pum and self.met_pum_d <= 0:
             msg = f"L1SimConfig.met_pum_d = {self.met_pum_d}: must be positive"
             raise ConfigError(msg)

@@ -72,21 +72,31 @@ def _trig_lut(bins: int, offset: float) -> tuple[np.ndarray, np.ndarray]:
     return (np.round(np.cos(ang) * scale).astype(np.int64), np.round(np.sin(ang) * scale).astype(np.int64))
 
 
+#: compNTT4 takes 5 bits (0 … 31).
+NTT4_BINS: Final = 32
 #: CMS tower areas in units of 0.087 × 0.087 for |ieta| 1 … 28 and the 12 HF towers (ieta 30 … 41).
 _CMS_TOWER_AREA: Final = np.array([1.0] * 20 + [1.03, 1.15, 1.3, 1.48, 1.72, 2.05, 1.72, 4.02]
                                   + [3.29, 2.01, 2.02, 2.01, 2.02, 2.0, 2.03, 1.99, 2.02, 2.04, 2.0, 3.47])
 
 
 def met_thresholds(c: L1SimConfig) -> np.ndarray:
-    """float64 (N_ETA, 33): a tower enters ETM/ETMHF if its ET (hw) is above [ieta, nTT4]."""
+    """float64 (N_ETA, 32): a tower enters ETM/ETMHF if its ET (hw) is above [ieta, compNTT4].
+
+    The CMS Run-2 tower-threshold LUT (see ``L1SimConfig.met_pum_*``): integer thresholds,
+    rounded half up, HF lowered by ``met_pum_hf_offset_hw``, clipped to [0, ``met_pum_max_hw``],
+    and 0 for |ieta| < ``met_pum_ieta_min``.
+    """
     half = N_ETA // 2
     k = np.where(np.arange(N_ETA) >= half, np.arange(N_ETA) - half + 1, half - np.arange(N_ETA))  # 1 … 40
     if not c.met_pum:
-        return np.full((N_ETA, 33), c.sum_tower_min_hw - 1.0)
+        return np.full((N_ETA, NTT4_BINS), c.sum_tower_min_hw - 1.0)
     cms_ieta = np.where(k <= 28, k, k + 1).astype(np.float64)  # CMS skips ieta 29
-    ntt4 = np.arange(33, dtype=np.float64)
+    ntt4 = np.arange(NTT4_BINS, dtype=np.float64)
     per_eta = _CMS_TOWER_AREA[k - 1] ** c.met_pum_a / (c.met_pum_d * (1.0 + np.exp(-c.met_pum_b * cms_ieta)))
-    thr: np.ndarray = np.minimum(per_eta[:, None] * ntt4[None, :] ** c.met_pum_c, 40.0)
+    thr: np.ndarray = np.floor(per_eta[:, None] * ntt4[None, :] ** c.met_pum_c + 0.5)
+    thr -= np.where(cms_ieta > 28, c.met_pum_hf_offset_hw, 0)[:, None]
+    thr = np.clip(thr, 0.0, float(c.met_pum_max_hw))
+    thr[cms_ieta < c.met_pum_ieta_min] = 0.0
     return thr
 
 
