@@ -1,6 +1,6 @@
 """The per-crossing numba kernel: sum tower deposits, quantise, find L1 objects, sums, regions.
 
-Randomness inside a crossing (muon efficiency, resolution, quality, charge) comes
+Randomness inside a crossing (muon efficiency, stations, resolution, charge) comes
 from a counter-based hash of (seed, global crossing number, draw number), so the
 output does not depend on how crossings are split into batches.
 """
@@ -16,7 +16,7 @@ from streams.l1sim._objects import MAX_CAND, PAD, find_eg, find_jets, find_taus,
 from streams.l1sim._rng import M2, gauss_hash, uniform_hash
 from streams.l1sim.geometry import N_ETA, N_PHI
 
-__all__ = ["DEP_SCALE", "emulate_kernel"]
+__all__ = ["DEP_SCALE", "emulate_kernel", "muon_quality"]
 
 Arrays = tuple[np.ndarray, ...]
 
@@ -24,9 +24,11 @@ Arrays = tuple[np.ndarray, ...]
 DEP_SCALE = 16
 _TRIG = 1 << 10
 _MU_PHI_BINS, _MU_ETA_LSB = 576, 0.010875
-_QUAL_VALUES = np.array([15, 12, 8, 4], np.uint8)
-_QUAL_CDF = np.array([0.60, 0.85, 0.95, 1.0])
 _MAX_MU = 64
+_MU_DRAWS = 16  # hashed draws reserved per muon source
+# EMTF quality base from the station mode (ME1 = 8, ME2 = 4, ME3 = 2, ME4 = 1), as CMSSW's
+# PtAssignmentEngineAux2017::getGMTQuality for |η| > 1.2; the quality is base | (mode & 3)
+_EMTF_BASE = np.array([4, 4, 4, 4, 4, 4, 4, 8, 4, 4, 8, 12, 8, 12, 12, 12], np.uint8)
 
 
 @numba.njit(cache=True)
@@ -45,6 +47,46 @@ def _add_event(grid: np.ndarray, pool: Arrays, ev: int, rot: int, flip: bool) ->
 
 
 @numba.njit(cache=True)
+def _station_mask(key: np.uint64, c: np.uint64, eff: float) -> int:
+    """Stations 1-4 (bits 3, 2, 1, 0: ME1 = 8 as the EMTF mode) that deliver a trigger segment."""
+    mask = 0
+    for s in range(4):
+        if uniform_hash(key, c + np.uint64(s)) < eff:
+            mask |= 8 >> s
+    return mask
+
+
+@numba.njit(cache=True)
+def muon_quality(tf: int, mask: int) -> int:
+    """The 4-bit quality a track finder (0 BMTF, 1 OMTF, 2 EMTF) gives a track with stations ``mask``.
+
+    BMTF (CMSSW L1MuBMAssignmentUnit::QuaAU): 12 + stations − 1, two-station tracks without MB1 12;
+    OMTF (OMTFSorter): 12, and 4 for two stations (the bad-hit-pattern list holds few-layer patterns);
+    EMTF (PtAssignmentEngineAux2017::getGMTQuality): ≥ 3 stations with ME1 12-15, ME1 + one or
+    ME2-3-4 8-11, the rest 4-7.
+    """
+    n = ((mask >> 3) & 1) + ((mask >> 2) & 1) + ((mask >> 1) & 1) + (mask & 1)
+    if tf == 0:
+        return 12 + n - 1 if (n > 2 or mask & 8) else 12
+    if tf == 1:
+        return 12 if n > 2 else 4
+    return int(_EMTF_BASE[mask]) | (mask & 3)
+
+
+@numba.njit(cache=True)
+def _inv_pt_error(key: np.uint64, c: np.uint64, res: float, tail_frac: float, tail_start: float) -> float:
+    """Relative 1/pT error: a Gaussian core, or with ``tail_frac`` the θ⁻³ single-scattering tail.
+
+    The tail has P(|t| > x) = (x0 / x)² for x ≥ x0 = ``tail_start``·res, either sign.
+    """
+    if uniform_hash(key, c) < tail_frac:
+        u = 1.0 - uniform_hash(key, c + np.uint64(1))  # (0, 1]
+        t = tail_start * res / math.sqrt(u)
+        return -t if uniform_hash(key, c + np.uint64(2)) < 0.5 else t
+    return res * gauss_hash(key, c + np.uint64(3))
+
+
+@numba.njit(cache=True)
 def _add_muons(
     pool: Arrays, ev: int, rot: int, flip: bool, key: np.uint64, ctr: int, fpar: np.ndarray,
     m_pt: np.ndarray, m_eta: np.ndarray, m_phi: np.ndarray, m_q: np.ndarray, m_qual: np.ndarray, nm: int,
@@ -57,7 +99,7 @@ def _add_muons(
     """
     off, mpt, meta, mphi, mq, mprob = pool[5], pool[6], pool[7], pool[8], pool[9], pool[10]
     for k in range(off[ev], off[ev + 1]):
-        ctr += 8
+        ctr += _MU_DRAWS
         c = np.uint64(ctr)
         p = mprob[k]
         q = p
@@ -68,23 +110,25 @@ def _add_muons(
             w *= p / q if made else (1.0 - p) / (1.0 - q)
         if not made or nm >= _MAX_MU:
             continue
+        mask = _station_mask(key, c + np.uint64(8), fpar[14])
+        n_st = ((mask >> 3) & 1) + ((mask >> 2) & 1) + ((mask >> 1) & 1) + (mask & 1)
+        if n_st < 2:
+            continue  # a track needs two stations
         eta = -meta[k] if flip else meta[k]
         aeta = abs(eta)
-        res = fpar[0] if aeta < 0.83 else (fpar[1] if aeta < 1.24 else fpar[2])
-        scale = 1.0 + fpar[13] * res  # the track finders' pT scale: efficiency fpar[13]σ up at threshold
-        if uniform_hash(key, c + np.uint64(1)) < fpar[3]:
-            res *= fpar[4]
-        inv = (1.0 + res * gauss_hash(key, c + np.uint64(2))) / mpt[k]
+        tf = 0 if aeta < 0.83 else (1 if aeta < 1.24 else 2)
+        res = fpar[tf]
+        scale = 1.0 + fpar[13] * res  # the track finder's pT scale: efficiency fpar[13]σ up at threshold
+        t = _inv_pt_error(key, c + np.uint64(1), res * math.sqrt(3.0 / (n_st - 1)), fpar[3], fpar[4])
+        inv = (1.0 + t) / mpt[k]
+        charge = mq[k]
+        if inv < 0.0:  # the measured bend changed sign
+            inv, charge = -inv, -charge
         m_pt[nm] = 1e4 if inv <= 1e-4 else scale / inv
         m_eta[nm] = eta
         m_phi[nm] = mphi[k] + rot * (2.0 * math.pi / N_PHI)
-        flip_q = uniform_hash(key, c + np.uint64(4)) < fpar[5]
-        m_q[nm] = -mq[k] if flip_q else mq[k]
-        u = uniform_hash(key, c + np.uint64(5))
-        qi = 0
-        while u > _QUAL_CDF[qi]:
-            qi += 1
-        m_qual[nm] = _QUAL_VALUES[qi]
+        m_q[nm] = -charge if uniform_hash(key, c + np.uint64(6)) < fpar[5] else charge
+        m_qual[nm] = muon_quality(tf, mask)
         nm += 1
     return nm, ctr, w
 

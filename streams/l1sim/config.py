@@ -56,14 +56,25 @@ class L1SimConfig:
     muon_pt_min: float = 3.5  # GeV, and transverse momentum (barrel curl-up in the return field)
     muon_efficiency: float = 0.95
     decays_in_flight: bool = True  # π±/K± → μν before the calorimeter
-    muon_res_barrel: float = 0.12  # σ(1/pT)/(1/pT), |η| < 0.83
-    muon_res_overlap: float = 0.18  # 0.83 … 1.24
-    muon_res_endcap: float = 0.22  # 1.24 … 2.4
-    muon_tail_fraction: float = 0.005  # fraction measured with a tail_scale times wider core
-    muon_tail_scale: float = 3.0
+    # track-finder pT assignment (per crossing), σ(1/pT)/(1/pT) of a track with all four stations; a
+    # track with n stations has n − 1 independent station-to-station bends, each limited by multiple
+    # scattering in the iron between them, so its core is sqrt(3 / (n − 1)) times wider
+    muon_res_barrel: float = 0.12  # BMTF, |η| < 0.83
+    muon_res_overlap: float = 0.18  # OMTF, 0.83 … 1.24
+    muon_res_endcap: float = 0.22  # EMTF, 1.24 … 2.4
+    # each of the four stations delivers a trigger segment with this probability (CMS DT and CSC: over
+    # 96 %, JINST 8 (2013) P11002); a track needs two; quality follows the stations as the CMSSW track
+    # finders assign it (BMTF: 12 + stations − 1; OMTF: 12, 4 for two stations; EMTF: from the mode)
+    muon_station_efficiency: float = 0.96
+    # the single-scattering tail of multiple scattering: the Highland width describes the central 98 %
+    # of the projected angle (PDG, "Passage of particles through matter"); the other 2 % follow the
+    # Rutherford tail dN/dθ ∝ θ⁻³ beyond the edge of that central 98 % (2.326 σ of the core)
+    muon_tail_fraction: float = 0.02
+    muon_tail_start: float = 2.326
     muon_charge_flip: float = 0.01
     # the track finders scale their pT assignment so that a muon of true pT = threshold passes with
-    # this efficiency (CMS BMTF/OMTF/EMTF: 90 %); 0.5 is an unbiased assignment
+    # this efficiency (CMS BMTF/OMTF/EMTF: 90 %); 0.5 is an unbiased assignment; one scale per track
+    # finder, from its four-station core
     muon_threshold_efficiency: float = 0.90
     # -- object finding (hardware units, 0.5 GeV) ----------------------------------------
     eg_seed_hw: int = 4
@@ -106,6 +117,13 @@ class L1SimConfig:
             if isinstance(value, float) and not value >= 0:
                 msg = f"L1SimConfig.{name} = {value}: must be a non-negative number"
                 raise ConfigError(msg)
+        for name in ("muon_station_efficiency", "muon_tail_fraction", "muon_charge_flip"):
+            if not getattr(self, name) <= 1.0:
+                msg = f"L1SimConfig.{name} = {getattr(self, name)}: a probability must be in [0, 1]"
+                raise ConfigError(msg)
+        if not self.muon_tail_start > 0:
+            msg = f"L1SimConfig.muon_tail_start = {self.muon_tail_start}: the tail must start above 0 σ"
+            raise ConfigError(msg)
         if not 0.0 < self.muon_threshold_efficiency < 1.0:
             msg = f"L1SimConfig.muon_threshold_efficiency = {self.muon_threshold_efficiency}: must be in (0, 1)"
             raise ConfigError(msg)
@@ -124,5 +142,5 @@ class L1SimConfig:
         """Hash of the fields that change the per-pool-event detector response."""
         fields = {k: v for k, v in asdict(self).items()
                   if not k.startswith(("eg_", "tau_", "jet_", "sum_", "ht_", "muon_res", "muon_tail",
-                                       "muon_charge", "muon_threshold", "met_"))}
+                                       "muon_station", "muon_charge", "muon_threshold", "met_"))}
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]

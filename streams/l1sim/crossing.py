@@ -132,9 +132,9 @@ class CrossingEmulator:
         ], dtype=np.int64)
         self._fpar = np.array([
             c.muon_res_barrel, c.muon_res_overlap, c.muon_res_endcap, c.muon_tail_fraction,
-            c.muon_tail_scale, c.muon_charge_flip, c.eg_hoe_max, c.eg_iso_loose, c.eg_iso_tight,
+            c.muon_tail_start, c.muon_charge_flip, c.eg_hoe_max, c.eg_iso_loose, c.eg_iso_tight,
             c.tau_calibration, c.tau_iso_loose, c.tau_iso_tight, c.jet_calibration,
-            NormalDist().inv_cdf(c.muon_threshold_efficiency),
+            NormalDist().inv_cdf(c.muon_threshold_efficiency), c.muon_station_efficiency,
         ], dtype=np.float64)
         self._geo = _geometry(c)
 
