@@ -58,13 +58,16 @@ class ReplayOptions:
     dask: str | None = None  # run on Dask: a scheduler address or local[:N] (docs/dask.md)
     partition_events: int | None = None  # events per Dask partition (default: about 4 per worker)
     skip_bad: bool = False  # a Dask partition that fails is reported as errored events, not fatal
+    menu: str | None = None  # a menu run instead of the chain's (YAML, uGT XML or a menu reference)
+    prescales: tuple[str, ...] = ()  # prescale tables and FinOR/veto masks (CSV or run-settings XML)
 
-    def overrides(self, ipc_dir: str = "") -> ChainOverrides:
-        """The chain overrides these options ask for (``ipc_dir``: where ipc endpoints go)."""
+    def overrides(self, ipc_dir: str = "", menu: str = "") -> ChainOverrides:
+        """The chain overrides these options ask for (``ipc_dir``: where ipc endpoints go; ``menu``: the
+        menu file to run instead of the chain's, see :func:`emulator.launch.menu_reference`)."""
         return ChainOverrides(
             workers=self.workers, transport=self.transport, ipc_dir=ipc_dir, policy=self.policy,
             batch_size=self.batch_size, metrics_port=self.metrics_port, collect_timeout_s=self.collect_timeout_s,
-            realtime_priority=self.realtime_priority,
+            realtime_priority=self.realtime_priority, menu=menu,
         )
 
     def source_spec(self) -> SourceSpec:

@@ -12,6 +12,8 @@ host calls it in-process from the same YAML and flags.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from emulator.params import load_yaml
 from streams.errors import ConfigError
 from streams.run.launch import ChainOverrides, ChainRef, LaunchPlan, SourceSpec, build_launch_plan
 
-__all__ = ["chain_overrides", "launch_plan", "load_run_chain", "resolve_launch"]
+__all__ = ["chain_overrides", "launch_plan", "load_run_chain", "menu_reference", "resolve_launch"]
 
 
 def chain_overrides(path: str | Path, overrides: ChainOverrides) -> dict[str, Any]:
@@ -40,6 +42,8 @@ def chain_overrides(path: str | Path, overrides: ChainOverrides) -> dict[str, An
     out["stream"] = stream
     if o.metrics_port is not None:
         out["metrics"] = {**(raw.get("metrics") or {}), "base_port": o.metrics_port}
+    if o.menu:
+        out["menu"] = o.menu
     if o.workers is not None:
         out["stages"] = [{**s, "workers": o.workers} for s in raw.get("stages") or []]
     return out
@@ -70,3 +74,42 @@ def resolve_launch(
     chain = load_run_chain(path, overrides)
     return chain, launch_plan(chain, overrides, producers=producers, source=source, rate_hz=rate_hz,
                               linger_s=linger_s)
+
+
+def menu_reference(config: str | Path, menu: str | None, prescales: Sequence[str], column: str | None,
+                   directory: Path) -> str:
+    """The menu file a run uses instead of its chain's, or ``""`` to keep the chain's.
+
+    ``menu`` alone is used as it is; with ``prescales`` (prescale tables, FinOR/veto masks) a menu
+    reference naming ``menu`` (or the chain's own menu) and the tables, with ``column``, is written
+    into ``directory``, where every node of the run reads it. Missing files raise ConfigError
+    naming the flag.
+    """
+    if menu is None and not prescales:
+        return ""
+    for flag, files in (("--menu", [menu] if menu else []), ("--prescales", list(prescales))):
+        for f in files:
+            if not Path(f).is_file():
+                msg = f"{flag} {f}: no such file"
+                raise ConfigError(msg)
+    if menu is not None:
+        base = Path(menu).resolve()
+    else:
+        chain = load_chain(config, build=False)
+        if chain.menu_path is None:
+            msg = f"{config}: --prescales needs a menu, and the chain has none (give --menu)"
+            raise ConfigError(msg)
+        base = chain.menu_path.resolve()
+    if not prescales:
+        return str(base)
+    lines = [f"menu: {json.dumps(str(base))}", f"prescales: {json.dumps(str(Path(prescales[0]).resolve()))}"]
+    if len(prescales) > 2:
+        msg = f"--prescales: at most a prescale table and a mask file, got {len(prescales)}"
+        raise ConfigError(msg)
+    if len(prescales) == 2:
+        lines.append(f"masks: {json.dumps(str(Path(prescales[1]).resolve()))}")
+    if column is not None:
+        lines.append(f"column: {json.dumps(column)}")
+    ref = directory / "menu-reference.yaml"
+    ref.write_text("\n".join(lines) + "\n")
+    return str(ref)

@@ -16,10 +16,11 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from emulator.executor import Executor, ReplayJob, ReplayOptions
-from emulator.launch import launch_plan, load_run_chain
+from emulator.launch import launch_plan, load_run_chain, menu_reference
 from emulator.menu import load_menu
 from emulator.pipeline import Pipeline
 from emulator.replay_report import RateSink, build_report
@@ -54,7 +55,8 @@ def replay(
     stop = stop or threading.Event()
     with tempfile.TemporaryDirectory(prefix="l1emu-") as tmp:
         ipc_dir = tmp if (opts.transport or "") != "tcp" else ""
-        overrides = opts.overrides(ipc_dir)
+        menu_file = menu_reference(opts.config, opts.menu, opts.prescales, opts.column, Path(tmp))
+        overrides = opts.overrides(ipc_dir, menu_file)
         chain = load_run_chain(opts.config, overrides)
         menu = load_menu(chain.menu_path) if chain.menu_path else None
         if menu is None:

@@ -25,6 +25,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--batch-size", type=int, default=None, help="events per batch")
     p.add_argument("--metrics-port", type=int, default=None,
                    help="base port of the Prometheus endpoints (node i serves on base + i)")
+    p.add_argument("--menu", default=None,
+                   help="run this menu instead of the chain's (l1emu YAML, uGT XML or a menu reference)")
+    p.add_argument("--prescales", action="append", default=[], metavar="FILE",
+                   help="prescale table (CSV or uGT run-settings XML) for the menu; again for a FinOR/veto mask "
+                        "file")
     p.add_argument("--column", default=None, help="prescale column (default: the menu's)")
     p.add_argument("--in-process", action="store_true", help="run the stages in this process, no sockets")
     p.add_argument("--report", default=None, help="write the JSON report here")
@@ -50,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         linger_s=args.linger, metrics_port=args.metrics_port, run_dir=args.run_dir,
         max_restarts=args.max_restarts, collect_timeout_s=args.collect_timeout,
         realtime_priority=args.realtime_priority, dask=args.dask, partition_events=args.partition_events,
-        skip_bad=args.skip_bad,
+        skip_bad=args.skip_bad, menu=args.menu, prescales=tuple(args.prescales),
     )
     stop = threading.Event()
     on_terminate(stop.set)

@@ -71,6 +71,7 @@ class ChainOverrides:
     metrics_port: int | None = None
     collect_timeout_s: float | None = None
     realtime_priority: int | None = None
+    menu: str = ""  # a menu file (l1emu YAML, uGT XML or a menu reference) run instead of the chain's
 
 
 @dataclass(frozen=True, slots=True)
