@@ -21,11 +21,14 @@ from streams.l1sim.geometry import (
 )
 from streams.schema import MU_ETA_LSB
 
-# Resolution, lateral shower spread and sum pileup mitigation off, so expectations are exact.
+# Resolution, lateral shower spread, sum pileup mitigation and the e/γ, τ energy scales off, so
+# expectations are exact.
 EXACT = L1SimConfig(em_stochastic=0.0, em_constant=0.0, had_stochastic=0.0, had_constant=0.0,
                     hf_stochastic=0.0, hf_constant=0.0, hf_em_stochastic=0.0, hf_em_constant=0.0,
                     had_em_fraction_max=0.0, had_low_loss=0.0,
-                    em_lateral_m=0.0, had_lateral_m=0.0, met_pum=False, muon_threshold_efficiency=0.5)
+                    em_lateral_m=0.0, had_lateral_m=0.0, met_pum=False, muon_threshold_efficiency=0.5,
+                    eg_calibration=(1.0,) * len(L1SimConfig().eg_calibration),
+                    tau_calibration=(1.0,) * len(L1SimConfig().tau_calibration))
 
 
 def particles(*parts: tuple[float, float, float, int], events: list[int] | None = None) -> dict[str, np.ndarray]:

@@ -255,8 +255,8 @@ def _jet_sums(jet_pt: np.ndarray, jet_eta: np.ndarray, jet_phi: np.ndarray, ipar
 def emulate_kernel(
     key0: np.uint64, first_gid: int, draw_off: np.ndarray, draw_idx: np.ndarray, draw_rot: np.ndarray,
     draw_flip: np.ndarray, hs_idx: np.ndarray, pu: Arrays, hs: Arrays, ipar: np.ndarray,
-    fpar: np.ndarray, geo: Arrays, eg: Arrays, tau: Arrays, jet: Arrays, mu: Arrays,
-    sums: np.ndarray, regions: np.ndarray, boost: np.ndarray, weight: np.ndarray,
+    fpar: np.ndarray, geo: Arrays, eg_lut: Arrays, tau_cal: np.ndarray, eg: Arrays, tau: Arrays, jet: Arrays,
+    mu: Arrays, sums: np.ndarray, regions: np.ndarray, boost: np.ndarray, weight: np.ndarray,
 ) -> None:
     """Fill the output arrays for ``len(hs_idx)`` crossings (see crossing.py for the layout)."""
     hw_eta, region_eta, cos72, sin72, cos144, sin144, met_thr = geo
@@ -291,10 +291,10 @@ def emulate_kernel(
                                     m_pt, m_eta, m_phi, m_q, m_qual, nm, boost, w)
         weight[row] = w
         rho = _quantise(grid, em, had, tot, S, ipar, cos72, sin72, region_eta, met_thr, regions, sums, row)
-        n = find_eg(em, had, S, rho, ipar[6], ipar[7], ipar[0], fpar[6], fpar[7], fpar[8],
-                    c_pt, c_ie, c_ip, c_iso)
+        n = find_eg(em, had, S, rho, ipar[6], ipar[7], ipar[0], ipar[9], ipar[10], fpar[6], fpar[7], fpar[8],
+                    eg_lut, c_pt, c_ie, c_ip, c_iso)
         _write_calo(eg, row, top_n(c_pt, n, eg[0].shape[1]), c_pt, c_ie, c_ip, c_iso, hw_eta, 511)
-        n = find_taus(tot, S, rho, ipar[6], ipar[7], ipar[1], fpar[9], fpar[10], fpar[11],
+        n = find_taus(tot, S, rho, ipar[6], ipar[7], ipar[1], tau_cal, fpar[10], fpar[11],
                       c_pt, c_ie, c_ip, c_iso, tau_scratch, tau_at)
         _write_calo(tau, row, top_n(c_pt, n, tau[0].shape[1]), c_pt, c_ie, c_ip, c_iso, hw_eta, 511)
         n = find_jets(tot, S, ipar[2], ipar[8] != 0, fpar[12], c_pt, c_ie, c_ip)

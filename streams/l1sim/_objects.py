@@ -19,7 +19,7 @@ import numpy as np
 
 from streams.l1sim.geometry import N_ETA, N_PHI
 
-__all__ = ["MAX_CAND", "PAD", "box", "find_eg", "find_jets", "find_taus", "is_local_max", "top_n"]
+__all__ = ["MAX_CAND", "PAD", "box", "eg_cluster", "find_eg", "find_jets", "find_taus", "is_local_max", "top_n"]
 
 PAD = 7
 MAX_CAND = 512
@@ -87,29 +87,72 @@ def _column3(g: np.ndarray, ie: int, ip: int) -> int:
     return int(g[r, c - 1] + g[r, c] + g[r, c + 1])
 
 
+@numba.njit(cache=True, inline="always")
+def _kept(v: int, nb: int) -> int:
+    """A neighbour's ET if it reaches the clustering threshold ``nb``, else 0."""
+    return v if v >= nb else 0
+
+
+@numba.njit(cache=True)
+def eg_cluster(em: np.ndarray, ie: int, ip: int, nb: int) -> tuple[int, int, int]:
+    """CMS layer-2 e/γ cluster of the seed at tower (ie, ip): (ET, η side, shape).
+
+    Neighbours join with EM ≥ ``nb``: the 3 × 3 towers and, in the seed column, φ ± 2 next to an
+    included φ ± 1. The cluster is trimmed to the seed column and the η-neighbour column with more
+    clustered ET (the +η one on ties). ``shape`` is CMS's 7-bit code of the trimmed cluster: bit 0
+    φ − 1 (N), 1 φ + 1 (S), 2 the side tower, 3 side φ − 1, 4 side φ + 1, 5 φ − 2 (NN), 6 φ + 2 (SS).
+    """
+    r, c = ie + PAD, ip + PAD
+    n, s = _kept(em[r, c - 1], nb), _kept(em[r, c + 1], nb)
+    nn = _kept(em[r, c - 2], nb) if n > 0 else 0
+    ss = _kept(em[r, c + 2], nb) if s > 0 else 0
+    lo = (_kept(em[r - 1, c - 1], nb), _kept(em[r - 1, c], nb), _kept(em[r - 1, c + 1], nb))
+    hi = (_kept(em[r + 1, c - 1], nb), _kept(em[r + 1, c], nb), _kept(em[r + 1, c + 1], nb))
+    side = -1 if lo[0] + lo[1] + lo[2] > hi[0] + hi[1] + hi[2] else 1
+    sn, sc, sp = lo if side < 0 else hi
+    et = int(em[r, c]) + n + s + nn + ss + sn + sc + sp
+    shape = ((n > 0) | (s > 0) << 1 | (sc > 0) << 2 | (sn > 0) << 3 | (sp > 0) << 4 | (nn > 0) << 5
+             | (ss > 0) << 6)
+    return et, side, shape
+
+
+@numba.njit(cache=True, inline="always")
+def _et_bin(et: int, edges: np.ndarray) -> int:
+    """Index of the bin of ``et`` among increasing ``edges`` (searchsorted, right)."""
+    b = 0
+    while b < len(edges) and edges[b] <= et:
+        b += 1
+    return b
+
+
 @numba.njit(cache=True)
 def find_eg(
     em: np.ndarray, had: np.ndarray, S: np.ndarray, rho: float, ie_lo: int, ie_hi: int,
-    seed: int, hoe_max: float, loose: float, tight: float,
+    seed: int, nb: int, id_max: int, hoe_max: float, loose: float, tight: float, lut: tuple[np.ndarray, ...],
     c_pt: np.ndarray, c_ie: np.ndarray, c_ip: np.ndarray, c_iso: np.ndarray,
 ) -> int:
-    """e/γ: EM local max (3×3) ≥ seed; the cluster trimmed as CMS layer 2 does it: the seed's
-    3-tower φ column, the stronger of its two η-neighbour columns, and the seed row's towers at
-    φ ± 2 (bremsstrahlung spreads in φ); H/E veto on that footprint; 5×9 isolation."""
+    """e/γ as CMS layer 2 makes them: EM seed ≥ ``seed``, maximum of 3 η × 9 φ; the dynamic,
+    trimmed cluster of :func:`eg_cluster` (neighbour threshold ``nb``); H/E on the 2 × 3 footprint
+    and the shape veto (LUT ``lut[2]`` in (|η|, raw ET, shape)), both waived from raw ET ``id_max``;
+    pT = raw ET × ``lut[3]``, rounded; isolation = 5 × 9 total ET minus the 2 × 3 footprint and
+    ρ · 39, against the raw ET. ``lut`` = (η bin per tower, raw-ET edges (hw), shape_ok, scale)."""
+    eta_bin, et_edges, shape_ok, scale = lut
     n = 0
     for ie in range(ie_lo, ie_hi):
         for ip in range(N_PHI):
-            if em[ie + PAD, ip + PAD] < seed or not is_local_max(em, ie, ip, 1, 1):
+            if em[ie + PAD, ip + PAD] < seed or not is_local_max(em, ie, ip, 1, 4):
                 continue
-            lo, hi = _column3(em, ie - 1, ip), _column3(em, ie + 1, ip)
-            side = -1 if lo > hi else 1
-            e_clu = _column3(em, ie, ip) + max(lo, hi)
-            h_clu = _column3(had, ie, ip) + _column3(had, ie + side, ip)
-            if h_clu > hoe_max * e_clu or n >= MAX_CAND:
+            et, side, shape = eg_cluster(em, ie, ip, nb)
+            e_foot = _column3(em, ie, ip) + _column3(em, ie + side, ip)
+            h_foot = _column3(had, ie, ip) + _column3(had, ie + side, ip)
+            b, k = eta_bin[ie], _et_bin(et, et_edges)
+            if et < id_max and (h_foot > hoe_max * e_foot or shape_ok[b, k, shape] == 0):
                 continue
-            iso = box(S, ie, ip, -2, 2, -4, 4) - e_clu - h_clu - rho * 39.0
-            c_pt[n], c_ie[n], c_ip[n] = e_clu, ie, ip
-            c_iso[n] = _iso_bits(iso, e_clu, tight, loose)  # uGT order: bit 0 tight (IsoEG), bit 1 loose
+            if n >= MAX_CAND:
+                continue
+            iso = box(S, ie, ip, -2, 2, -4, 4) - e_foot - h_foot - rho * 39.0
+            c_pt[n], c_ie[n], c_ip[n] = math.floor(et * scale[b, k] + 0.5), ie, ip
+            c_iso[n] = _iso_bits(iso, et, tight, loose)  # uGT order: bit 0 tight (IsoEG), bit 1 loose
             n += 1
     return n
 
@@ -156,7 +199,7 @@ def _tau_mains(c_raw: np.ndarray, c_ie: np.ndarray, c_ip: np.ndarray, n: int, at
 
 @numba.njit(cache=True)
 def find_taus(
-    tot: np.ndarray, S: np.ndarray, rho: float, ie_lo: int, ie_hi: int, seed: int, calib: float,
+    tot: np.ndarray, S: np.ndarray, rho: float, ie_lo: int, ie_hi: int, seed: int, calib: np.ndarray,
     loose: float, tight: float,
     c_pt: np.ndarray, c_ie: np.ndarray, c_ip: np.ndarray, c_iso: np.ndarray,
     scratch: np.ndarray, at: np.ndarray,
@@ -166,9 +209,10 @@ def find_taus(
     A cluster is the seed's 5-tower φ column plus the stronger of its two η-neighbour columns
     (2η×5φ, the e/γ trimming). A cluster with a stronger one within ±2 towers in η and ±4 in φ is a *secondary*: it is
     not a τ; the strongest secondary of a main cluster is merged into it (the union of the
-    two boxes), secondaries of secondaries are dropped. The τ ET is the merged cluster minus
-    ρ × its area, calibrated; isolation is the 7×9 box around the main seed minus the merged
-    cluster and ρ × the rest of the box. ``scratch`` is int64 (4, MAX_CAND); ``at``
+    two boxes), secondaries of secondaries are dropped. The raw τ ET is the merged cluster minus
+    ρ × its area; pT = raw ET × ``calib[ieta, merged]``; isolation is the 7×9 box around the main seed
+    minus the merged cluster and ρ × the rest of the box, against the raw ET. ``scratch`` is int64
+    (4, MAX_CAND); ``at``
     (N_ETA × N_PHI, all −1) is scratch and is left all −1.
     """
     c_raw, main, sec, elo = scratch[0], scratch[1], scratch[2], scratch[3]
@@ -199,9 +243,10 @@ def find_taus(
             ov, ov_area = _overlap(S, c_ie[j], c_ip[j], elo[j], c_ie[k] - c_ie[j], dp, elo[k])
             clu += c_raw[k] - ov
             area += 10 - ov_area
-        c_pt[j] = math.floor((clu - rho * area) * calib)
+        raw = math.floor(clu - rho * area)
+        c_pt[j] = math.floor(raw * calib[c_ie[j], 1 if k >= 0 else 0] + 0.5) if raw > 0 else 0
         iso = max(box(S, c_ie[j], c_ip[j], -3, 3, -4, 4) - clu, 0) - rho * (63 - area)
-        c_iso[j] = _iso_bits(iso, c_pt[j], loose, tight)
+        c_iso[j] = _iso_bits(iso, raw, loose, tight)
     m = 0
     for j in range(n):  # compact in place (m <= j)
         if c_pt[j] > 0:

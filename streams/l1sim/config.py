@@ -18,6 +18,14 @@ import json
 from dataclasses import asdict, dataclass
 
 from streams.errors import ConfigError
+from streams.l1sim._luts import (
+    EG_CALIBRATION,
+    EG_LUT_ET_EDGES,
+    EG_LUT_ETA_EDGES,
+    EG_SHAPE_OK,
+    TAU_CAL_ETA_EDGES,
+    TAU_CALIBRATION,
+)
 
 __all__ = ["L1SimConfig"]
 
@@ -77,16 +85,38 @@ class L1SimConfig:
     # finder, from its four-station core
     muon_threshold_efficiency: float = 0.90
     # -- object finding (hardware units, 0.5 GeV) ----------------------------------------
+    # e/γ as CMS Stage-2 layer 2 builds it (CMSSW L1Trigger/L1TCalorimeter Stage2Layer2Cluster- and
+    # EGammaAlgorithmFirmwareImp1, caloParams 2018-2024; JINST 15 (2020) P10017): a seed of ECAL ET
+    # >= 2 GeV (egSeedThreshold) that is the maximum of 3 η × 9 φ towers; neighbours join the cluster
+    # with ECAL ET >= 1 GeV (egNeighbourThreshold), φ ± 2 only next to an included φ ± 1
     eg_seed_hw: int = 4
-    eg_hoe_max: float = 0.25  # H/E of the 3×3 cluster
-    eg_iso_loose: float = 0.30  # PU-corrected isolation / pT, bit 0 of iso
-    eg_iso_tight: float = 0.15  # bit 1 of iso
+    eg_neighbour_hw: int = 2
+    eg_hoe_max: float = 0.25  # H/E of the 2 × 3 footprint
+    # the cluster-shape veto: a LUT of the shapes (which of the 7 neighbours are in the trimmed cluster)
+    # kept per (|η|, raw ET) bin, 99 % efficient for genuine electrons per bin, as CMS's
+    # shapeIdentification_adapt0.99 LUT; H/E and shape are not required from 128 GeV (egMaxPtHOverE)
+    eg_shape_veto: bool = True
+    eg_id_pt_max_gev: float = 128.0
+    eg_lut_eta_edges: tuple[float, ...] = EG_LUT_ETA_EDGES  # |η| bins of the shape and calibration LUTs
+    eg_lut_et_edges_gev: tuple[float, ...] = EG_LUT_ET_EDGES  # raw-ET bins, GeV
+    eg_shape_ok: tuple[str, ...] = EG_SHAPE_OK  # per bin (η-major): 128-bit hex mask of allowed shapes
+    # e/γ energy scale per bin (η-major), as CMS's calibration LUT in (η, ET, shape): 1 / median(L1 raw /
+    # generator electron pT) (docs/physics.md §4, "e/γ LUTs, measured")
+    eg_calibration: tuple[float, ...] = EG_CALIBRATION
+    # PU-corrected isolation / raw ET: bit 0 (tight, IsoEG), bit 1 (loose, LooseIsoEG); electrons
+    # with L1 ET >= 30 GeV, |η| < 2.1 (W → eν at <mu> = 55): tight keeps 96 %, loose 99 %
+    eg_iso_loose: float = 0.30
+    eg_iso_tight: float = 0.15
     tau_seed_hw: int = 4
     # τ isolation working points, defined by their efficiency for genuine τ (as CMS defines its iso
     # LUTs): on gg → H → ττ at <mu> = 55, τ ≥ 34 GeV |η| < 2.1, loose keeps 90 %, tight ~80 %
     tau_iso_loose: float = 0.10
     tau_iso_tight: float = 0.05
-    tau_calibration: float = 1.0
+    # τ energy scale per |η| bin (edges tau_calibration_eta_edges), unmerged clusters then merged ones,
+    # as CMS's τ calibration LUT in (ET, η, merged, EM): 1 / median(raw L1 / generator τ pT)
+    # (docs/physics.md §4, "τ calibration, measured"); the isolation is compared with the raw ET
+    tau_calibration_eta_edges: tuple[float, ...] = TAU_CAL_ETA_EDGES
+    tau_calibration: tuple[float, ...] = TAU_CALIBRATION
     jet_seed_hw: int = 8
     jet_calibration: float = 1.0
     jet_pus: bool = True  # chunky-donut pileup subtraction
@@ -109,6 +139,9 @@ class L1SimConfig:
     ht_jet_eta_max: float = 2.4
 
     def __post_init__(self) -> None:
+        if self.eg_neighbour_hw < 0:
+            msg = f"L1SimConfig.eg_neighbour_hw = {self.eg_neighbour_hw}: must be >= 0"
+            raise ConfigError(msg)
         for name in ("eg_seed_hw", "tau_seed_hw", "jet_seed_hw"):
             if getattr(self, name) < 1:
                 msg = f"L1SimConfig.{name} = {getattr(self, name)}: seed thresholds must be >= 1"
@@ -134,9 +167,36 @@ class L1SimConfig:
         if self.met_pum and self.met_pum_d <= 0:
             msg = f"L1SimConfig.met_pum_d = {self.met_pum_d}: must be positive"
             raise ConfigError(msg)
+        self._check_luts()
         if self.b_field_t <= 0:
             msg = f"L1SimConfig.b_field_t = {self.b_field_t}: the field must be positive"
             raise ConfigError(msg)
+
+    def _check_luts(self) -> None:
+        """The e/γ and τ LUTs: increasing edges, one entry per bin, positive scales, 128-bit masks."""
+        n_eg = (len(self.eg_lut_eta_edges) + 1) * (len(self.eg_lut_et_edges_gev) + 1)
+        n_tau = 2 * (len(self.tau_calibration_eta_edges) + 1)
+        for name in ("eg_lut_eta_edges", "eg_lut_et_edges_gev", "tau_calibration_eta_edges"):
+            edges = getattr(self, name)
+            if list(edges) != sorted(edges) or len(set(edges)) != len(edges) or any(e <= 0 for e in edges):
+                msg = f"L1SimConfig.{name} = {edges}: edges must be positive and increasing"
+                raise ConfigError(msg)
+        for name, n in (("eg_calibration", n_eg), ("eg_shape_ok", n_eg), ("tau_calibration", n_tau)):
+            if len(getattr(self, name)) != n:
+                msg = f"L1SimConfig.{name} has {len(getattr(self, name))} entries, the bins need {n}"
+                raise ConfigError(msg)
+        for name in ("eg_calibration", "tau_calibration"):
+            if not all(0.0 < v < 4.0 for v in getattr(self, name)):
+                msg = f"L1SimConfig.{name} = {getattr(self, name)}: scales must be in (0, 4)"
+                raise ConfigError(msg)
+        for mask in self.eg_shape_ok:
+            try:
+                ok = 0 <= int(mask, 16) < 1 << 128
+            except ValueError:
+                ok = False
+            if not ok:
+                msg = f"L1SimConfig.eg_shape_ok: {mask!r} is not a 128-bit hexadecimal mask"
+                raise ConfigError(msg)
 
     def response_key(self) -> str:
         """Hash of the fields that change the per-pool-event detector response."""

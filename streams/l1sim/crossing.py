@@ -30,11 +30,11 @@ import numpy as np
 from streams.errors import ConfigError
 from streams.l1sim._kernel import emulate_kernel
 from streams.l1sim.config import L1SimConfig
-from streams.l1sim.geometry import EG_IETA_RANGE, N_ETA, N_PHI, REGION_OF_IETA, TOWER_HW_ETA
+from streams.l1sim.geometry import EG_IETA_RANGE, ETA_EDGES, N_ETA, N_PHI, REGION_OF_IETA, TOWER_HW_ETA
 from streams.l1sim.response import TowerPool
 from streams.schema import BASE_COLUMNS, CALO_ETA_LSB, COLLECTIONS, N_REGION_ETA, N_REGION_PHI, PT_LSB
 
-__all__ = ["L1_COLUMNS", "MUON_WEIGHT", "CrossingEmulator", "MuonBoost", "met_thresholds"]
+__all__ = ["L1_COLUMNS", "MUON_WEIGHT", "CrossingEmulator", "MuonBoost", "egtau_luts", "met_thresholds"]
 
 _SUM_ORDER: Final = ("ett", "htt", "etm", "etm_phi", "htm", "htm_phi", "etmhf", "etmhf_phi")
 _BOOK: Final = ("run", "lumi", "event", "bx", "pileup", "weight")
@@ -100,6 +100,32 @@ def met_thresholds(c: L1SimConfig) -> np.ndarray:
     return thr
 
 
+def _eta_bins(edges: tuple[float, ...]) -> np.ndarray:
+    """int64 (N_ETA,): the bin of each tower's |η| centre among ``edges``."""
+    centre = np.abs(0.5 * (ETA_EDGES[:-1] + ETA_EDGES[1:]))
+    bins: np.ndarray = np.searchsorted(np.asarray(edges, np.float64), centre, side="right").astype(np.int64)
+    return bins
+
+
+def egtau_luts(c: L1SimConfig) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """The e/γ LUTs (η bin per tower, raw-ET edges in hw, shape_ok (η, ET, 128) uint8, scale (η, ET))
+    and the τ scales (N_ETA, [unmerged, merged]) of ``c``; without the shape veto every shape passes.
+
+    >>> lut, tau = egtau_luts(L1SimConfig())
+    >>> lut[2].shape[2], tau.shape
+    (128, (80, 2))
+    """
+    n_et = len(c.eg_lut_et_edges_gev) + 1
+    n_eta = len(c.eg_lut_eta_edges) + 1
+    masks = [int(m, 16) if c.eg_shape_veto else (1 << 128) - 1 for m in c.eg_shape_ok]
+    ok = np.array([[(m >> s) & 1 for s in range(128)] for m in masks], np.uint8).reshape(n_eta, n_et, 128)
+    scale = np.asarray(c.eg_calibration, np.float64).reshape(n_eta, n_et)
+    et_edges = np.ceil(np.asarray(c.eg_lut_et_edges_gev, np.float64) / PT_LSB - 1e-9).astype(np.int64)
+    tau_bin = _eta_bins(c.tau_calibration_eta_edges)
+    tau = np.asarray(c.tau_calibration, np.float64).reshape(2, -1)[:, tau_bin].T.copy()
+    return (_eta_bins(c.eg_lut_eta_edges), et_edges, ok, scale), tau
+
+
 def _geometry(c: L1SimConfig) -> tuple[np.ndarray, ...]:
     cos72, sin72 = _trig_lut(N_PHI, 0.5)  # tower centres
     cos144, sin144 = _trig_lut(144, 0.0)  # uGT calo φ scale, as emulator.algorithms.jet_sums
@@ -128,15 +154,17 @@ class CrossingEmulator:
         self._ipar = np.array([
             c.eg_seed_hw, c.tau_seed_hw, c.jet_seed_hw, c.sum_tower_min_hw,
             math.ceil(c.ht_jet_min_gev / PT_LSB - 1e-9), math.floor(c.ht_jet_eta_max / CALO_ETA_LSB + 1e-9),
-            EG_IETA_RANGE[0], EG_IETA_RANGE[1], int(c.jet_pus),
+            EG_IETA_RANGE[0], EG_IETA_RANGE[1], int(c.jet_pus), c.eg_neighbour_hw,
+            min(math.ceil(c.eg_id_pt_max_gev / PT_LSB - 1e-9), 1 << 30),
         ], dtype=np.int64)
         self._fpar = np.array([
             c.muon_res_barrel, c.muon_res_overlap, c.muon_res_endcap, c.muon_tail_fraction,
             c.muon_tail_start, c.muon_charge_flip, c.eg_hoe_max, c.eg_iso_loose, c.eg_iso_tight,
-            c.tau_calibration, c.tau_iso_loose, c.tau_iso_tight, c.jet_calibration,
+            0.0, c.tau_iso_loose, c.tau_iso_tight, c.jet_calibration,  # slot 9 unused: τ scales in egtau_luts
             NormalDist().inv_cdf(c.muon_threshold_efficiency), c.muon_station_efficiency,
         ], dtype=np.float64)
         self._geo = _geometry(c)
+        self._eg_lut, self._tau_cal = egtau_luts(c)
 
     def emulate(
         self, *, draw_counts: np.ndarray, draw_idx: np.ndarray, draw_rot: np.ndarray,
@@ -165,7 +193,7 @@ class CrossingEmulator:
         emulate_kernel(
             self._key, int(first_gid), off, np.asarray(draw_idx, np.int64), np.asarray(draw_rot, np.int64),
             np.asarray(draw_flip, np.bool_), hs, self._pu, self._hs, self._ipar, self._fpar, self._geo,
-            groups["egamma"], groups["tau"], groups["jet"], groups["muon"], sums, regions,
+            self._eg_lut, self._tau_cal, groups["egamma"], groups["tau"], groups["jet"], groups["muon"], sums, regions,
             self.muon_boost.array(), weight,
         )
         for k, name in enumerate(_SUM_ORDER):

@@ -1,0 +1,106 @@
+"""e/γ and τ as CMS layer 2 makes them: dynamic clustering, the shape veto, the calibration LUTs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from streams.errors import ConfigError
+from streams.l1sim import L1SimConfig
+from streams.l1sim.crossing import egtau_luts
+from streams.l1sim.geometry import ETA_EDGES, N_PHI
+from tests.test_l1sim import EXACT, emulate, towers
+
+PHI0 = (10 + 0.5) * 2 * np.pi / N_PHI  # the centre of φ tower 10
+DPHI = 2 * np.pi / N_PHI
+
+
+def eta_of(ieta: int) -> float:
+    return float(0.5 * (ETA_EDGES[ieta] + ETA_EDGES[ieta + 1]))
+
+
+def photons(*parts: tuple[float, int, int]) -> dict[str, np.ndarray]:
+    """One crossing of photons (pT GeV, Δieta, Δiphi) around barrel tower (45, 10); EXACT response."""
+    pool = towers(*((pt, eta_of(45 + de), PHI0 + dp * DPHI, 22) for pt, de, dp in parts))
+    return emulate(pool, [[0]], config=EXACT)
+
+
+def only_shape(shape: int) -> str:
+    return f"{1 << shape:032x}"
+
+
+def test_compact_cluster_keeps_neighbours_above_threshold_on_the_stronger_side() -> None:
+    cols = photons((30.0, 0, 0), (4.0, 0, 1), (0.5, 0, -1), (3.0, 1, 0), (2.0, -1, 0))
+    # 0.5 GeV at φ − 1 is below the 1 GeV neighbour threshold; +η (3 GeV) beats −η (2 GeV)
+    assert cols["eg_pt"][0, 0] == 2 * (30 + 4 + 3)
+
+
+def test_phi_plus_two_joins_only_next_to_phi_plus_one() -> None:
+    assert photons((30.0, 0, 0), (2.0, 0, 1), (5.0, 0, 2))["eg_pt"][0, 0] == 2 * 37
+    assert photons((30.0, 0, 0), (5.0, 0, 2))["eg_pt"][0, 0] == 2 * 30
+
+
+def test_seed_is_the_maximum_of_3_eta_by_9_phi() -> None:
+    cols = photons((30.0, 0, 0), (20.0, 1, 4))  # 4 towers apart in φ: one e/γ, the stronger
+    assert np.count_nonzero(cols["eg_pt"][0]) == 1
+    cols = photons((30.0, 0, 0), (20.0, 1, 5))
+    assert np.count_nonzero(cols["eg_pt"][0]) == 2
+
+
+def test_shape_veto_accepts_a_compact_cluster_and_rejects_a_spread_one() -> None:
+    single = replace(EXACT, eg_shape_ok=(only_shape(0),) * 8)  # only the lone seed tower is an e/γ
+    pool = towers((30.0, eta_of(45), PHI0, 22), (3.0, eta_of(45), PHI0 + DPHI, 22), events=[1, 1])
+    assert emulate(pool, [[0]], config=single)["eg_pt"][0, 0] == 60
+    assert emulate(pool, [[0, 1]], config=single)["eg_pt"][0, 0] == 0  # seed + φ + 1: shape 2
+    assert emulate(pool, [[0, 1]], config=replace(single, eg_shape_veto=False))["eg_pt"][0, 0] == 66
+    hard = towers((130.0, eta_of(45), PHI0, 22), (3.0, eta_of(45), PHI0 + DPHI, 22))
+    assert emulate(hard, [[0]], config=single)["eg_pt"][0, 0] == 266  # no ID from 128 GeV raw ET
+
+
+def test_default_shape_lut_keeps_lone_electrons_and_rejects_a_pi0_spray() -> None:
+    lone = photons((30.0, 0, 0))
+    assert lone["eg_pt"][0, 0] == 60
+    spray = photons((12.0, 0, 0), *((3.0, de, dp) for de in (-1, 0, 1) for dp in (-2, -1, 0, 1, 2)
+                                    if (de, dp) != (0, 0)))
+    assert spray["eg_pt"][0, 0] == 0
+    lut = egtau_luts(L1SimConfig())[0][2]
+    assert lut[:, :, 0].all()  # the lone seed tower is an e/γ everywhere
+    assert not lut[:, :, 127].any()  # a full 3 × 3 + φ ± 2 cluster nowhere
+
+
+@pytest.mark.parametrize(("ieta", "ring"), [(45, 0), (62, 1)], ids=["barrel", "endcap"])
+def test_egamma_calibration_scales_the_raw_et_per_bin(ieta: int, ring: int) -> None:
+    scales = tuple(1.0 + 0.01 * k for k in range(8))  # (|η| bin, ET bin), η-major; ET bins 15/25/40 GeV
+    cfg = replace(EXACT, eg_calibration=scales)
+    pool = towers((30.0, eta_of(ieta), PHI0, 22))
+    assert emulate(pool, [[0]], config=cfg)["eg_pt"][0, 0] == round(60 * scales[4 * ring + 2])
+
+
+def test_tau_calibration_by_eta_and_merging() -> None:
+    cfg = replace(EXACT, tau_calibration=(1.5, 1.25, 0.5, 0.75), tau_iso_loose=10.0, tau_iso_tight=10.0)
+    one = towers((40.0, eta_of(45), PHI0, 130), config=EXACT)
+    assert emulate(one, [[0]], config=cfg)["tau_pt"][0, 0] == 120
+    two = towers((40.0, eta_of(45), PHI0, 130), (30.0, eta_of(45), PHI0 + 3 * DPHI, 130))
+    assert emulate(two, [[0]], config=cfg)["tau_pt"][0, 0] == 70  # merged, barrel
+    fwd = towers((40.0, eta_of(62), PHI0, 130))
+    assert emulate(fwd, [[0]], config=cfg)["tau_pt"][0, 0] == 100
+    _, tau = egtau_luts(cfg)
+    assert tau[45].tolist() == [1.5, 0.5]
+    assert tau[62].tolist() == [1.25, 0.75]
+
+
+@pytest.mark.parametrize(("field", "value", "match"), [
+    ("eg_calibration", (1.0,) * 7, "entries"),
+    ("eg_calibration", (1.0,) * 7 + (0.0,), r"\(0, 4\)"),
+    ("tau_calibration", (1.0, 1.0), "entries"),
+    ("eg_shape_ok", ("xyz",) * 8, "hexadecimal"),
+    ("eg_shape_ok", ("1" * 33,) * 8, "hexadecimal"),
+    ("eg_lut_et_edges_gev", (25.0, 15.0, 40.0), "increasing"),
+    ("tau_calibration_eta_edges", (0.0,), "positive"),
+    ("eg_neighbour_hw", -1, "eg_neighbour_hw"),
+])
+def test_bad_lut_config_is_rejected(field: str, value: object, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        replace(L1SimConfig(), **{field: value})
