@@ -76,7 +76,7 @@ unit: install
 test: install hgq2 prometheus chromium rtl-tools
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=25
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py
