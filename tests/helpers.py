@@ -87,3 +87,18 @@ def seed_counts(report: dict[str, Any]) -> dict[str, tuple[int, int]]:
 def balanced(report: dict[str, Any]) -> bool:
     e = report["events"]
     return e["produced"] == e["accepted"] + e["rejected"] + e["errored"] + e["dropped"] and e["lost"] == 0
+
+
+#: The CMS 2024 menu's name (the stem of its files in :data:`CMS_MENU_DATA`).
+CMS_MENU_STEM = "L1Menu_Collisions2024_v1_3_0"
+
+
+def write_cms_2024_xml(directory: Path) -> Path:
+    """The 2024 menu as uGT XML, built from the shared tm-reporter tables into ``directory``."""
+    from emulator.menu.reporter import tmxsd_from_report
+
+    report = json.loads((CMS_MENU_DATA / f"{CMS_MENU_STEM}.algorithms.json").read_text())
+    path = directory / f"{CMS_MENU_STEM}.xml"
+    path.write_text(tmxsd_from_report(report, (CMS_MENU_DATA / f"{CMS_MENU_STEM}.cuts.csv").read_text(),
+                                      name=CMS_MENU_STEM))  # fmt: skip
+    return path

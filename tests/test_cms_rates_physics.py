@@ -8,7 +8,6 @@ CMS's own expressions, so the same pass gives their unprescaled rates. No thresh
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,10 @@ from typing import Any
 import pytest
 
 from emulator.chain import load_chain
-from emulator.menu.reporter import tmxsd_from_report
 from emulator.studies import cms_rates
 from emulator.studies.validation import cms_study
 from streams.sources import open_source
-from tests.helpers import CMS_MENU_DATA, DEFAULT_CONFIG, ROOT, run_cli
+from tests.helpers import CMS_MENU_DATA, DEFAULT_CONFIG, ROOT, run_cli, write_cms_2024_xml
 
 pytestmark = pytest.mark.pythia
 
@@ -29,9 +27,7 @@ CROSSINGS = 400_000
 
 
 def _chain_with_the_cms_menu(tmp: Path) -> Path:
-    report = json.loads((CMS_MENU_DATA / f"{STEM}.algorithms.json").read_text())
-    xml = tmp / f"{STEM}.xml"
-    xml.write_text(tmxsd_from_report(report, (CMS_MENU_DATA / f"{STEM}.cuts.csv").read_text(), name=STEM))
+    xml = write_cms_2024_xml(tmp)
     ref = tmp / "menu.yaml"
     ref.write_text(f"menu: {xml}\nprescales: {CMS_MENU_DATA / f'{STEM}_prescales.csv'}\ncolumn: 2p0E34\n")
     text = Path(DEFAULT_CONFIG).read_text()

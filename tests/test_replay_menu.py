@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from emulator.menu.reporter import tmxsd_from_report
 from emulator.replay import ReplayOptions, replay
 from streams.errors import ConfigError
-from tests.helpers import CMS_MENU_DATA, DEFAULT_CONFIG, run_cli
+from tests.helpers import CMS_MENU_DATA, DEFAULT_CONFIG, run_cli, write_cms_2024_xml
 
 STEM = "L1Menu_Collisions2024_v1_3_0"
 PRESCALES = CMS_MENU_DATA / f"{STEM}_prescales.csv"
@@ -23,10 +22,7 @@ FINOR = CMS_MENU_DATA / "run-settings-finor-mask-sample.xml"
 
 @pytest.fixture(scope="module")
 def xml_menu(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    report = json.loads((CMS_MENU_DATA / f"{STEM}.algorithms.json").read_text())
-    path = tmp_path_factory.mktemp("menu") / f"{STEM}.xml"
-    path.write_text(tmxsd_from_report(report, (CMS_MENU_DATA / f"{STEM}.cuts.csv").read_text(), name=STEM))
-    return path
+    return write_cms_2024_xml(tmp_path_factory.mktemp("menu"))
 
 
 def _opts(**kw: object) -> ReplayOptions:
