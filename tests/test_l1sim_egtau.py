@@ -9,6 +9,7 @@ import pytest
 
 from streams.errors import ConfigError
 from streams.l1sim import L1SimConfig
+from streams.l1sim._tau_iso import tau_iso_arrays, tau_iso_table
 from streams.l1sim.crossing import egtau_luts
 from streams.l1sim.geometry import ETA_EDGES, N_PHI
 from tests.test_l1sim import EXACT, emulate, towers
@@ -79,7 +80,7 @@ def test_egamma_calibration_scales_the_raw_et_per_bin(ieta: int, ring: int) -> N
 
 
 def test_tau_calibration_by_eta_and_merging() -> None:
-    cfg = replace(EXACT, tau_calibration=(1.5, 1.25, 0.5, 0.75), tau_iso_loose=10.0, tau_iso_tight=10.0)
+    cfg = replace(EXACT, tau_calibration=(1.5, 1.25, 0.5, 0.75), tau_iso="pass")
     one = towers((40.0, eta_of(45), PHI0, 130), config=EXACT)
     assert emulate(one, [[0]], config=cfg)["tau_pt"][0, 0] == 120
     two = towers((40.0, eta_of(45), PHI0, 130), (30.0, eta_of(45), PHI0 + 3 * DPHI, 130))
@@ -104,3 +105,52 @@ def test_tau_calibration_by_eta_and_merging() -> None:
 def test_bad_lut_config_is_rejected(field: str, value: object, match: str) -> None:
     with pytest.raises(ConfigError, match=match):
         replace(L1SimConfig(), **{field: value})
+
+
+# CMSSW L1Trigger/L1TCalorimeter/data/Tau_Iso_LUT_Option_31_extrap_2018_FW_v10.0.0.txt, address -> value
+# (address = 1024 · |ieta| bin + 32 · ET bin + nTT bin)
+CMS_TAU_ISO_ROWS = {
+    0: 1, 5: 7, 15: 18, 25: 29, 31: 35, 640: 5, 650: 16, 671: 39, 960: 20, 991: 54, 992: 511, 1023: 511,
+    1024: 2, 1029: 8, 307: 22, 395: 13, 475: 31, 572: 32, 593: 20, 704: 5, 743: 13, 771: 9, 1235: 23,
+    1758: 37, 1971: 32, 1984: 19, 2009: 47, 2652: 33, 2995: 39, 3008: 25, 3033: 53, 3077: 7, 3234: 6,
+    3425: 5, 3552: 4, 4061: 52, 4063: 54, 4095: 511,
+}
+
+
+def test_tau_isolation_lut_is_cms_2018_table() -> None:
+    _, lut, eta_c, et_c, ntt_c = tau_iso_arrays("cms_2018_option31")
+    flat = lut.reshape(-1)
+    assert {a: int(flat[a]) for a in CMS_TAU_ISO_ROWS} == CMS_TAU_ISO_ROWS
+    # tauCompressAllLUT_12bit_v3.txt: |ieta| 1-5 | 6-11 | 12-17 | 18+, ET and nTT edges
+    half = 40
+    assert [int(eta_c[half - 1 + k]) for k in (1, 5, 6, 11, 12, 17, 18, 28)] == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert eta_c[half - 6] == eta_c[half + 5] == 1  # both sides
+    assert [int(et_c[e]) for e in (0, 14, 15, 17, 18, 46, 47, 68, 69, 156, 157, 255)] == [
+        0, 0, 1, 1, 2, 15, 16, 22, 23, 30, 31, 31]
+    assert [int(ntt_c[n]) for n in (0, 5, 6, 10, 11, 155, 156, 1023)] == [0, 0, 1, 1, 2, 30, 31, 31]
+    assert (tau_iso_table("pass") == 511).all()
+
+
+def taus(*parts: tuple[float, int, int], soft_central: int = 0) -> dict[str, np.ndarray]:
+    """Photons around tower (45, 10) (CMS |ieta| 6) plus ``soft_central`` 0.6 GeV towers in
+    |ieta| <= 4, far away in φ (they only raise nTT)."""
+    soft = [(0.6, eta_of(36 + k % 8), (40 + k // 8 + 0.5) * DPHI, 22) for k in range(soft_central)]
+    pool = towers(*((pt, eta_of(45 + de), PHI0 + dp * DPHI, 22) for pt, de, dp in parts), *soft)
+    return emulate(pool, [[0]], config=replace(EXACT, tau_iso="cms_2018_option31"))
+
+
+def test_cms_tau_isolation_window_threshold_and_pileup_dependence() -> None:
+    assert taus((40.0, 0, 0))["tau_iso"][0, 0] == 3  # nothing around: 0 < threshold 5 (nTT 0)
+    # 3 GeV three towers up in η: inside the window (the cluster grew up, no η neighour won), 6 ≥ 5
+    assert taus((40.0, 0, 0), (3.0, 3, 0))["tau_iso"][0, 0] == 0
+    assert taus((40.0, 0, 0), (3.0, -3, 0))["tau_iso"][0, 0] == 3  # three down: outside
+    assert taus((40.0, 0, 0), (3.0, 0, 5))["tau_iso"][0, 0] == 3  # five in φ: outside the ±4
+    # 60 soft central towers: nTT bin 11, threshold 5 + 11 + 1 = 17 > 6: isolated again
+    assert taus((40.0, 0, 0), (3.0, 3, 0), soft_central=60)["tau_iso"][0, 0] == 3
+    # a footprint of 78.5 GeV or more is always isolated
+    assert taus((80.0, 0, 0), (10.0, 3, 0))["tau_iso"][0, 0] == 3
+
+
+def test_tau_isolation_must_be_registered() -> None:
+    with pytest.raises(ConfigError, match="tau_iso"):
+        L1SimConfig(tau_iso="option_22")

@@ -105,7 +105,7 @@ def test_soft_pileup_towers_do_not_enter_etm_but_enter_ett() -> None:
 def test_tau_merging_makes_one_tau_of_two_clusters_of_one_jet() -> None:
     two_prong = [(45, 10, 40), (45, 13, 30)]  # seeds 3 towers apart in φ: one τ, both clusters
     apart = [(45, 10, 40), (45, 30, 30)]
-    cfg = replace(EXACT, tau_iso_loose=10.0, tau_iso_tight=10.0)
+    cfg = replace(EXACT, tau_iso="pass")
     merged = _emulate(_pool(two_prong), cfg)
     assert np.count_nonzero(merged["tau_pt"][0]) == 1
     assert merged["tau_pt"][0, 0] == 70  # 40 + 30: the two 3×5 boxes overlap in towers without ET
@@ -116,7 +116,7 @@ def test_tau_merging_makes_one_tau_of_two_clusters_of_one_jet() -> None:
 
 def test_tau_merging_takes_the_strongest_secondary_once() -> None:
     three = [(45, 10, 40), (45, 13, 30), (45, 7, 20)]  # two secondaries: the stronger one is merged
-    merged = _emulate(_pool(three), replace(EXACT, tau_iso_loose=10.0, tau_iso_tight=10.0))
+    merged = _emulate(_pool(three), replace(EXACT, tau_iso="pass"))
     assert merged["tau_pt"][0].tolist()[:2] == [70, 0]
 
 

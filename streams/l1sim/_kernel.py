@@ -14,6 +14,7 @@ import numpy as np
 
 from streams.l1sim._objects import MAX_CAND, PAD, find_eg, find_jets, find_taus, top_n
 from streams.l1sim._rng import M2, gauss_hash, uniform_hash
+from streams.l1sim._tau_iso import LUT
 from streams.l1sim.geometry import N_ETA, N_PHI
 
 __all__ = ["DEP_SCALE", "emulate_kernel", "muon_quality"]
@@ -157,13 +158,13 @@ def _vector_sum(ex: int, ey: int) -> tuple[int, int]:
 
 
 @numba.njit(cache=True)
-def _ntt4(tot: np.ndarray) -> int:
-    """CMS's pileup estimator compNTT4: towers with ET > 0 in |ieta| ≤ 4, divided by 5 (floor), at most 31."""
+def _n_central(tot: np.ndarray) -> int:
+    """CMS's pileup estimator nTT: towers with ET > 0 in |ieta| ≤ 4 (8 × 72)."""
     n = 0
     for ie in range(N_ETA // 2 - 4, N_ETA // 2 + 4):
         for ip in range(PAD, PAD + N_PHI):
             n += 1 if tot[ie + PAD, ip] > 0 else 0
-    return min(n // 5, 31)
+    return n
 
 
 @numba.njit(cache=True)
@@ -171,12 +172,12 @@ def _quantise(
     grid: np.ndarray, em: np.ndarray, had: np.ndarray, tot: np.ndarray, S: np.ndarray, ipar: np.ndarray,
     cos72: np.ndarray, sin72: np.ndarray, region_eta: np.ndarray, met_thr: np.ndarray, regions: np.ndarray,
     sums: np.ndarray, row: int,
-) -> float:
+) -> tuple[float, int]:
     """Floor tower ETs to 0.5 GeV into the padded grids; ETT, ETM, ETMHF, regions; integral image.
 
     ETT sums towers ≥ ``ipar[3]``; ETM and ETMHF sum towers above the pileup-mitigation threshold
     ``met_thr[ieta, nTT4]`` (CMS's tower-threshold LUT, see config.py). Returns ρ, the mean ET (hw)
-    of central towers with at most 5 GeV.
+    of central towers with at most 5 GeV, and nTT (towers with ET > 0 in |ieta| ≤ 4).
     """
     thr = ipar[3]
     soft = n_soft = ett = 0
@@ -203,7 +204,8 @@ def _quantise(
             em[rp, N_PHI + PAD + k] = em[rp, PAD + k]
             had[rp, N_PHI + PAD + k] = had[rp, PAD + k]
             tot[rp, N_PHI + PAD + k] = tot[rp, PAD + k]
-    ntt4 = _ntt4(tot)
+    n_tt = _n_central(tot)
+    ntt4 = min(n_tt // 5, 31)  # compNTT4 of the sums' LUT
     ex = ey = exh = eyh = 0
     for ie in range(N_ETA):
         t_row = tot[ie + PAD, PAD : PAD + N_PHI]
@@ -234,7 +236,7 @@ def _quantise(
     sums[row, 0] = ett
     sums[row, 2], sums[row, 3] = _vector_sum(ex, ey)
     sums[row, 6], sums[row, 7] = _vector_sum(ex + exh, ey + eyh)
-    return soft / max(n_soft, 1)
+    return soft / max(n_soft, 1), n_tt
 
 
 @numba.njit(cache=True)
@@ -255,7 +257,8 @@ def _jet_sums(jet_pt: np.ndarray, jet_eta: np.ndarray, jet_phi: np.ndarray, ipar
 def emulate_kernel(
     key0: np.uint64, first_gid: int, draw_off: np.ndarray, draw_idx: np.ndarray, draw_rot: np.ndarray,
     draw_flip: np.ndarray, hs_idx: np.ndarray, pu: Arrays, hs: Arrays, ipar: np.ndarray,
-    fpar: np.ndarray, geo: Arrays, eg_lut: Arrays, tau_cal: np.ndarray, eg: Arrays, tau: Arrays, jet: Arrays,
+    fpar: np.ndarray, geo: Arrays, eg_lut: Arrays, tau_cal: np.ndarray, tau_iso: Arrays, eg: Arrays, tau: Arrays,
+    jet: Arrays,
     mu: Arrays, sums: np.ndarray, regions: np.ndarray, boost: np.ndarray, weight: np.ndarray,
 ) -> None:
     """Fill the output arrays for ``len(hs_idx)`` crossings (see crossing.py for the layout)."""
@@ -290,12 +293,14 @@ def emulate_kernel(
             nm, ctr, w = _add_muons(hs, hs_idx[row], 0, False, key, ctr, fpar,
                                     m_pt, m_eta, m_phi, m_q, m_qual, nm, boost, w)
         weight[row] = w
-        rho = _quantise(grid, em, had, tot, S, ipar, cos72, sin72, region_eta, met_thr, regions, sums, row)
+        rho, n_tt = _quantise(grid, em, had, tot, S, ipar, cos72, sin72, region_eta, met_thr, regions, sums, row)
         n = find_eg(em, had, S, rho, ipar[6], ipar[7], ipar[0], ipar[9], ipar[10], fpar[6], fpar[7], fpar[8],
                     eg_lut, c_pt, c_ie, c_ip, c_iso)
         _write_calo(eg, row, top_n(c_pt, n, eg[0].shape[1]), c_pt, c_ie, c_ip, c_iso, hw_eta, 511)
-        n = find_taus(tot, S, rho, ipar[6], ipar[7], ipar[1], tau_cal, fpar[10], fpar[11],
-                      c_pt, c_ie, c_ip, c_iso, tau_scratch, tau_at)
+        iso_mode, iso_lut, iso_eta, iso_et, iso_ntt = tau_iso
+        ntt_c = iso_ntt[min(n_tt, 1023)] if iso_mode[0] == LUT else -1
+        n = find_taus(tot, S, rho, ipar[6], ipar[7], ipar[1], tau_cal, fpar[10], fpar[11], iso_lut, iso_eta,
+                      iso_et, ntt_c, c_pt, c_ie, c_ip, c_iso, tau_scratch, tau_at)
         _write_calo(tau, row, top_n(c_pt, n, tau[0].shape[1]), c_pt, c_ie, c_ip, c_iso, hw_eta, 511)
         n = find_jets(tot, S, ipar[2], ipar[8] != 0, fpar[12], c_pt, c_ie, c_ip)
         c_iso[:n] = 0

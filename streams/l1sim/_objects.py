@@ -200,7 +200,7 @@ def _tau_mains(c_raw: np.ndarray, c_ie: np.ndarray, c_ip: np.ndarray, n: int, at
 @numba.njit(cache=True)
 def find_taus(
     tot: np.ndarray, S: np.ndarray, rho: float, ie_lo: int, ie_hi: int, seed: int, calib: np.ndarray,
-    loose: float, tight: float,
+    loose: float, tight: float, iso_lut: np.ndarray, eta_c: np.ndarray, et_c: np.ndarray, ntt_c: int,
     c_pt: np.ndarray, c_ie: np.ndarray, c_ip: np.ndarray, c_iso: np.ndarray,
     scratch: np.ndarray, at: np.ndarray,
 ) -> int:
@@ -210,8 +210,12 @@ def find_taus(
     (2η×5φ, the e/γ trimming). A cluster with a stronger one within ±2 towers in η and ±4 in φ is a *secondary*: it is
     not a τ; the strongest secondary of a main cluster is merged into it (the union of the
     two boxes), secondaries of secondaries are dropped. The raw τ ET is the merged cluster minus
-    ρ × its area; pT = raw ET × ``calib[ieta, merged]``; isolation is the 7×9 box around the main seed
-    minus the merged cluster and ρ × the rest of the box, against the raw ET. ``scratch`` is int64
+    ρ × its area; pT = raw ET × ``calib[ieta, merged]``. Isolation: with ``ntt_c`` < 0, the 7×9 box
+    around the main seed minus the merged cluster and ρ × the rest of the box, against ``loose`` and
+    ``tight`` × the raw ET (bits 0, 1); else as CMS's firmware (see _tau_iso.py), the 6η×9φ box around
+    the main cluster (one more tower on the side it grew to) minus the merged cluster below
+    ``iso_lut[eta_c[ieta], et_c[cluster], ntt_c]`` (or that above 255): both bits (CMS loads the same
+    table for its two). ``scratch`` is int64
     (4, MAX_CAND); ``at``
     (N_ETA × N_PHI, all −1) is scratch and is left all −1.
     """
@@ -245,8 +249,13 @@ def find_taus(
             area += 10 - ov_area
         raw = math.floor(clu - rho * area)
         c_pt[j] = math.floor(raw * calib[c_ie[j], 1 if k >= 0 else 0] + 0.5) if raw > 0 else 0
-        iso = max(box(S, c_ie[j], c_ip[j], -3, 3, -4, 4) - clu, 0) - rho * (63 - area)
-        c_iso[j] = _iso_bits(iso, raw, loose, tight)
+        if ntt_c < 0:
+            iso = max(box(S, c_ie[j], c_ip[j], -3, 3, -4, 4) - clu, 0) - rho * (63 - area)
+            c_iso[j] = _iso_bits(iso, raw, loose, tight)
+        else:
+            e_iso = max(box(S, c_ie[j], c_ip[j], elo[j] - 2, elo[j] + 3, -4, 4) - clu, 0)
+            thr = iso_lut[eta_c[c_ie[j]], et_c[min(clu, 255)], ntt_c]
+            c_iso[j] = 3 if e_iso < thr or thr > 255 else 0
     m = 0
     for j in range(n):  # compact in place (m <= j)
         if c_pt[j] > 0:

@@ -26,6 +26,7 @@ from streams.l1sim._luts import (
     TAU_CAL_ETA_EDGES,
     TAU_CALIBRATION,
 )
+from streams.l1sim._tau_iso import TAU_ISO_MODES
 
 __all__ = ["L1SimConfig"]
 
@@ -108,8 +109,12 @@ class L1SimConfig:
     eg_iso_loose: float = 0.30
     eg_iso_tight: float = 0.15
     tau_seed_hw: int = 4
-    # τ isolation working points, defined by their efficiency for genuine τ (as CMS defines its iso
-    # LUTs): on gg → H → ττ at <mu> = 55, τ ≥ 34 GeV |η| < 2.1, loose keeps 90 %, tight ~80 %
+    # τ isolation (streams/l1sim/_tau_iso.py): "rho_relative", ρ-corrected isolation / raw ET against the
+    # working points below; "cms_2018_option31", CMS's layer-2 isolation with its 2018 LUT in (|ieta|,
+    # footprint ET, nTT), unchanged; "pass", every τ isolated
+    tau_iso: str = "rho_relative"
+    # the rho_relative working points, defined by their efficiency for genuine τ (as CMS defines its iso
+    # LUTs): on gg → H → ττ at <mu> = 55, τ ≥ 34 GeV |η| < 2.1, loose keeps 85 %, tight 77 %
     tau_iso_loose: float = 0.10
     tau_iso_tight: float = 0.05
     # τ energy scale per |η| bin (edges tau_calibration_eta_edges), unmerged clusters then merged ones,
@@ -168,6 +173,9 @@ class L1SimConfig:
             msg = f"L1SimConfig.met_pum_d = {self.met_pum_d}: must be positive"
             raise ConfigError(msg)
         self._check_luts()
+        if self.tau_iso not in TAU_ISO_MODES:
+            msg = f"L1SimConfig.tau_iso = {self.tau_iso!r}: not one of {sorted(TAU_ISO_MODES)}"
+            raise ConfigError(msg)
         if self.b_field_t <= 0:
             msg = f"L1SimConfig.b_field_t = {self.b_field_t}: the field must be positive"
             raise ConfigError(msg)

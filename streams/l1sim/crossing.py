@@ -29,6 +29,7 @@ import numpy as np
 
 from streams.errors import ConfigError
 from streams.l1sim._kernel import emulate_kernel
+from streams.l1sim._tau_iso import tau_iso_arrays
 from streams.l1sim.config import L1SimConfig
 from streams.l1sim.geometry import EG_IETA_RANGE, ETA_EDGES, N_ETA, N_PHI, REGION_OF_IETA, TOWER_HW_ETA
 from streams.l1sim.response import TowerPool
@@ -165,6 +166,7 @@ class CrossingEmulator:
         ], dtype=np.float64)
         self._geo = _geometry(c)
         self._eg_lut, self._tau_cal = egtau_luts(c)
+        self._tau_iso = tau_iso_arrays(c.tau_iso)
 
     def emulate(
         self, *, draw_counts: np.ndarray, draw_idx: np.ndarray, draw_rot: np.ndarray,
@@ -193,8 +195,8 @@ class CrossingEmulator:
         emulate_kernel(
             self._key, int(first_gid), off, np.asarray(draw_idx, np.int64), np.asarray(draw_rot, np.int64),
             np.asarray(draw_flip, np.bool_), hs, self._pu, self._hs, self._ipar, self._fpar, self._geo,
-            self._eg_lut, self._tau_cal, groups["egamma"], groups["tau"], groups["jet"], groups["muon"], sums, regions,
-            self.muon_boost.array(), weight,
+            self._eg_lut, self._tau_cal, self._tau_iso, groups["egamma"], groups["tau"], groups["jet"], groups["muon"],
+            sums, regions, self.muon_boost.array(), weight,
         )
         for k, name in enumerate(_SUM_ORDER):
             cols[name] = sums[:, k].astype(BASE_COLUMNS[name].dtype)
