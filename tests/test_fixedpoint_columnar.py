@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterator
 from fractions import Fraction
 
 import numpy as np
@@ -19,11 +20,20 @@ from hypothesis import strategies as st
 from emulator.fixedpoint import FixedPointError, FixedPointModel, FixedType, Overflow, Rounding
 from emulator.fixedpoint._columnar import _overflow_args
 from emulator.fixedpoint._columnar_kernels import overflow_fn, round_fn
+from emulator.fixedpoint._plan_cache import PLAN_CACHE_ENV
 from emulator.fixedpoint.layers import Activation, BatchNorm, Conv, Dense, Lut, Op
 from tests.test_fixedpoint_layers import mantissas, small_types
 from tests.test_fixedpoint_reference import ref_overflow, ref_round
 
 SPECIAL = [np.nan, np.inf, -np.inf, 1e30, -1e30, 1e-300, -1e-300, -0.0]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _plans_in_memory() -> Iterator[None]:
+    """Random networks are new every run: compile them in memory, leave no files in the plan cache."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(PLAN_CACHE_ENV, "off")
+        yield
 
 
 @st.composite
