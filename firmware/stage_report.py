@@ -23,13 +23,8 @@ from typing import Any
 
 from firmware.errors import FirmwareError
 
-__all__ = ["format_rtl_summary", "format_summary", "read_stage_reports", "write_stage_report"]
-
-_HEADER = (
-    f"{'stage':<15} {'model':<12} {'latency/budget':>14} {'DSP':>4} {'LUT':>7} {'FF':>7} {'BRAM':>5}  "
-    f"{'C-sim mismatches':<17} status"
-)
-
+__all__ = ["RTL_COLUMNS", "RTL_TITLE", "SUMMARY_COLUMNS", "format_rtl_summary", "format_summary", "read_stage_reports",
+           "rtl_table", "summary_table", "write_stage_report"]
 
 def write_stage_report(out_dir: Path, report: dict[str, Any]) -> Path:
     """Write ``out_dir/<stage>/report.json``."""
@@ -62,37 +57,52 @@ def _status(ok: bool) -> str:
     return "ok" if ok else "FAIL"
 
 
-def _model_row(stage: str, m: dict[str, Any]) -> str:
+#: columns of the summary table (``summary_table``) and their text widths (negative: left-aligned)
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "stage", "model", "latency/budget", "DSP", "LUT", "FF", "BRAM", "C-sim mismatches", "status")
+_SUMMARY_WIDTHS = (-15, -12, 14, 4, 7, 7, 5, -17, 0)
+
+
+def _line(cells: tuple[str, ...], widths: tuple[int, ...], gap_before: int) -> str:
+    """Cells padded to ``widths``, single spaces between them, two before column ``gap_before``."""
+    out = ""
+    for k, (c, w) in enumerate(zip(cells, widths, strict=True)):
+        sep = "" if k == 0 else ("  " if k == gap_before else " ")
+        out += sep + (c.ljust(-w) if w < 0 else c.rjust(w))
+    return out
+
+
+def _model_cells(stage: str, m: dict[str, Any]) -> tuple[str, ...]:
     r, be = m["resources"], m["bit_exact"]
     lat = f"{m['latency_cycles']}/{m['budget_cycles'] if m['budget_cycles'] is not None else '-'}"
     ok = be["mismatches"] == 0 and m["within_budget"] is not False
-    return (
-        f"{stage:<15} {m['name']:<12} {lat:>14} {r.get('DSP', 0):>4} {r.get('LUT', 0):>7} {r.get('FF', 0):>7} "
-        f"{r.get('BRAM_18K', 0):>5}  {be['mismatches']}/{be['events']:<15} {_status(ok)}"
-    )
+    return (stage, m["name"], lat, str(r.get("DSP", 0)), str(r.get("LUT", 0)), str(r.get("FF", 0)),
+            str(r.get("BRAM_18K", 0)), f"{be['mismatches']}/{be['events']}", _status(ok))  # fmt: skip
+
+
+def summary_table(reports: dict[str, dict[str, Any]]) -> list[tuple[str, ...]]:
+    """The rows of :data:`SUMMARY_COLUMNS`: one per model and per menu."""
+    rows = []
+    for stage, rep in reports.items():
+        rows += [_model_cells(stage, m) for m in rep["models"]]
+        menu = rep.get("menu")
+        if menu:
+            lat = f"{menu.get('latency_cycles', '-')}/{rep['budget_cycles']}"
+            rows.append((stage, "menu", lat, "-", "-", "-", "-", f"{menu['mismatches']}/{menu['events']}",
+                         _status(menu["mismatches"] == 0)))  # fmt: skip
+    return rows
 
 
 def format_summary(reports: dict[str, dict[str, Any]]) -> str:
     """One line per model and per menu: latency against budget, resources, C-sim mismatches."""
-    lines = [_HEADER]
-    for stage, rep in reports.items():
-        lines += [_model_row(stage, m) for m in rep["models"]]
-        menu = rep.get("menu")
-        if menu:
-            lat = f"{menu.get('latency_cycles', '-')}/{rep['budget_cycles']}"
-            mism = f"{menu['mismatches']}/{menu['events']}"
-            lines.append(
-                f"{stage:<15} {'menu':<12} {lat:>14} {'-':>4} {'-':>7} {'-':>7} {'-':>5}  {mism:<17} "
-                f"{_status(menu['mismatches'] == 0)}"
-            )
-    return "\n".join(lines)
+    return "\n".join(_line(r, _SUMMARY_WIDTHS, 7) for r in [SUMMARY_COLUMNS, *summary_table(reports)])
 
 
-_RTL_HEADER = (
-    f"{'stage':<15} {'model':<10} {'cut':>3} {'cycles/budget':>13} {'est':>4} {'LUT yosys/est':>14} "
-    f"{'FF yosys/est':>13} {'DSP':>5} {'depth':>9}  {'mismatches':<12} status"
-)
-_RTL_TITLE = (
+#: columns of the RTL table (``rtl_table``) and their text widths
+RTL_COLUMNS: tuple[str, ...] = ("stage", "model", "cut", "cycles/budget", "est", "LUT yosys/est", "FF yosys/est",
+                                "DSP", "depth", "mismatches", "status")  # fmt: skip
+_RTL_WIDTHS = (-15, -10, 3, 13, 4, 14, 13, 5, 9, -12, 0)
+RTL_TITLE = (
     "RTL (da4ml, Verilator, Yosys): cycles from simulation; resources from synthesis / the estimate;\n"
     "depth: LUT levels on Yosys' longest path / levels per clock cycle ('!': does not fit; a logic-depth check, "
     "not timing closure)"
@@ -106,7 +116,7 @@ def _depth(rtl: dict[str, Any]) -> str:
     return f"{d['lut_levels']:.1f}/{d['levels_per_cycle']:.1f}{'' if d['fits'] else '!'}"
 
 
-def _rtl_row(stage: str, name: str, rtl: dict[str, Any]) -> str:
+def _rtl_cells(stage: str, name: str, rtl: dict[str, Any]) -> tuple[str, ...]:
     r, est = rtl.get("resources") or {}, rtl["estimate"]
     budget = rtl["budget_cycles"] if rtl["budget_cycles"] is not None else "-"
 
@@ -114,22 +124,26 @@ def _rtl_row(stage: str, name: str, rtl: dict[str, Any]) -> str:
         return f"{r.get(key, '-')}/{est[key]}"
 
     ok = rtl["mismatches"] == 0 and rtl["within_budget"] is not False
-    mism = f"{rtl['mismatches']}/{rtl['events']}"
-    return (
-        f"{stage:<15} {name:<10} {rtl['latency_cutoff']:>3} {str(rtl['latency_cycles']) + '/' + str(budget):>13} "
-        f"{est['latency_cycles']:>4} {pair('lut'):>14} {pair('ff'):>13} {pair('dsp'):>5} {_depth(rtl):>9}  {mism:<12} "
-        f"{_status(ok)}"
-    )
+    return (stage, name, str(rtl["latency_cutoff"]), f"{rtl['latency_cycles']}/{budget}", str(est["latency_cycles"]),
+            pair("lut"), pair("ff"), pair("dsp"), _depth(rtl), f"{rtl['mismatches']}/{rtl['events']}",
+            _status(ok))  # fmt: skip
 
 
-def format_rtl_summary(reports: dict[str, dict[str, Any]]) -> str:
-    """One line per model with an ``rtl`` object: measured cycles, Yosys vs estimated resources, mismatches."""
-    rows = [_rtl_row(stage, m["name"], m["rtl"]) for stage, rep in reports.items() for m in rep["models"]
+def rtl_table(reports: dict[str, dict[str, Any]]) -> list[tuple[str, ...]]:
+    """The rows of :data:`RTL_COLUMNS`: one per model with an ``rtl`` object, and the menu's."""
+    rows = [_rtl_cells(stage, m["name"], m["rtl"]) for stage, rep in reports.items() for m in rep["models"]
             if m.get("rtl")]  # fmt: skip
     for stage, rep in reports.items():
         menu = rep.get("menu") or {}
         rtl = menu.get("rtl")
         if rtl and rtl.get("generated"):
             est = {"latency_cycles": menu.get("latency_cycles", "-"), "lut": "-", "ff": "-", "dsp": "-"}
-            rows.append(_rtl_row(stage, "menu", {**rtl, "latency_cutoff": "-", "estimate": est}))
-    return "\n".join([_RTL_TITLE, _RTL_HEADER, *rows]) if rows else ""
+            rows.append(_rtl_cells(stage, "menu", {**rtl, "latency_cutoff": "-", "estimate": est}))
+    return rows
+
+
+def format_rtl_summary(reports: dict[str, dict[str, Any]]) -> str:
+    """One line per model with an ``rtl`` object: measured cycles, Yosys vs estimated resources, mismatches."""
+    rows = rtl_table(reports)
+    lines = [_line(r, _RTL_WIDTHS, 9) for r in [RTL_COLUMNS, *rows]]
+    return "\n".join([RTL_TITLE, *lines]) if rows else ""

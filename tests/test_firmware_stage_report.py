@@ -7,8 +7,11 @@ from typing import Any
 
 import pytest
 
+from emulator.plots.html import write_html
+from emulator.plots.page import ReportInputs, _firmware, _Out
 from firmware.errors import FirmwareError
 from firmware.stage_report import format_rtl_summary, format_summary, read_stage_reports, write_stage_report
+from l1emu.commands.report import _firmware_tables
 
 
 def _rtl(**over: Any) -> dict[str, Any]:
@@ -63,3 +66,17 @@ def test_no_rtl_no_table_and_a_missing_directory_is_named(tmp_path: Path) -> Non
     (tmp_path / "x" / "report.json").write_text("[1]")
     with pytest.raises(FirmwareError, match="not an l1emu firmware stage report"):
         read_stage_reports(tmp_path)
+
+
+def test_l1emu_report_shows_the_firmware_tables_on_the_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fw, out = tmp_path / "fw", tmp_path / "report"
+    write_stage_report(fw, _stage("objects", _rtl()))
+    tables = _firmware_tables(fw, out)
+    assert "4518/15841" in (out / "firmware.txt").read_text()
+    assert "4518/15841" in capsys.readouterr().out
+    page_parts = _Out()
+    _firmware(ReportInputs(report={}, firmware_tables=tables), page_parts, out)
+    page = write_html(out / "index.html", title="t", plots=[], tables=page_parts.tables).read_text()
+    assert '<h2 id="s0">Firmware</h2>' in page
+    assert "<td>4518/15841</td>" in page
+    assert "<td>0/10000</td>" in page

@@ -22,7 +22,7 @@ __all__ = ["SECTIONS", "Table", "write_html"]
 #: Section order on the page.
 SECTIONS: tuple[str, ...] = (
     "Rates", "Rate vs threshold", "Rate vs pileup", "Overlaps", "Prescale columns", "Turn-ons",
-    "Anomaly detection", "Latency",
+    "Anomaly detection", "Latency", "Firmware",
 )  # fmt: skip
 
 _CSS = """

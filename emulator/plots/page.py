@@ -62,6 +62,8 @@ class ReportInputs:
     anomaly_targets_khz: Sequence[float] = (1.0, 2.0, 5.0, 10.0)
     turnon_seeds: Sequence[str] = ()  # default: every seed whose gen column the signal has
     turnon_quantities: Mapping[str, str] = field(default_factory=dict)  # seed -> gen column
+    # (title, header, rows) of ``l1emu firmware``'s tables (firmware.stage_report), shown as given
+    firmware_tables: Sequence[tuple[str, tuple[str, ...], Sequence[tuple[str, ...]]]] = ()
 
 
 @dataclass
@@ -159,6 +161,10 @@ def _latency(inp: ReportInputs, out: _Out, d: Path) -> None:
     out.tables.append(tables.latency_table(study))
 
 
+def _firmware(inp: ReportInputs, out: _Out, d: Path) -> None:
+    out.tables += [Table("Firmware", title, header, rows) for title, header, rows in inp.firmware_tables if rows]
+
+
 def render_report(inp: ReportInputs, out_dir: Path, *, embed: bool = True) -> dict[str, Any]:
     """Write every applicable plot, ``studies.json`` and ``index.html`` into ``out_dir``.
 
@@ -173,7 +179,7 @@ def render_report(inp: ReportInputs, out_dir: Path, *, embed: bool = True) -> di
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     out = _Out()
-    for step in (_rates, _scans, _pileup, _columns, _turnons, _anomaly, _latency):
+    for step in (_rates, _scans, _pileup, _columns, _turnons, _anomaly, _latency, _firmware):
         step(inp, out, out_dir)
     write_json(out_dir / "studies.json", out.studies)
     rep = inp.report

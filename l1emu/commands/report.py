@@ -112,19 +112,22 @@ def run(args: argparse.Namespace) -> int:
         zero_bias=zb, column_rates=cols, signals=signals, target_mu=_floats(args.target_mu, "--target-mu"),
         fit_model=args.fit, anomaly_targets_khz=_floats(args.anomaly_targets, "--anomaly-targets"),
         turnon_seeds=list(turnons), turnon_quantities={k: v for k, v in turnons.items() if v},
+        firmware_tables=_firmware_tables(Path(args.firmware), Path(args.out)) if args.firmware else (),
     )  # fmt: skip
     out = render_report(inputs, Path(args.out), embed=not args.link_images)
     print(f"wrote {len(out['plots'])} plots and {out['html']}")
-    if args.firmware:
-        _firmware_tables(Path(args.firmware), Path(args.out))
     return 0
 
 
-def _firmware_tables(fw_dir: Path, out: Path) -> None:
-    from firmware.stage_report import format_rtl_summary, format_summary, read_stage_reports
+def _firmware_tables(fw_dir: Path, out: Path) -> list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]]:
+    """Print and write ``firmware.txt``; the same tables for the page's Firmware section."""
+    from firmware import stage_report as sr
 
-    reports = read_stage_reports(fw_dir)
-    text = "\n".join(t for t in (format_summary(reports), format_rtl_summary(reports)) if t) + "\n"
+    reports = sr.read_stage_reports(fw_dir)
+    text = "\n".join(t for t in (sr.format_summary(reports), sr.format_rtl_summary(reports)) if t) + "\n"
+    out.mkdir(parents=True, exist_ok=True)
     (out / "firmware.txt").write_text(text)
     print(text, end="")
     print(f"wrote {out / 'firmware.txt'}")
+    return [("Firmware projects: latency, HLS estimates, C simulation", sr.SUMMARY_COLUMNS, sr.summary_table(reports)),
+            (sr.RTL_TITLE.replace("\n", " "), sr.RTL_COLUMNS, sr.rtl_table(reports))]
