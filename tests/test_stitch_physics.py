@@ -11,7 +11,6 @@ thresholds are what stitching is for, and the second test shows it measures them
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ import pytest
 from emulator.rate_reuse import hard_events
 from emulator.rates import RateAccumulator
 from streams.event import EventBatch
+from streams.generators.pool import default_cache_dir
 from streams.generators.premix import PremixSource
 from streams.generators.sample import SampleSpec, build_source
 
@@ -60,8 +60,8 @@ def _rates(source: PremixSource) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def samples(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    cache = Path(tmp_path_factory.mktemp("pools"))
+def samples() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    cache = default_cache_dir()  # the pools every zero-bias sample of the suite draws from (built once)
     stitched, prov = build_source(SampleSpec(mu=60, events=CROSSINGS, seed=1), cache_dir=cache, progress=False)
     plain, _ = build_source(SampleSpec(mu=60, events=CROSSINGS, seed=2, stitch=False), cache_dir=cache,
                             progress=False)  # fmt: skip
