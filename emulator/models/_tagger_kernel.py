@@ -8,25 +8,25 @@ import numpy as np
 __all__ = ["tagger_features_kernel"]
 
 
-@nb.njit(cache=False, nogil=True)
+@nb.njit(cache=True, nogil=True)
 def _leading_in_window(
     pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, je: int, jp: int, win_eta: int, win_phi: int
 ) -> int:
     """Index of the highest-pT object in the window around (je, jp), or −1."""
     best, best_pt = -1, 0
     for i in range(pt.shape[0]):
-        p = pt[i]
+        p = np.int64(pt[i])
         if p <= best_pt:  # pT-ordered with ties kept first, like argmax
             continue
-        if abs(je - eta[i]) > win_eta:
+        if abs(je - np.int64(eta[i])) > win_eta:
             continue
-        d = (jp - phi[i]) % 144
+        d = (jp - np.int64(phi[i])) % 144
         if d <= win_phi or d >= 144 - win_phi:
             best, best_pt = i, p
     return best
 
 
-@nb.njit(cache=False, nogil=True)
+@nb.njit(cache=True, nogil=True)
 def tagger_features_kernel(
     jet_pt: np.ndarray, jet_eta: np.ndarray, jet_phi: np.ndarray,
     tau_pt: np.ndarray, tau_eta: np.ndarray, tau_phi: np.ndarray, tau_iso: np.ndarray,
@@ -60,12 +60,10 @@ def tagger_features_kernel(
             box = np.int64(0)
             if ieta >= 0:
                 centre = np.int64(regions[e, iphi, ieta])
-                for de in range(-1, 2):
-                    ee = ieta + de
-                    if ee < 0 or ee >= neta:
-                        continue
-                    for dp in range(-1, 2):
-                        box += np.int64(regions[e, (iphi + dp) % nphi, ee])
+                e0, e1 = max(ieta - 1, 0), min(ieta + 1, neta - 1)
+                for pp in ((iphi + nphi - 1) % nphi, iphi, (iphi + 1) % nphi):
+                    for ee in range(e0, e1 + 1):
+                        box += np.int64(regions[e, pp, ee])
             out[r, 0] = pt >> 4
             out[r, 1] = abs(je) >> 5
             if t >= 0:
