@@ -74,3 +74,22 @@ def test_sharded_generation_is_deterministic(tmp_path: Path, monkeypatch: pytest
     for c in serial:
         np.testing.assert_array_equal(serial[c], sharded[c], err_msg=c)
     assert HDF5Source(runs["two"]).provenance["sharded"] == {"shard_events": 1000, "shards": 3}
+
+
+@pytest.mark.pythia
+def test_stitched_pythia_zero_bias_on_dask_equals_the_serial_sample(tmp_path: Path, address: str) -> None:
+    """Real Pythia pools (the suite's shared cache), the stitched soft + p̂T-binned hard sample with its
+    weights and muon boost: the same crossings from 2 workers as from one process."""
+    stitched = ["--process", "minbias", "--pileup", "55", "--events", "20000", "--seed", "9", "--no-progress"]
+    assert main(["generate", *stitched, "--out", str(tmp_path / "serial.h5")]) == 0
+    out = tmp_path / "dask" / "zb.h5"
+    assert main(["generate", *stitched, "--out", str(out), "--dask", address, "--shard-events", "8192"]) == 0
+    manifest = read_manifest(out)
+    assert manifest is not None
+    assert [s.events for s in manifest.shards] == [8192, 8192, 3616]
+    serial, sharded = _arrays(tmp_path / "serial.h5"), _arrays(out)
+    assert sorted(serial) == sorted(sharded)
+    assert "weight" in serial
+    assert not np.all(serial["weight"] == 1.0)  # stitched: weighted crossings
+    for c in serial:
+        np.testing.assert_array_equal(serial[c], sharded[c], err_msg=c)
