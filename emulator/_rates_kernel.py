@@ -25,7 +25,8 @@ def accumulate(
     """One batch into the accumulator's arrays (all updated in place).
 
     ``raw`` (N, S) uint8/bool, ``w`` (N,) float64, ``pu_bin`` (N,) int64 (−1: outside the
-    edges), ``prescales``/``counters`` (S,) int64; outputs ``fired`` (N, S) bool and ``l1a``
+    edges), ``prescales`` (S,) int64 in hundredths (see ``emulator.rates``), ``counters`` (S,) int64
+    passes; outputs ``fired`` (N, S) bool and ``l1a``
     (N,) bool; ``counts`` (3, S) int64: fired, raw, pure; ``seed_w`` (4, S): Σw, Σw² fired and
     pure; ``overlap`` (S, S) int64; ``raw_w`` (2, S); ``pu_i`` (nb,) events per bin; ``pu_f``
     (2, nb): Σw and Σw(accepted) per bin; ``pu_seed_w`` (nb, S); ``pu_seed_w2`` (nb, S + 1).
@@ -43,9 +44,10 @@ def accumulate(
                 counts[1, j] += 1
                 raw_w[0, j] += wi
                 raw_w[1, j] += w2
-                p = prescales[j]
-                f = p > 0 and counters[j] % p == 0
-                counters[j] += 1
+                p = prescales[j]  # hundredths; the uGT counter started one pass before it fires
+                c = counters[j]
+                f = p > 0 and (p - 100 + 100 * (c + 1)) // p > (p - 100 + 100 * c) // p
+                counters[j] = c + 1
             fired[i, j] = f
             if f:
                 idx[k] = j

@@ -2,9 +2,14 @@
 
 The collector sees every event and feeds :class:`RateAccumulator` in gid order, so
 prescale counters — and therefore every count — are the same for any number of
-workers and any arrival order. A seed with prescale ``p`` fires on the pass with
-0-based index ``i`` (counted over the whole run) when ``i % p == 0``: the first
-pass fires; ``p == 0`` never fires.
+workers and any arrival order. Prescales are 0 (never fires) or ≥ 1 with at most two
+decimals, counted as the uGT's fractional prescaler counts them: with ``F = 100 · p``, a
+counter advances by 100 per pass and the pass fires when it reaches ``F``, which it then
+subtracts. l1emu starts each counter at ``F − 100``, one pass before it fires, so the first
+pass fires and an integer ``p`` fires on 0-based passes ``i`` with ``i % p == 0``
+(:func:`emulator.menu.prescales.ugt_prescale` is the same counter from the firmware's reset
+state 0). The counters are kept as pass counts: after ``k`` passes ``⌊(F − 100 + 100k) / F⌋``
+have fired.
 
 Rate of a seed = Σw(fired) / Σw(all) × n_bunches × f_rev; ``rate_raw_khz`` is the same before
 prescales (a prescaled seed's expected rate is that / prescale, with the raw rate's relative
@@ -34,12 +39,31 @@ from emulator._rates_kernel import accumulate
 from emulator.errors import StageError
 from emulator.rate_reuse import ReuseStats
 
-__all__ = ["DEFAULT_PILEUP_EDGES", "LOW_STATISTICS", "RateAccumulator", "apply_prescales", "format_rate_table"]
+__all__ = ["DEFAULT_PILEUP_EDGES", "LOW_STATISTICS", "RateAccumulator", "apply_prescales", "format_rate_table",
+           "prescale_hundredths"]
 
 #: A fired seed whose rate rests on fewer independent events than this is flagged.
 LOW_STATISTICS = 10.0
 
 DEFAULT_PILEUP_EDGES: tuple[float, ...] = (0, 20, 40, 50, 60, 70, 80, 100, 140, 200, 1000)
+
+
+def prescale_hundredths(prescales: np.ndarray, names: Sequence[str] | None = None) -> np.ndarray:
+    """``F = 100 · p`` (int64) of prescales that are 0 or ≥ 1 with at most two decimals; others
+    raise :class:`StageError` naming the seeds.
+
+    >>> prescale_hundredths(np.array([0, 1, 2.5, 100.01])).tolist()
+    [0, 100, 250, 10001]
+    """
+    p = np.asarray(prescales, np.float64)
+    f = np.rint(p * 100.0)
+    bad = ~np.isfinite(p) | (p < 0) | ((p > 0) & (p < 1)) | (np.abs(p * 100.0 - f) > 1e-6)
+    if bad.any():
+        labels = names if names is not None and len(names) == p.size else [f"#{i}" for i in range(p.size)]
+        listed = ", ".join(f"{labels[i]}: {p[i]:g}" for i in np.flatnonzero(bad)[:5])
+        msg = f"prescales must be 0 or >= 1 with at most two decimals (the uGT's), got {listed}"
+        raise StageError(msg)
+    return f.astype(np.int64)
 
 
 def apply_prescales(
@@ -48,22 +72,31 @@ def apply_prescales(
     """Prescaled decisions of ``raw`` (bool N×S) and the updated pass counters (int64 S).
 
     ``counters`` counts each seed's raw passes before this batch (start at 0); here one
-    pass came before, so the passes are numbers 1…4 and number 3 fires.
+    pass came before, so the passes are numbers 1…4 and number 3 fires; with prescale
+    2.5 the first pass fires, then every 2.5th on average.
 
     >>> raw = np.array([[1], [1], [1], [1]], bool)
     >>> fired, c = apply_prescales(raw, np.array([3]), np.array([1]))
     >>> fired[:, 0].tolist(), c.tolist()
     ([False, False, True, False], [5])
+    >>> apply_prescales(np.ones((6, 1), bool), np.array([2.5]), np.array([0]))[0][:, 0].tolist()
+    [True, False, False, True, False, True]
     """
     raw = np.asarray(raw, bool)
-    p = np.asarray(prescales, np.int64)
+    f = prescale_hundredths(prescales)
     c = np.asarray(counters, np.int64)
-    if raw.ndim != 2 or p.shape != (raw.shape[1],) or c.shape != p.shape:
-        msg = f"shapes do not match: raw {raw.shape}, prescales {p.shape}, counters {c.shape}"
+    if raw.ndim != 2 or f.shape != (raw.shape[1],) or c.shape != f.shape:
+        msg = f"shapes do not match: raw {raw.shape}, prescales {f.shape}, counters {c.shape}"
         raise StageError(msg)
-    index = c + np.cumsum(raw, axis=0, dtype=np.int64) - 1  # 0-based pass index at each pass
-    fired = raw & (p > 0) & (index % np.maximum(p, 1) == 0)
+    k = c + np.cumsum(raw, axis=0, dtype=np.int64)  # passes so far, this one included
+    safe = np.maximum(f, 1)
+    fired = raw & (f > 0) & ((safe - 100 + 100 * k) // safe > (safe - 100 + 100 * (k - 1)) // safe)
     return fired, c + raw.sum(axis=0, dtype=np.int64)
+
+
+def _plain(p: float) -> int | float:
+    """A prescale as the table writes it: 2, 2.5."""
+    return int(p) if float(p).is_integer() else float(p)
 
 
 class RateAccumulator:
@@ -79,11 +112,12 @@ class RateAccumulator:
         pileup_edges: Sequence[float] = DEFAULT_PILEUP_EDGES,
     ) -> None:
         self.seed_names = tuple(seed_names)
-        self.prescales = np.asarray(prescales, np.int64).copy()
+        self.prescales = np.asarray(prescales, np.float64).copy()
         s = len(self.seed_names)
-        if self.prescales.shape != (s,) or (self.prescales < 0).any():
-            msg = f"need {s} prescales >= 0, got {self.prescales.tolist()}"
+        if self.prescales.shape != (s,):
+            msg = f"need {s} prescales, got {self.prescales.tolist()}"
             raise StageError(msg)
+        self._hundredths = prescale_hundredths(self.prescales, self.seed_names)
         self.crossing_rate_khz = n_bunches * f_rev_hz / 1000.0
         self.edges = np.asarray(pileup_edges, np.float64)
         if self.edges.ndim != 1 or len(self.edges) < 2 or (np.diff(self.edges) <= 0).any():
@@ -133,7 +167,7 @@ class RateAccumulator:
         b = np.searchsorted(self.edges, pu, side="right") - 1
         b[b >= len(self.pu_events)] = -1
         out = np.empty((n, s + 1), np.bool_)  # fired seeds, then the L1A (any seed)
-        accumulate(np.ascontiguousarray(raw), w, b, self.prescales, self.counters, out[:, :s], out[:, s],
+        accumulate(np.ascontiguousarray(raw), w, b, self._hundredths, self.counters, out[:, :s], out[:, s],
                    self._counts, self.seed_w, self.overlap, self.raw_w, self.pu_events, self._pu_f,
                    self.pu_seed_w, self.pu_seed_w2)  # fmt: skip
         fired, l1a = out[:, :s], out[:, s]
@@ -165,7 +199,7 @@ class RateAccumulator:
             name: {
                 "count": int(self.count[i]),
                 "count_raw": int(self.count_raw[i]),
-                "prescale": int(self.prescales[i]),
+                "prescale": _plain(self.prescales[i]),
                 "rate_khz": float(rate[i]),
                 **{k: v[i] for k, v in stats.items()},
                 "rate_raw_khz": float(raw_rate[i]),

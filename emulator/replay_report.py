@@ -33,7 +33,7 @@ class RateSink:
     ) -> None:
         self.menu = menu
         self.column = column or menu.default_column
-        self.prescales = menu.prescales(self.column)
+        self.prescales = menu.prescale_values(self.column)
         self.acc = RateAccumulator(
             menu.seed_names, self.prescales, n_bunches=chain.lhc.n_bunches, f_rev_hz=chain.lhc.f_rev_hz
         )

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -141,7 +141,10 @@ def test_bad_inputs_raise() -> None:
     with pytest.raises(StageError, match="shapes do not match"):
         apply_prescales(np.ones((2, 3), bool), np.ones(2, np.int64), np.zeros(2, np.int64))
     with pytest.raises(StageError, match="need 2 prescales"):
-        RateAccumulator(["A", "B"], np.array([1, -1]), n_bunches=1, f_rev_hz=1.0)
+        RateAccumulator(["A", "B"], np.array([1, 2, 3]), n_bunches=1, f_rev_hz=1.0)
+    for bad, shown in ((-1, "B: -1"), (0.5, "B: 0.5"), (2.505, "B: 2.505"), (np.nan, "B: nan")):
+        with pytest.raises(StageError, match=f"0 or >= 1 with at most two decimals.*{shown}"):
+            RateAccumulator(["A", "B"], np.array([1, bad]), n_bunches=1, f_rev_hz=1.0)
     with pytest.raises(StageError, match="pileup_edges must increase"):
         RateAccumulator(["A"], np.array([1]), n_bunches=1, f_rev_hz=1.0, pileup_edges=(0, 10, 5))
     acc = _accumulator()
@@ -245,3 +248,36 @@ def test_raw_rates_are_before_prescales_with_their_own_errors() -> None:
     assert s["rate_khz"] == pytest.approx(2 / 8)  # passes 0 and 4 fire
     assert s["rate_raw_khz"] == pytest.approx(1.0)
     assert s["rate_raw_err_khz"] == pytest.approx(np.sqrt(4 * 2.0**2) / 8)  # four events, each twice
+
+
+@settings(max_examples=60, deadline=None)
+@given(passes=st.lists(st.booleans(), min_size=1, max_size=80), p=st.sampled_from([1, 2, 3, 2.5, 1.25, 3.33, 100.01]),
+       split=st.integers(0, 80))  # fmt: skip
+def test_fractional_prescales_count_as_the_ugt_counter_in_any_batching(passes: list[bool], p: float,
+                                                                       split: int) -> None:
+    """The uGT's counter (+100 per pass, fire on reaching 100·p, subtract it), started one pass before it
+    fires: the accumulator, apply_prescales and a one-crossing-at-a-time loop agree, however split."""
+    f = round(p * 100)
+    c, want = f - 100, []
+    for x in passes:
+        fire = x and c + 100 >= f
+        want.append(fire)
+        c = c + 100 - f if fire else c + 100 if x else c
+    raw = np.array(passes, bool).reshape(-1, 1)
+    acc = RateAccumulator(["A"], np.array([p]), n_bunches=1, f_rev_hz=1.0)
+    parts = (raw[:split], raw[split:])
+    got = [acc.update(part, np.ones(len(part)), np.full(len(part), 30.0))[0][:, 0] for part in parts]
+    assert np.concatenate(got).tolist() == want
+    a, ca = apply_prescales(raw[:split], np.array([p]), np.zeros(1, np.int64))
+    b, _ = apply_prescales(raw[split:], np.array([p]), ca)
+    assert np.concatenate([a[:, 0], b[:, 0]]).tolist() == want
+    r = acc.result()["seeds"]["A"]
+    assert r["prescale"] == p
+    assert r["count"] == sum(want)
+
+
+def test_integer_prescales_keep_firing_on_the_first_pass() -> None:
+    acc = RateAccumulator(["A"], np.array([3]), n_bunches=1, f_rev_hz=1.0)
+    fired, _ = acc.update(np.ones((7, 1), bool), np.ones(7), np.full(7, 30.0))
+    assert fired[:, 0].tolist() == [True, False, False, True, False, False, True]
+    assert isinstance(acc.result()["seeds"]["A"]["prescale"], int)

@@ -15,7 +15,7 @@ def _leading_in_window(
     """Index of the highest-pT object in the window around (je, jp), or −1."""
     best, best_pt = -1, 0
     for i in range(pt.shape[0]):
-        p = np.int64(pt[i])
+        p = int(pt[i])
         if p <= best_pt:  # pT-ordered with ties kept first, like argmax
             continue
         if abs(je - np.int64(eta[i])) > win_eta:

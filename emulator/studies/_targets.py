@@ -41,7 +41,7 @@ class ScanTarget:
     kind: ParamKind
     scanned: _Scanned
     menu_threshold: float
-    prescale: int
+    prescale: int | float  # the column's (2, 2.5)
 
     @property
     def unit(self) -> str:
@@ -120,7 +120,8 @@ def resolve_target(menu: Menu, seed: str, param: str, *, column: str | None = No
         kind, scanned, thr = _pt_target(menu, s, param, where)
     else:
         kind, scanned, thr = _cut_target(menu, s, param, where)
-    prescale = int(menu.prescales(column)[s])
+    value = float(menu.prescale_values(column)[s])
+    prescale = int(value) if value.is_integer() else value
     return ScanTarget(seed, s, param, kind, scanned, float(thr), prescale)
 
 

@@ -96,7 +96,7 @@ class ColumnRates:
     def __init__(self, menu: Menu, *, crossing_rate_khz: float) -> None:
         self.menu = menu
         self.k = crossing_rate_khz
-        self.table = np.stack([menu.prescales(c) for c in menu.columns])  # (C, S)
+        self.table = np.stack([menu.prescale_values(c) for c in menu.columns])  # (C, S), fractions included
         self.counters = np.zeros_like(self.table)
         self.seed_w = np.zeros(self.table.shape)
         self.union = np.zeros((len(menu.columns), 2))  # Σw, Σw² of the L1 accept

@@ -63,7 +63,7 @@ def menu_rates(chain: ChainConfig, batches: Iterable[EventBatch]) -> dict[str, A
     if chain.menu_path is None:
         return {}
     menu = load_menu(chain.menu_path)
-    acc = RateAccumulator(menu.seed_names, menu.prescales(), n_bunches=chain.lhc.n_bunches,
+    acc = RateAccumulator(menu.seed_names, menu.prescale_values(), n_bunches=chain.lhc.n_bunches,
                           f_rev_hz=chain.lhc.f_rev_hz)  # fmt: skip
     for batch in Pipeline.from_chain(chain).run_batches(batches):
         acc.update(batch["seeds_raw"], batch["weight"], batch["pileup"], hard_events(batch))
@@ -85,7 +85,7 @@ def cms_study(chain: ChainConfig, batches: Iterable[EventBatch]) -> dict[str, An
     if chain.menu_path is None:
         return {}
     menu = load_menu(chain.menu_path)
-    acc = RateAccumulator(menu.seed_names, menu.prescales(), n_bunches=chain.lhc.n_bunches,
+    acc = RateAccumulator(menu.seed_names, menu.prescale_values(), n_bunches=chain.lhc.n_bunches,
                           f_rev_hz=chain.lhc.f_rev_hz)  # fmt: skip
     keep: dict[str, list[np.ndarray]] = {c: [] for c in _curve_columns()}
     for batch in Pipeline.from_chain(chain).run_batches(batches):
