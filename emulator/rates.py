@@ -40,7 +40,7 @@ from emulator.errors import StageError
 from emulator.rate_reuse import ReuseStats
 
 __all__ = ["DEFAULT_PILEUP_EDGES", "LOW_STATISTICS", "RateAccumulator", "apply_prescales", "format_rate_table",
-           "prescale_hundredths"]
+           "prescale_hundredths", "ugt_counter"]
 
 #: A fired seed whose rate rests on fewer independent events than this is flagged.
 LOW_STATISTICS = 10.0
@@ -88,10 +88,22 @@ def apply_prescales(
     if raw.ndim != 2 or f.shape != (raw.shape[1],) or c.shape != f.shape:
         msg = f"shapes do not match: raw {raw.shape}, prescales {f.shape}, counters {c.shape}"
         raise StageError(msg)
-    k = c + np.cumsum(raw, axis=0, dtype=np.int64)  # passes so far, this one included
     safe = np.maximum(f, 1)
-    fired = raw & (f > 0) & ((safe - 100 + 100 * k) // safe > (safe - 100 + 100 * (k - 1)) // safe)
+    fired, _ = ugt_counter(raw, f, (safe - 100 + 100 * c) % safe)  # the uGT counter after c passes
     return fired, c + raw.sum(axis=0, dtype=np.int64)
+
+
+def ugt_counter(raw: np.ndarray, f: np.ndarray, c0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The uGT's fractional prescaler over decisions ``raw`` (N, S): per seed the counter (hundredths,
+    from ``c0``) advances by 100 on each pass, and the pass fires when it reaches ``f`` (hundredths,
+    0: never), which it then subtracts. Returns the fired decisions and the counters after the batch."""
+    k = np.cumsum(raw, axis=0, dtype=np.int64)  # passes so far, per seed
+    safe = np.maximum(f, 1)
+    wraps = (c0 + 100 * k) // safe
+    before = np.vstack([c0[None, :] // safe, wraps[:-1]]) if len(raw) else wraps
+    fired = raw & (wraps > before) & (f > 0)
+    total = k[-1] if len(raw) else np.zeros(raw.shape[1], np.int64)
+    return fired, np.where(f > 0, (c0 + 100 * total) % safe, c0)
 
 
 def _plain(p: float) -> int | float:

@@ -52,7 +52,11 @@ def _import(path: Path, name: str) -> ModuleType:
         raise ImportError(msg)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]  # never leave a half-imported plan behind for the next look-up
+        raise
     return module
 
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from emulator.errors import MenuError
 from emulator.menu._xml_safe import parse_xml
+from emulator.rates import ugt_counter
 
 __all__ = ["PrescaleTable", "RunSettings", "SeedMask", "load_run_settings", "read_prescale_csv", "ugt_prescale"]
 
@@ -213,11 +214,4 @@ def ugt_prescale(raw: np.ndarray, prescales: np.ndarray, counters: np.ndarray) -
     never fires. Returns the fired decisions and the counters after the batch.
     """
     f = np.rint(np.asarray(prescales, np.float64) * _HUNDREDTHS).astype(np.int64)
-    c0 = np.asarray(counters, np.int64)
-    k = np.cumsum(raw, axis=0, dtype=np.int64)  # passes so far, per seed
-    safe = np.maximum(f, 1)
-    wraps = (c0 + _HUNDREDTHS * k) // safe
-    before = np.vstack([np.zeros((1, raw.shape[1]), np.int64), wraps[:-1]]) if len(raw) else wraps
-    fired = raw & (wraps > before) & (f > 0)
-    total = k[-1] if len(raw) else np.zeros(raw.shape[1], np.int64)
-    return fired, np.where(f > 0, (c0 + _HUNDREDTHS * total) % safe, c0)
+    return ugt_counter(np.asarray(raw, bool), f, np.asarray(counters, np.int64))
