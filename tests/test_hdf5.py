@@ -62,3 +62,25 @@ def test_truncated_file_is_reported(tmp_path: Path) -> None:
     cut.write_bytes(data[: len(data) // 2])
     with pytest.raises(SourceError, match=r"cut\.h5"):
         list(HDF5Source(cut).batches(1000))
+
+
+def test_columns_are_blosc_lz4_and_files_of_other_filters_still_read(tmp_path: Path) -> None:
+    src = ParametricSource(ParametricConfig(events=600, seed=9))
+    path = tmp_path / "zb.h5"
+    write_batches(path, src.batches(200))
+    blosc = 32001  # the registered HDF5 filter id of Blosc
+    with h5py.File(path, "r") as f:
+        filters = {name: ds.id.get_create_plist().get_filter(0)[0] for name, ds in f["events"].items()}
+        assert set(filters.values()) == {blosc}, filters
+        lzf = tmp_path / "lzf.h5"
+        with h5py.File(lzf, "w") as g:  # a file of an older l1emu: the same layout with h5py's LZF
+            f.copy(f["events"], g, "events", without_attrs=False)
+            for name in list(g["events"]):
+                data = g["events"][name][...]
+                del g["events"][name]
+                g["events"].create_dataset(name, data=data, chunks=True, compression="lzf")
+    ref = EventBatch.concat(list(HDF5Source(path).batches(600)))
+    old = EventBatch.concat(list(HDF5Source(lzf).batches(600)))
+    for k in ref.columns:
+        np.testing.assert_array_equal(old[k], ref[k])
+    np.testing.assert_array_equal(ref["regions"], EventBatch.concat(list(src.batches(600)))["regions"])
