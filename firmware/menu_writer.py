@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emulator.menu import Menu
-from emulator.menu.hardware import NO_MAX, HwAlways, HwCondition, HwLeg, HwObjects, HwScore, HwSeed, HwSum
+from emulator.menu.hardware import NO_MAX, HwAlways, HwCondition, HwExternal, HwLeg, HwObjects, HwScore, HwSeed, HwSum
 from firmware import _menu_cpp as cpp
 from firmware._menu_layout import Field, ScoreKind, menu_fields
 from firmware._templates import render
@@ -82,6 +82,7 @@ class _Emitter:
         elif isinstance(cond, HwScore):
             code = cpp.score_cpp(cond, name, self.scores[cond.column])
         else:
+            assert isinstance(cond, HwObjects)  # external conditions are refused by _check_hls_form
             code = self._objects(cond, name)
         self.conds[cond] = f"{name}(in)"
         self.cond_code.append(code)
@@ -143,6 +144,10 @@ def _check_hls_form(seed: HwSeed) -> None:
     if seed.unsupported:
         msg = f"not evaluated by the emulator either ({seed.unsupported})"
         raise UnsupportedError(msg)
+    for cond in seed.conditions:
+        if isinstance(cond, HwExternal):
+            msg = f"{cond.signal}: external conditions are inputs of the uGT board, not in the generated HLS"
+            raise UnsupportedError(msg)
     if seed.logic:
         msg = "OR/NOT seed logic has no HLS form yet (the writer ANDs a seed's conditions)"
         raise UnsupportedError(msg)

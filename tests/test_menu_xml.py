@@ -36,12 +36,6 @@ NEEDS = {
                  "L1_HTT200_SingleLLPJet60", "L1_HTT240_SingleLLPJet70"},
     "mu_shower": {"L1_SingleMuShower_Nominal", "L1_SingleMuShower_Tight", "L1_TwoMuShower_Loose"},
     "AXOL1TL score": {"L1_AXO_Nominal", "L1_AXO_Tight", "L1_AXO_VTight"},
-    "external-condition bits": {"L1_SingleMuOpen_NotBptxOR", "L1_SingleMuOpen_er1p4_NotBptxOR_3BX",
-                                "L1_SingleMuOpen_er1p1_NotBptxOR_3BX", "L1_SingleJet20er2p5_NotBptxOR",
-                                "L1_SingleJet43er2p5_NotBptxOR_3BX", "L1_SingleJet46er2p5_NotBptxOR_3BX",
-                                "L1_ZeroBias", "L1_IsolatedBunch", "L1_FirstBunchBeforeTrain",
-                                "L1_FirstBunchAfterTrain", "L1_LastCollisionInTrain", "L1_FirstCollisionInTrain",
-                                "L1_FirstCollisionInOrbit"},
     "bx -1": {"L1_CDC_SingleMu_3_er1p2_TOP120_DPHI2p618_3p142"},
 }  # fmt: skip
 
@@ -84,7 +78,7 @@ def test_prescale_column_2p0E34_enables_225_seeds_and_names_the_missing_columns(
     for column, seeds in NEEDS.items():
         for seed in seeds:
             assert column in unsupported[seed], (seed, unsupported[seed])
-    assert len(enabled) - len(unsupported) == 191  # evaluated on this event model
+    assert len(enabled) - len(unsupported) == 204  # evaluated on this event model
 
 
 def test_the_real_menu_runs_equal_to_its_reference_and_fires(menu: Menu) -> None:
@@ -224,8 +218,9 @@ def test_cli_inspect_and_convert(xml_path: Path, tmp_path: Path, capsys: pytest.
     assert {"name", "seeds", "enabled", "unsupported"} <= set(info)
     assert info["name"] == STEM
     assert info["enabled"] == 225
-    assert info["enabled_evaluated"] == 191
-    assert info["unsupported"]["L1_ZeroBias"].startswith("EXT_ZeroBias_BPTX_AND_VME: BPTX external conditions")
+    assert info["enabled_evaluated"] == 204
+    assert "L1_ZeroBias" not in info["unsupported"]
+    assert info["unsupported"]["L1_TOTEM_1"].startswith("EXT_TOTEM_1: external conditions need an event column")
     seed = next(s for s in info["seeds"] if s["name"] == "L1_SingleMu22")
     assert seed == {"name": "L1_SingleMu22", "index": 33, "prescale": 1, "enabled": True,
                     "expression": "MU22[MU-QLTY_SNGL]", "features": ["MU", "MU-QLTY"]}  # fmt: skip
@@ -234,7 +229,7 @@ def test_cli_inspect_and_convert(xml_path: Path, tmp_path: Path, capsys: pytest.
     assert main(["menu", "inspect", str(xml_path)]) == 0
     text = capsys.readouterr().out
     assert "408 seeds, 408 enabled in column 'unprescaled'" in text
-    assert " * L1_ZeroBias: EXT_" in text
+    assert " * L1_TOTEM_1: EXT_TOTEM_1" in text
     out = tmp_path / "menu.yaml"
     assert main(["menu", "convert", str(xml_path), str(out), "--prescales", str(PRESCALES)]) == 0
     assert "wrote" in capsys.readouterr().out

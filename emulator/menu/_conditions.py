@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any, Final, Literal
 
+from streams.filling import BPTX_SIGNALS
 from streams.schema import COLUMN_NAME_RE
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "AlwaysCondition",
     "Condition",
     "CorrelationConfig",
+    "ExternalCondition",
     "LegConfig",
     "ObjectCondition",
     "ScoreCondition",
@@ -252,11 +254,34 @@ class AlwaysCondition:
     always: Literal[True] = True
 
 
-Condition = ObjectCondition | SumCondition | ScoreCondition | AlwaysCondition
+#: Crossings away from the central one that the uGT reads external conditions at.
+MAX_BX_OFFSET: Final = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalCondition:
+    """A BPTX external condition (uGT name, e.g. ``EXT_BPTX_OR_VME``) at the crossing ``bx``
+    away from this one, derived from the crossing's bunch-crossing number and the filling
+    scheme (:mod:`streams.filling`)."""
+
+    external: str
+    bx: int = 0
+
+    def __post_init__(self) -> None:
+        if self.external not in BPTX_SIGNALS:
+            msg = f"external: {self.external!r} is not a BPTX signal l1emu derives (known: {', '.join(BPTX_SIGNALS)})"
+            raise ValueError(msg)
+        if isinstance(self.bx, bool) or not isinstance(self.bx, int) or abs(self.bx) > MAX_BX_OFFSET:
+            msg = f"bx: the crossing offset must be an integer in [-{MAX_BX_OFFSET}, {MAX_BX_OFFSET}], got {self.bx!r}"
+            raise ValueError(msg)
+
+
+Condition = ObjectCondition | SumCondition | ScoreCondition | AlwaysCondition | ExternalCondition
 #: The YAML key that selects each kind of condition.
 KINDS: Final[dict[str, type[Any]]] = {
     "legs": ObjectCondition,
     "sum": SumCondition,
     "score": ScoreCondition,
     "always": AlwaysCondition,
+    "external": ExternalCondition,
 }

@@ -22,6 +22,7 @@ from emulator.menu.hardware import (
     HwAlways,
     HwCondition,
     HwCorrelation,
+    HwExternal,
     HwLeg,
     HwObjects,
     HwScore,
@@ -31,6 +32,7 @@ from emulator.menu.hardware import (
 )
 from emulator.menu.luts import LUTS
 from streams.event import EventBatch
+from streams.filling import ORBIT_SLOTS, STANDARD
 from streams.schema import CALO_PHI_BINS, COLLECTIONS
 
 __all__ = ["BatchEvaluator", "condition_label", "correlation_tables", "in_windows", "objects_extra"]
@@ -125,8 +127,20 @@ class BatchEvaluator:
             return np.asarray(ok)
         if isinstance(cond, HwScore):
             return self._score(cond)
+        if isinstance(cond, HwExternal):
+            return self._external(cond)
         assert isinstance(cond, HwAlways)
         return np.ones(self.n, bool)
+
+    def _external(self, cond: HwExternal) -> np.ndarray:
+        """The BPTX signal of the default fill at ``bx + offset`` (the orbit wraps around)."""
+        bx = self.batch["bx"].astype(np.int64)
+        bad = (bx < 1) | (bx > ORBIT_SLOTS)
+        if bad.any():
+            k = int(np.argmax(bad))
+            msg = f"event {k} of the batch has bx {int(bx[k])}: bunch-crossing numbers run from 1 to {ORBIT_SLOTS}"
+            raise StageError(msg)
+        return np.asarray(STANDARD.signal(cond.signal)[(bx - 1 + cond.bx) % ORBIT_SLOTS])
 
     def _score(self, cond: HwScore) -> np.ndarray:
         if cond.column not in self.batch:

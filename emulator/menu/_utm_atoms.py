@@ -17,9 +17,10 @@ from collections.abc import Mapping
 from typing import Any, Final, TypeVar
 
 from emulator.errors import MenuError
-from emulator.menu._conditions import Condition, LegConfig, ObjectCondition, SumCondition
+from emulator.menu._conditions import Condition, ExternalCondition, LegConfig, ObjectCondition, SumCondition
 from emulator.menu._cuts import OBJECT_CUTS, CutDef
 from emulator.menu._grammar import COUNTS, OBJECTS, SUMS, Atom, format_expression
+from streams.filling import BPTX_SIGNALS
 
 __all__ = ["LEG_TYPES", "MISSING", "Unsupported", "atom_condition", "build", "object_leg", "sum_leg"]
 
@@ -42,8 +43,8 @@ MISSING: Final = {
     "TOWERCOUNT": "the HCAL tower count needs event column towercount",
     "ZDC": "ZDC sums need event columns zdcp, zdcm",
     "EXT": "external conditions need an event column of external-condition bits",
-    "EXT_BPTX": "BPTX external conditions need an event column of external-condition bits (or the "
-                "bunch-crossing number in the orbit and a filling scheme to derive them)",
+    "EXT_BPTX": "this BPTX reference/beam-gas signal is not derived from the filling scheme (l1emu derives "
+                + ", ".join(BPTX_SIGNALS) + ")",
     "MUS": "muon-shower bits need event column mu_shower (MUS0, MUS1, MUS2, MUSOOT0, MUSOOT1)",
     "CENT": "centrality bits need event column centrality (CENT0..7)",
     "AXO": "the CMS AXOL1TL score (thresholds in that model's units) needs a column of that model's "
@@ -171,4 +172,6 @@ def atom_condition(atom: Atom, cuts: Mapping[str, CutDef], *, where: str) -> Con
     _cuts_of(atom, cuts, where)  # undefined or misplaced cuts are errors even where unsupported
     if atom.name in COUNTS:
         raise _unsupported(text, _count_key(atom.name))
+    if atom.name in BPTX_SIGNALS:
+        return build(ExternalCondition, where, external=atom.name, bx=atom.bx)
     raise _unsupported(text, _signal_key(atom.name))

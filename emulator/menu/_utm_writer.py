@@ -19,7 +19,14 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from emulator.errors import MenuError
-from emulator.menu._conditions import Condition, CorrelationConfig, LegConfig, ObjectCondition, SumCondition
+from emulator.menu._conditions import (
+    Condition,
+    CorrelationConfig,
+    ExternalCondition,
+    LegConfig,
+    ObjectCondition,
+    SumCondition,
+)
 from emulator.menu._cuts import CutDef
 
 __all__ = ["seed_expression"]
@@ -184,6 +191,8 @@ def _condition(cond: Condition, cuts: Cuts, where: str) -> str:
         return _objects(cond, cuts, where)
     if isinstance(cond, SumCondition):
         return _sum(cond, cuts, where)
+    if isinstance(cond, ExternalCondition):
+        return cond.external + (f"{cond.bx:+d}" if cond.bx else "")
     kind = "a score column" if hasattr(cond, "score") else "an always-true condition"
     msg = f"{where}: {kind} has no utm form (uGT anomaly scores and zero bias are their own signals)"
     raise MenuError(msg)

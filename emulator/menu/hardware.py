@@ -30,6 +30,7 @@ from emulator.menu._config import (
     AlwaysCondition,
     Condition,
     CorrelationConfig,
+    ExternalCondition,
     LegConfig,
     ObjectCondition,
     ScoreCondition,
@@ -47,6 +48,7 @@ __all__ = [
     "HwAlways",
     "HwCondition",
     "HwCorrelation",
+    "HwExternal",
     "HwLeg",
     "HwObjects",
     "HwScore",
@@ -152,7 +154,16 @@ class HwAlways:
     pass
 
 
-HwCondition = HwObjects | HwSum | HwScore | HwAlways
+@dataclass(frozen=True, slots=True)
+class HwExternal:
+    """A BPTX external condition at crossing offset ``bx``: an input bit of the uGT, which l1emu
+    derives from the event's bunch-crossing number and the filling scheme."""
+
+    signal: str
+    bx: int = 0
+
+
+HwCondition = HwObjects | HwSum | HwScore | HwAlways | HwExternal
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +271,8 @@ def _compile_condition(cond: Condition) -> HwCondition:
         return HwSum(cond.sum, lo, hi, tuple(_phi_window(w, CALO_PHI_BINS) for w in cond.phi))
     if isinstance(cond, ScoreCondition):
         return HwScore(cond.score, cond.min)
+    if isinstance(cond, ExternalCondition):
+        return HwExternal(cond.external, cond.bx)
     assert isinstance(cond, AlwaysCondition)
     return HwAlways()
 

@@ -39,7 +39,18 @@ from pathlib import Path
 import numpy as np
 
 from emulator.menu import Menu
-from emulator.menu.hardware import ALL_BITS, NO_MAX, HwAlways, HwCondition, HwLeg, HwObjects, HwScore, HwSeed, HwSum
+from emulator.menu.hardware import (
+    ALL_BITS,
+    NO_MAX,
+    HwAlways,
+    HwCondition,
+    HwExternal,
+    HwLeg,
+    HwObjects,
+    HwScore,
+    HwSeed,
+    HwSum,
+)
 from firmware._menu_layout import Field, ScoreKind, menu_fields
 from firmware.errors import UnsupportedError
 from firmware.rtl._menu_pairs import PAIR_FUNCTIONS, PAIR_READY, PairWriter, pair_form_error
@@ -95,6 +106,10 @@ def _check_rtl_form(seed: HwSeed, scores: dict[str, ScoreKind]) -> None:
     if seed.unsupported:
         msg = f"not evaluated by the emulator either ({seed.unsupported})"
         raise UnsupportedError(msg)
+    for cond in seed.conditions:
+        if isinstance(cond, HwExternal):
+            msg = f"{cond.signal}: external conditions are inputs of the uGT board, not in the generated RTL"
+            raise UnsupportedError(msg)
     if seed.logic:
         msg = "OR/NOT seed logic has no RTL form yet (the writer ANDs a seed's conditions)"
         raise UnsupportedError(msg)
@@ -185,6 +200,9 @@ class _Writer:
         elif isinstance(cond, HwScore):
             self.stage2.append(f"{name}_s2 <= {self._score(cond)};")
             self.stage3.append(f"{name} <= {name}_s2;")
+        elif not isinstance(cond, HwObjects):  # external conditions are refused by _check_rtl_form
+            msg = f"{cond}: no RTL form"
+            raise UnsupportedError(msg)
         elif cond.correlations:
             self.decl.pop()
             self.pairs.condition(cond, name, [self.leg(leg) for leg in cond.legs])

@@ -28,6 +28,7 @@ import numpy as np
 
 from streams.errors import ConfigError
 from streams.event import BatchMeta, EventBatch
+from streams.filling import STANDARD
 from streams.generators.stitch import StitchPlan
 from streams.l1sim.config import L1SimConfig
 from streams.l1sim.crossing import MUON_WEIGHT, CrossingEmulator, MuonBoost
@@ -38,7 +39,7 @@ from streams.schema import ALLOWED_DTYPES, BASE_COLUMNS, COLUMN_NAME_RE, HARD_EV
 __all__ = ["Draws", "PremixConfig", "PremixSource", "Stitching", "chunk_mu", "draw_crossings"]
 
 _CHUNK = 1024
-_BUNCHES = 2544
+_COLLIDING = STANDARD.colliding_bx()  # crossings fill the colliding slots of the default fill in turn
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +221,7 @@ class PremixSource:
             "run": np.full(n, self.config.run, np.uint32),
             "lumi": np.ones(n, np.uint32),
             "event": (gid + 1).astype(np.uint64),
-            "bx": (1 + gid % _BUNCHES).astype(np.uint16),
+            "bx": _COLLIDING[gid % len(_COLLIDING)],
             "pileup": d.counts.astype(np.float32),
             "weight": weight,
         }

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from streams.event import BatchMeta, EventBatch
+from streams.filling import STANDARD
 from streams.schema import (
     BASE_COLUMNS,
     CALO_ETA_LSB,
@@ -74,6 +75,7 @@ class ParametricConfig:
     first_bx: int = 1
 
 
+_COLLIDING = STANDARD.colliding_bx()  # the colliding slots of the default fill, in turn
 _BLOCK = 512  # events are generated in seeded blocks, so batch size does not change them
 
 
@@ -187,7 +189,7 @@ def generate(
         "run": np.full(n, run, np.uint32),
         "lumi": (1 + (first + np.arange(n)) // 100_000).astype(np.uint32),
         "event": (first + 1 + np.arange(n)).astype(np.uint64),
-        "bx": (first_bx + (first + np.arange(n)) % 2400).astype(np.uint16),
+        "bx": _COLLIDING[(first_bx - 1 + first + np.arange(n)) % len(_COLLIDING)],
         "pileup": npu.astype(np.float32),
         "weight": np.ones(n, np.float32),
     }
