@@ -13,6 +13,7 @@ import numba
 import numpy as np
 
 from streams.l1sim._objects import MAX_CAND, PAD, find_eg, find_jets, find_taus, top_n
+from streams.l1sim._tau_cms import find_taus_cms
 from streams.l1sim._rng import M2, gauss_hash, uniform_hash
 from streams.l1sim._tau_iso import LUT
 from streams.l1sim.geometry import N_ETA, N_PHI
@@ -299,8 +300,12 @@ def emulate_kernel(
         _write_calo(eg, row, top_n(c_pt, n, eg[0].shape[1]), c_pt, c_ie, c_ip, c_iso, hw_eta, 511)
         iso_mode, iso_lut, iso_eta, iso_et, iso_ntt = tau_iso
         ntt_c = iso_ntt[min(n_tt, 1023)] if iso_mode[0] == LUT else -1
-        n = find_taus(tot, S, rho, ipar[6], ipar[7], ipar[1], tau_cal, fpar[10], fpar[11], iso_lut, iso_eta,
-                      iso_et, ntt_c, c_pt, c_ie, c_ip, c_iso, tau_scratch, tau_at)
+        if ipar[11] == 1:  # CMS layer 2's clusters and merging sites (_tau_cms.py)
+            n = find_taus_cms(tot, S, rho, ipar[6], ipar[7], ipar[1], ipar[0], ipar[9], tau_cal, fpar[10],
+                              fpar[11], iso_lut, iso_eta, iso_et, ntt_c, c_pt, c_ie, c_ip, c_iso)
+        else:
+            n = find_taus(tot, S, rho, ipar[6], ipar[7], ipar[1], tau_cal, fpar[10], fpar[11], iso_lut, iso_eta,
+                          iso_et, ntt_c, c_pt, c_ie, c_ip, c_iso, tau_scratch, tau_at)
         _write_calo(tau, row, top_n(c_pt, n, tau[0].shape[1]), c_pt, c_ie, c_ip, c_iso, hw_eta, 511)
         n = find_jets(tot, S, ipar[2], ipar[8] != 0, fpar[12], c_pt, c_ie, c_ip)
         c_iso[:n] = 0

@@ -28,7 +28,12 @@ from streams.l1sim._luts import (
 )
 from streams.l1sim._tau_iso import TAU_ISO_MODES
 
-__all__ = ["L1SimConfig"]
+__all__ = ["TAU_CLUSTERINGS", "L1SimConfig"]
+
+#: τ clustering modes -> the kernel's code: "cms", CMS layer 2's clusters (≤ 8 towers) merged with a
+#: secondary from one of eight sites, no pileup subtraction (streams/l1sim/_tau_cms.py); "box", 2η×5φ boxes
+#: merged within ±2η ±4φ, minus ρ·area (the model before 2026-12-07)
+TAU_CLUSTERINGS: dict[str, int] = {"box": 0, "cms": 1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +114,9 @@ class L1SimConfig:
     eg_iso_loose: float = 0.30
     eg_iso_tight: float = 0.15
     tau_seed_hw: int = 4
+    # τ clusters and merging (TAU_CLUSTERINGS): "cms" as CMSSW Stage2Layer2TauAlgorithmFirmwareImp1 (main
+    # seed the maximum of 3η×9φ, neighbours >= eg_neighbour_hw, secondary seeds >= eg_seed_hw at eight sites)
+    tau_clustering: str = "cms"
     # τ isolation (streams/l1sim/_tau_iso.py): "rho_relative", ρ-corrected isolation / raw ET against the
     # working points below; "cms_2018_option31", CMS's layer-2 isolation with its 2018 LUT in (|ieta|,
     # footprint ET, nTT), unchanged; "pass", every τ isolated
@@ -173,6 +181,9 @@ class L1SimConfig:
             msg = f"L1SimConfig.met_pum_d = {self.met_pum_d}: must be positive"
             raise ConfigError(msg)
         self._check_luts()
+        if self.tau_clustering not in TAU_CLUSTERINGS:
+            msg = f"L1SimConfig.tau_clustering = {self.tau_clustering!r}: not one of {sorted(TAU_CLUSTERINGS)}"
+            raise ConfigError(msg)
         if self.tau_iso not in TAU_ISO_MODES:
             msg = f"L1SimConfig.tau_iso = {self.tau_iso!r}: not one of {sorted(TAU_ISO_MODES)}"
             raise ConfigError(msg)

@@ -30,7 +30,7 @@ import numpy as np
 from streams.errors import ConfigError
 from streams.l1sim._kernel import emulate_kernel
 from streams.l1sim._tau_iso import tau_iso_arrays
-from streams.l1sim.config import L1SimConfig
+from streams.l1sim.config import TAU_CLUSTERINGS, L1SimConfig
 from streams.l1sim.geometry import EG_IETA_RANGE, ETA_EDGES, N_ETA, N_PHI, REGION_OF_IETA, TOWER_HW_ETA
 from streams.l1sim.response import TowerPool
 from streams.schema import BASE_COLUMNS, CALO_ETA_LSB, COLLECTIONS, N_REGION_ETA, N_REGION_PHI, PT_LSB
@@ -156,7 +156,7 @@ class CrossingEmulator:
             c.eg_seed_hw, c.tau_seed_hw, c.jet_seed_hw, c.sum_tower_min_hw,
             math.ceil(c.ht_jet_min_gev / PT_LSB - 1e-9), math.floor(c.ht_jet_eta_max / CALO_ETA_LSB + 1e-9),
             EG_IETA_RANGE[0], EG_IETA_RANGE[1], int(c.jet_pus), c.eg_neighbour_hw,
-            min(math.ceil(c.eg_id_pt_max_gev / PT_LSB - 1e-9), 1 << 30),
+            min(math.ceil(c.eg_id_pt_max_gev / PT_LSB - 1e-9), 1 << 30), TAU_CLUSTERINGS[c.tau_clustering],
         ], dtype=np.int64)
         self._fpar = np.array([
             c.muon_res_barrel, c.muon_res_overlap, c.muon_res_endcap, c.muon_tail_fraction,
