@@ -154,3 +154,57 @@ def test_cms_tau_isolation_window_threshold_and_pileup_dependence() -> None:
 def test_tau_isolation_must_be_registered() -> None:
     with pytest.raises(ConfigError, match="tau_iso"):
         L1SimConfig(tau_iso="option_22")
+
+
+# -- τ as CMS layer 2 builds it (tau_clustering "cms", streams/l1sim/_tau_cms.py) --------------------
+def cms_taus(*parts: tuple[float, int, int]) -> list[int]:
+    """τ pT (hw, nonzero, highest first) of photons (pT GeV, Δieta, Δiphi) around barrel tower (45, 10)."""
+    pool = towers(*((pt, eta_of(45 + de), PHI0 + dp * DPHI, 22) for pt, de, dp in parts))
+    pt = emulate(pool, [[0]], config=replace(EXACT, tau_iso="pass"))["tau_pt"][0]
+    return [int(v) for v in pt if v > 0]
+
+
+@pytest.mark.parametrize(("site", "merged"), [
+    ((0, 3), True), ((0, -3), True), ((0, 2), True), ((1, 2), True), ((-1, -2), True),
+    ((1, 4), False), ((-1, 3), False), ((0, 4), False), ((1, 1), False),
+], ids=lambda v: str(v))
+def test_tau_secondary_merges_only_at_the_eight_cms_sites(site: tuple[int, int], merged: bool) -> None:
+    # a 20 GeV secondary 3x3 maximum: merged at (0, ±2), (0, ±3), (±1, ±2); elsewhere inside the main's
+    # 3η × 9φ window it is neither merged nor a τ of its own ((±1, ±1) joins the cluster as a neighbour)
+    got = cms_taus((40.0, 0, 0), (20.0, *site))
+    expected = [120] if merged or site == (1, 1) else [80]
+    assert got == expected
+
+
+def test_tau_two_eta_towers_apart_are_two_taus() -> None:
+    assert cms_taus((40.0, 0, 0), (20.0, 2, 0)) == [80, 40]  # outside the 3η window: its own τ, no merging
+
+
+def test_tau_cluster_neighbour_threshold_trimming_and_phi_plus_two() -> None:
+    # 0.5 GeV at φ − 1 is below 1 GeV; +η (3 GeV) beats −η (2 GeV); φ + 2 joins next to φ + 1 only
+    assert cms_taus((40.0, 0, 0), (0.5, 0, -1), (3.0, 1, 0), (2.0, -1, 0)) == [86]
+    assert cms_taus((40.0, 0, 0), (2.0, 0, 1), (1.5, 0, 2)) == [87]
+    assert cms_taus((40.0, 0, 0), (1.5, 1, 2)) == [80]  # the side column is only φ − 1 … φ + 1
+
+
+def test_tau_merging_priority_and_overlap_removal() -> None:
+    # both φ sides hold a secondary: the one with more ET wins
+    assert cms_taus((40.0, 0, 0), (10.0, 0, 3), (12.0, 0, -3)) == [2 * 52]
+    # (±1, 3) is no site; of (−1, 2) and (+1, 2) the stronger is merged
+    assert cms_taus((40.0, 0, 0), (6.0, 0, -3), (8.0, -1, 3), (9.0, 1, 3)) == [2 * 46]
+    assert cms_taus((40.0, 0, 0), (8.0, -1, 2), (9.0, 1, 2)) == [2 * 49]
+    # the secondary's towers that the main cluster holds count once: (1, 1) is both clusters' neighbour
+    assert cms_taus((40.0, 0, 0), (3.0, 1, 1), (20.0, 1, 2)) == [2 * 63]
+
+
+def test_tau_clustering_is_registered() -> None:
+    with pytest.raises(ConfigError, match="tau_clustering"):
+        L1SimConfig(tau_clustering="round")
+    box = cms_taus_box((40.0, 0, 0), (20.0, 1, 4))
+    assert box == [120]  # the old 2η × 5φ model merged within ±2η ±4φ
+
+
+def cms_taus_box(*parts: tuple[float, int, int]) -> list[int]:
+    pool = towers(*((pt, eta_of(45 + de), PHI0 + dp * DPHI, 22) for pt, de, dp in parts))
+    cfg = replace(EXACT, tau_iso="pass", tau_clustering="box")
+    return [int(v) for v in emulate(pool, [[0]], config=cfg)["tau_pt"][0] if v > 0]
