@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -56,7 +58,13 @@ def test_met_is_the_vector_sum_of_invisibles_and_ett_of_central_visibles() -> No
     assert t["gen_ett"] == pytest.approx([10.0, 0.0])  # |η| < 3, invisibles excluded
 
 
-def test_jets_ht_mht_and_the_tau_proxy() -> None:
+def test_tau_is_the_pools_leading_visible_tau_in_acceptance() -> None:
+    pool = make_pool([[(211, 30.0, 0.0, 0.0)], [(211, 30.0, 0.0, 0.0)], [(211, 30.0, 0.0, 0.0)]], "htautau")
+    pool = replace(pool, tau_vis=np.array([[42.0, 1.0, 0.3], [55.0, 2.6, 0.0], [0.0, 0.0, 0.0]], np.float32))
+    assert compute_truth(pool)["gen_tau_pt"].tolist() == [42.0, 0.0, 0.0]  # |η| < 2.5; no τ_h: 0
+
+
+def test_jets_ht_mht() -> None:
     t = compute_truth(make_pool([
         [(211, 100.0, 0.0, 0.0)],
         [(211, 50.0, 0.5, 0.0), (-211, 50.0, 0.5, np.pi), (211, 25.0, -1.0, 1.5)],
@@ -65,7 +73,7 @@ def test_jets_ht_mht_and_the_tau_proxy() -> None:
         [(211, 3.0, 0.0, 0.0)],
     ]))  # fmt: skip
     assert t["gen_jet_pt"] == pytest.approx([100.0, 50.0, 80.0, 0.0, 0.0], rel=1e-5)  # |η| < 4.7, pT > 5
-    assert t["gen_tau_pt"] == pytest.approx([100.0, 50.0, 40.0, 0.0, 0.0], rel=1e-5)  # jets at |η| < 2.5
+    assert not t["gen_tau_pt"].any()  # no τ record in these events
     assert t["gen_ht"] == pytest.approx([100.0, 100.0, 40.0, 0.0, 0.0], rel=1e-5)  # > 30 GeV, |η| < 2.4
     assert t["gen_mht"] == pytest.approx([100.0, 0.0, 40.0, 0.0, 0.0], abs=1e-3)
     assert t["gen_jet_pt"][3] == 0.0

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from streams.errors import SourceError
+from streams.generators._taus import leading_visible_tau
 
 __all__ = ["GeneratedParticles", "pythia_version", "run_pythia"]
 
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 _CHUNK = 500  # events per nextBatch call
 _ETA_KEEP = 5.5  # particles beyond never reach a tower (neutrinos are always kept)
 _NEUTRINOS = np.array([12, 14, 16])
+_TAU_ETA = 2.5  # visible τ_h kept per event (the L1 τ acceptance)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,7 @@ class GeneratedParticles:
     sigma_mb: float
     sigma_err_mb: float
     pthat: np.ndarray | None = None  # float32 (n,) GeV, p̂T of each event's hardest interaction
+    tau_vis: np.ndarray | None = None  # float32 (n, 3): leading visible τ_h (pT GeV, η, φ), |η| < 2.5
 
 
 def pythia_version() -> str:
@@ -65,6 +68,12 @@ def _make_pythia(lines: Sequence[str]) -> Any:
 def _flatten(batch: Any, charge_of: dict[int, int]) -> dict[str, np.ndarray]:
     import awkward as ak
 
+    allp = batch.prt
+    tau_vis = leading_visible_tau(
+        ak.to_numpy(ak.num(allp, axis=1)).astype(np.int64), ak.to_numpy(ak.flatten(allp.id)).astype(np.int64),
+        ak.to_numpy(ak.flatten(allp.daughter1)).astype(np.int64),
+        ak.to_numpy(ak.flatten(allp.daughter2)).astype(np.int64),
+        *(ak.to_numpy(ak.flatten(getattr(allp.p, c))).astype(np.float64) for c in ("px", "py", "pz")), _TAU_ETA)
     prt = batch.prt[batch.prt.status > 0]
     counts = ak.to_numpy(ak.num(prt, axis=1)).astype(np.int64)
     px = ak.to_numpy(ak.flatten(prt.p.px))
@@ -89,6 +98,7 @@ def _flatten(batch: Any, charge_of: dict[int, int]) -> dict[str, np.ndarray]:
         "pid": pid[keep],
         "charge": charges[inv.reshape(-1)] if len(uniq) else np.zeros(0, np.int8),
         "pthat": np.sqrt(np.maximum(ak.to_numpy(batch.info.pT2Hat), 0.0)).astype(np.float32),
+        "tau_vis": tau_vis,
     }
 
 
@@ -125,7 +135,7 @@ def run_pythia(
             take = min(len(flat["counts"]), n_events - done)
             if take < len(flat["counts"]):
                 stop = int(flat["counts"][:take].sum())
-                flat = {k: (v[:take] if k in ("counts", "pthat") else v[:stop]) for k, v in flat.items()}
+                flat = {k: (v[:take] if k in ("counts", "pthat", "tau_vis") else v[:stop]) for k, v in flat.items()}
             parts.append(flat)
             done += take
             bar.update(take)
@@ -139,4 +149,5 @@ def run_pythia(
         sigma_mb=sigma,
         sigma_err_mb=sigma_err,
         pthat=np.concatenate([p["pthat"] for p in parts]),
+        tau_vis=np.concatenate([p["tau_vis"] for p in parts]),
     )

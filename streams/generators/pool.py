@@ -33,7 +33,7 @@ __all__ = ["POOL_FORMAT", "ParticlePool", "PoolSettings", "default_cache_dir", "
 
 log = logging.getLogger(__name__)
 
-POOL_FORMAT: Final = 2  # 2: per-event p̂T (``pthat``) for stitching
+POOL_FORMAT: Final = 3  # 2: per-event p̂T (``pthat``) for stitching; 3: leading visible τ_h (``tau_vis``)
 _ARRAYS: Final = ("offsets", "pt", "eta", "phi", "e", "pid", "charge")
 _MAX_SEED: Final = 900_000_000  # Pythia's Random:seed limit
 
@@ -104,6 +104,8 @@ class ParticlePool:
     meta: dict[str, Any] = field(default_factory=dict)
     #: float32 (events,) p̂T of each event's hardest interaction (GeV); empty if unknown
     pthat: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    #: float32 (events, 3) leading visible hadronic τ (pT GeV, η, φ) with |η| < 2.5, zeros if none
+    tau_vis: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.float32))
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -121,6 +123,10 @@ class ParticlePool:
         """p̂T per event (float32); zeros when the pool does not record it."""
         return self.pthat if len(self.pthat) == len(self) else np.zeros(len(self), np.float32)
 
+    def event_tau_vis(self) -> np.ndarray:
+        """Leading visible τ_h per event, float32 (events, 3); zeros when the pool does not record it."""
+        return self.tau_vis if len(self.tau_vis) == len(self) else np.zeros((len(self), 3), np.float32)
+
     def event_index(self) -> np.ndarray:
         """Event number of every particle (int64)."""
         return np.repeat(np.arange(len(self)), np.diff(self.offsets))
@@ -134,7 +140,7 @@ class ParticlePool:
         tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
         with tmp.open("wb") as fh:
             np.savez_compressed(fh, meta=np.array(json.dumps(meta)), **{k: getattr(self, k) for k in _ARRAYS},
-                                pthat=self.event_pthat())
+                                pthat=self.event_pthat(), tau_vis=self.event_tau_vis())
         tmp.replace(path)
 
     @classmethod
@@ -143,7 +149,7 @@ class ParticlePool:
         try:
             with np.load(path, allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"]))
-                arrays = {k: np.asarray(z[k]) for k in (*_ARRAYS, "pthat")}
+                arrays = {k: np.asarray(z[k]) for k in (*_ARRAYS, "pthat", "tau_vis")}
         except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as exc:
             msg = f"{path}: unreadable pool cache ({exc})"
             raise SourceError(msg) from exc
@@ -151,7 +157,7 @@ class ParticlePool:
             msg = f"{path}: pool cache key {meta.get('key')!r} does not match the settings"
             raise SourceError(msg)
         if (len(arrays["offsets"]) != settings.events + 1 or arrays["offsets"][-1] != len(arrays["pt"])
-                or len(arrays["pthat"]) != settings.events):
+                or len(arrays["pthat"]) != settings.events or arrays["tau_vis"].shape != (settings.events, 3)):
             msg = f"{path}: pool cache arrays are inconsistent (truncated?)"
             raise SourceError(msg)
         return cls(settings, sigma_mb=float(meta["sigma_mb"]), sigma_err_mb=float(meta["sigma_err_mb"]),
@@ -160,8 +166,10 @@ class ParticlePool:
     @classmethod
     def from_generated(cls, settings: PoolSettings, gen: GeneratedParticles) -> ParticlePool:
         arrays = {k: getattr(gen, k) for k in _ARRAYS}
-        pthat = gen.pthat if gen.pthat is not None else np.zeros(len(arrays["offsets"]) - 1, np.float32)
-        return cls(settings, sigma_mb=gen.sigma_mb, sigma_err_mb=gen.sigma_err_mb, pthat=pthat,
+        n = len(arrays["offsets"]) - 1
+        pthat = gen.pthat if gen.pthat is not None else np.zeros(n, np.float32)
+        tau_vis = gen.tau_vis if gen.tau_vis is not None else np.zeros((n, 3), np.float32)
+        return cls(settings, sigma_mb=gen.sigma_mb, sigma_err_mb=gen.sigma_err_mb, pthat=pthat, tau_vis=tau_vis,
                    meta={"pythia": pythia_version(), "pythia_lines": list(settings.pythia_lines())},
                    **arrays)
 

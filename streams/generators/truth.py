@@ -6,7 +6,7 @@ and :data:`TRUTH_FORMAT`. All quantities are float32 GeV, 0 when absent:
 
 * ``gen_mu_pt`` / ``gen_ele_pt``: hardest final-state μ (|η| < 2.4) / e (|η| < 2.5);
 * ``gen_jet_pt``: hardest anti-kT 0.4 jet of visible particles (|η| < 5 inputs), |η| < 4.7;
-* ``gen_tau_pt``: pools keep no τ record, so the hardest such jet with |η| < 2.5 stands in;
+* ``gen_tau_pt``: leading visible hadronic τ (τ minus its neutrinos), |η| < 2.5, kept by the pool;
 * ``gen_ht`` / ``gen_mht``: scalar / vector sum of jets with pT > 30 GeV, |η| < 2.4;
 * ``gen_met``: |Σ pT| of invisible particles (ν, |PDG id| > 10⁶);
 * ``gen_ett``: Σ pT of visible particles with |η| < 3 (the L1 ETT acceptance).
@@ -38,7 +38,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Bump when a definition below changes: cached truth files are then recomputed.
-TRUTH_FORMAT: Final = 1
+TRUTH_FORMAT: Final = 2  # 2: gen_tau_pt is the visible τ_h (was the leading central jet)
 GEN_COLUMNS: Final = (
     "gen_mu_pt", "gen_ele_pt", "gen_tau_pt", "gen_jet_pt", "gen_ht", "gen_met", "gen_mht", "gen_ett",
 )
@@ -59,7 +59,8 @@ _BSM_INVISIBLE: Final = 1_000_000
 TRUTH_DEFINITIONS: Final = {
     "gen_mu_pt": f"leading final-state muon, |eta| < {_MU_ETA}",
     "gen_ele_pt": f"leading final-state electron, |eta| < {_ELE_ETA}",
-    "gen_tau_pt": f"proxy (no tau record in pools): leading anti-kT {_JET_R} visible jet, |eta| < {_TAU_ETA}",
+    "gen_tau_pt": f"leading visible hadronic tau (tau minus its neutrinos, last copy, no e/mu daughter), "
+                  f"|eta| < {_TAU_ETA}",
     "gen_jet_pt": f"leading anti-kT {_JET_R} jet of visible particles (|eta| < {_JET_INPUT_ETA}), |eta| < {_JET_ETA}",
     "gen_ht": f"scalar sum of jets with pT > {_HT_PT} GeV, |eta| < {_HT_ETA}",
     "gen_met": f"|sum pT| of neutrinos and |PDG id| > {_BSM_INVISIBLE}",
@@ -124,9 +125,8 @@ def compute_truth(pool: ParticlePool) -> dict[str, np.ndarray]:
     lead_jet = np.zeros(n, np.float32)
     in_acc = np.abs(jet_eta) < _JET_ETA
     np.maximum.at(lead_jet, jet_event[in_acc], jet_pt[in_acc])
-    lead_tau = np.zeros(n, np.float32)
-    tau_acc = np.abs(jet_eta) < _TAU_ETA
-    np.maximum.at(lead_tau, jet_event[tau_acc], jet_pt[tau_acc])
+    tau_vis = pool.event_tau_vis()
+    lead_tau = np.where(np.abs(tau_vis[:, 1]) < _TAU_ETA, tau_vis[:, 0], 0.0).astype(np.float32)
     sums_ett = visible & (aeta < _ETT_ETA)
     return {
         "gen_mu_pt": _leading(pool, event, (apid == 13) & (aeta < _MU_ETA)),
