@@ -47,8 +47,7 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 #: Seeds known to be outside the goal, and why (strict: the test says so when one comes inside).
-OUTSIDE = {"L1_DoubleIsoTau34er2p1": "issue 19: QCD jets still give too energetic τ (2.6× CMS with CMS's τ "
-                                    "clusters and merging sites), docs/physics.md §4"}
+OUTSIDE: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("seed", [pytest.param(s, marks=pytest.mark.xfail(reason=OUTSIDE[s], strict=True))

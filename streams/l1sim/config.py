@@ -123,9 +123,9 @@ class L1SimConfig:
     tau_iso: str = "rho_relative"
     # the rho_relative working points, defined by their efficiency for genuine τ (as CMS defines its iso
     # LUTs): on gg → H → ττ at <mu> = 55, τ ≥ 34 GeV |η| < 2.1, loose keeps 85 %, tight 77 %
-    # (python -m emulator.studies.tau_luts; the "box" clustering's were 0.10 and 0.05)
-    tau_iso_loose: float = 0.141
-    tau_iso_tight: float = 0.078
+    # (python -m emulator.studies.tau_luts against the visible τ_h; the "box" clustering's were 0.10 and 0.05)
+    tau_iso_loose: float = 0.081
+    tau_iso_tight: float = 0.037
     # τ energy scale per |η| bin (edges tau_calibration_eta_edges), unmerged clusters then merged ones,
     # as CMS's τ calibration LUT in (ET, η, merged, EM): 1 / median(raw L1 / generator τ pT)
     # (docs/physics.md §4, "τ calibration, measured"); the isolation is compared with the raw ET
