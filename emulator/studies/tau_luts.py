@@ -89,8 +89,9 @@ def measure_tau_luts(spec: SampleSpec, l1: L1SimConfig | None = None, *, loose_e
     calibrated = _leading(spec, cal)
     in_wp = genuine & (calibrated["tau_pt"] * PT_LSB >= _ISO_ET_MIN) & (aeta < _ISO_ETA_MAX)
     log.info("τ responses %s from %s genuine τ; %d in the isolation selection", responses, counts, int(in_wp.sum()))
-    return TauLutMeasurement(tuple(scales), tuple(responses), tuple(counts),
-                             _fraction_for(spec, cal, in_wp, 0, loose_eff), _fraction_for(spec, cal, in_wp, 1, tight_eff))
+    loose = _fraction_for(spec, cal, in_wp, 0, loose_eff)
+    tight = _fraction_for(spec, cal, in_wp, 1, tight_eff)
+    return TauLutMeasurement(tuple(scales), tuple(responses), tuple(counts), loose, tight)
 
 
 if __name__ == "__main__":

@@ -69,11 +69,14 @@ def _flatten(batch: Any, charge_of: dict[int, int]) -> dict[str, np.ndarray]:
     import awkward as ak
 
     allp = batch.prt
+
+    def flat(a: Any, dtype: type) -> np.ndarray:
+        return np.asarray(ak.to_numpy(ak.flatten(a)), dtype)
+
     tau_vis = leading_visible_tau(
-        ak.to_numpy(ak.num(allp, axis=1)).astype(np.int64), ak.to_numpy(ak.flatten(allp.id)).astype(np.int64),
-        ak.to_numpy(ak.flatten(allp.daughter1)).astype(np.int64),
-        ak.to_numpy(ak.flatten(allp.daughter2)).astype(np.int64),
-        *(ak.to_numpy(ak.flatten(getattr(allp.p, c))).astype(np.float64) for c in ("px", "py", "pz")), _TAU_ETA)
+        ak.to_numpy(ak.num(allp, axis=1)).astype(np.int64), flat(allp.id, np.int64), flat(allp.daughter1, np.int64),
+        flat(allp.daughter2, np.int64), flat(allp.p.px, np.float64), flat(allp.p.py, np.float64),
+        flat(allp.p.pz, np.float64), _TAU_ETA)
     prt = batch.prt[batch.prt.status > 0]
     counts = ak.to_numpy(ak.num(prt, axis=1)).astype(np.int64)
     px = ak.to_numpy(ak.flatten(prt.p.px))

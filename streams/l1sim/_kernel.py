@@ -13,8 +13,8 @@ import numba
 import numpy as np
 
 from streams.l1sim._objects import MAX_CAND, PAD, find_eg, find_jets, find_taus, top_n
-from streams.l1sim._tau_cms import find_taus_cms
 from streams.l1sim._rng import M2, gauss_hash, uniform_hash
+from streams.l1sim._tau_cms import find_taus_cms
 from streams.l1sim._tau_iso import LUT
 from streams.l1sim.geometry import N_ETA, N_PHI
 

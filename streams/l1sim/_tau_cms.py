@@ -135,8 +135,8 @@ def _pick_site(tot: np.ndarray, ie: int, ip: int, main_mask: int, sec_seed: int,
         elif site_et[wb] >= 0:
             best[side] = wb
     if best[0] >= 0 and best[1] >= 0:
-        return best[0] if site_et[best[0]] > site_et[best[1]] else best[1]
-    return best[0] if best[0] >= 0 else best[1]
+        return int(best[0] if site_et[best[0]] > site_et[best[1]] else best[1])
+    return int(best[0] if best[0] >= 0 else best[1])
 
 
 @numba.njit(cache=True)
