@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Final, Literal
 
 from streams.filling import BPTX_SIGNALS
-from streams.schema import COLUMN_NAME_RE
+from streams.schema import COLUMN_NAME_RE, MU_SHOWER_BITS
 
 __all__ = [
     "KINDS",
@@ -28,6 +28,7 @@ __all__ = [
     "LegConfig",
     "ObjectCondition",
     "ScoreCondition",
+    "SignalCondition",
     "SumCondition",
 ]
 
@@ -35,6 +36,7 @@ MAX_LEGS: Final = 5  # comb_orm of four objects plus the overlap-removal object
 MAX_BITS: Final = 15  # quality and isolation are 4-bit fields: values 0..15
 MAX_ETA_WINDOWS: Final = 5
 MAX_PHI_WINDOWS: Final = 2
+MAX_INDEX: Final = 107  # muon track-finder indices 0..107 (uGMT inputs 36-71, three muons per link)
 ObjectType = Literal["egamma", "tau", "jet", "muon", "etm", "htm", "etmhf"]
 #: Energy sums with a φ that can be a leg of a correlation (one "object" per event).
 SUM_LEGS: Final = ("etm", "htm", "etmhf")
@@ -84,7 +86,10 @@ class LegConfig:
     uGT's five η windows) and ``phi`` of φ windows in rad (a minimum above the maximum wraps
     through 0). ``quality``/``iso``: an integer is a minimum, a list the accepted values.
     ``slots`` [first, last] restricts the object slots (uGT SLICE). Sum legs (etm, htm,
-    etmhf) take only pT and φ cuts; their "object" is the sum and its φ.
+    etmhf) take only pT and φ cuts; their "object" is the sum and its φ. Muons also take
+    ``upt_min``/``upt_max`` (unconstrained pT, GeV), ``ip`` (impact-parameter LUT, values 0..3, an
+    integer is a minimum) and ``index`` (track-finder index ranges [lo, hi] within 0..107, OR-ed);
+    jets ``displaced`` (the LLP flag must be set, or with false clear).
     """
 
     type: ObjectType
@@ -98,9 +103,15 @@ class LegConfig:
     phi: tuple[Window, ...] = ()
     charge: Literal["positive", "negative"] | None = None
     slots: tuple[int, int] | None = None
+    upt_min: float | None = None
+    upt_max: float | None = None
+    ip: int | tuple[int, ...] | None = None
+    index: tuple[tuple[int, int], ...] = ()
+    displaced: bool | None = None
 
     def __post_init__(self) -> None:
         _check_range(self.pt_min, self.pt_max, "pt")
+        _check_leg_extra(self)
         _check_range(self.eta_min, self.eta_max, "eta")
         _check_bits(self.quality, "quality")
         _check_bits(self.iso, "iso")
@@ -117,6 +128,29 @@ class LegConfig:
             if extra or self.eta:
                 msg = f"a {self.type} leg takes pt_min, pt_max and phi only, not {extra or ['eta']}"
                 raise ValueError(msg)
+
+
+def _check_leg_extra(leg: LegConfig) -> None:
+    muon = ("upt_min", "upt_max", "ip")
+    given = [f for f in muon if getattr(leg, f) is not None] + (["index"] if leg.index else [])
+    if given and leg.type != "muon":
+        msg = f"{', '.join(given)}: only muons have an unconstrained pT, impact parameter and track-finder index"
+        raise ValueError(msg)
+    if leg.displaced is not None and leg.type != "jet":
+        msg = f"displaced: only jets carry the displaced (LLP) flag, not {leg.type}"
+        raise ValueError(msg)
+    _check_range(leg.upt_min, leg.upt_max, "upt")
+    values = (leg.ip,) if isinstance(leg.ip, int) else leg.ip or ()
+    if any(not 0 <= v <= 3 for v in values) or (isinstance(leg.ip, tuple) and not leg.ip):
+        msg = f"ip: values {list(values)} must be a non-empty list within 0..3 (2 bits)"
+        raise ValueError(msg)
+    if len(leg.index) > MAX_ETA_WINDOWS:
+        msg = f"index: {len(leg.index)} ranges given, at most {MAX_ETA_WINDOWS}"
+        raise ValueError(msg)
+    for lo, hi in leg.index:
+        if not 0 <= lo <= hi <= MAX_INDEX:
+            msg = f"index: range [{lo}, {hi}] must be [lo, hi] within 0..{MAX_INDEX}"
+            raise ValueError(msg)
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +310,21 @@ class ExternalCondition:
             raise ValueError(msg)
 
 
-Condition = ObjectCondition | SumCondition | ScoreCondition | AlwaysCondition | ExternalCondition
+@dataclass(frozen=True, slots=True)
+class SignalCondition:
+    """A uGT signal bit the event carries: the muon showers ``MUS0``–``MUS2``, ``MUSOOT0``–``MUSOOT1``
+    (bits of column ``mu_shower``)."""
+
+    signal: str
+
+    def __post_init__(self) -> None:
+        if self.signal not in MU_SHOWER_BITS:
+            known = ", ".join(MU_SHOWER_BITS)
+            msg = f"signal: {self.signal!r} is not a signal the event model carries (known: {known})"
+            raise ValueError(msg)
+
+
+Condition = ObjectCondition | SumCondition | ScoreCondition | AlwaysCondition | ExternalCondition | SignalCondition
 #: The YAML key that selects each kind of condition.
 KINDS: Final[dict[str, type[Any]]] = {
     "legs": ObjectCondition,
@@ -284,4 +332,5 @@ KINDS: Final[dict[str, type[Any]]] = {
     "score": ScoreCondition,
     "always": AlwaysCondition,
     "external": ExternalCondition,
+    "signal": SignalCondition,
 }

@@ -27,6 +27,7 @@ from emulator.menu.hardware import (
     HwObjects,
     HwScore,
     HwSeed,
+    HwSignal,
     HwSum,
     phi_bins,
 )
@@ -129,6 +130,8 @@ class BatchEvaluator:
             return self._score(cond)
         if isinstance(cond, HwExternal):
             return self._external(cond)
+        if isinstance(cond, HwSignal):
+            return np.asarray((self.batch[cond.column].astype(np.int64) >> cond.bit) & 1 != 0)
         assert isinstance(cond, HwAlways)
         return np.ones(self.n, bool)
 
@@ -178,15 +181,24 @@ class BatchEvaluator:
             ok &= (c["iso_bit"] & leg.iso_mask) != 0
         if leg.charge:
             ok &= c["charge"] == leg.charge
+        if leg.upt != (0, NO_MAX):
+            ok &= (c["upt"] >= leg.upt[0]) & (c["upt"] <= min(leg.upt[1], 1 << 30))
+        if leg.ip_mask != ALL_BITS:
+            ok &= (np.left_shift(1, np.minimum(c["ip"], 16)) & leg.ip_mask) != 0
+        if leg.index_windows:
+            ok &= in_windows(c["tfindex"], leg.index_windows, wrap=False)
+        if leg.disp >= 0:
+            ok &= c["disp"] == leg.disp
         slot = np.arange(NSLOT)
         ok &= (slot >= leg.slots[0]) & (slot <= leg.slots[1])
         return np.asarray(ok)
 
     def _collection(self, name: str) -> dict[str, np.ndarray]:
-        """int32 (N, 12) pT, η, |η|, φ, charge and one-hot bits ``1 << min(v, 16)`` of quality and isolation."""
+        """int32 (N, 12) pT, η, |η|, φ, charge, uPT, IP, track-finder index, displaced flag and
+        one-hot bits ``1 << min(v, 16)`` of quality and isolation."""
         hit = self._colls.get(name)
         if hit is None:
-            names = ("pt", "eta", "abs_eta", "phi", "charge", "qual_bit", "iso_bit")
+            names = ("pt", "eta", "abs_eta", "phi", "charge", "qual_bit", "iso_bit", "upt", "ip", "tfindex", "disp")
             hit = {f: np.zeros((self.n, NSLOT), np.int32) for f in names}
             if name not in COLLECTIONS:  # a sum as a one-slot object: ET and φ only
                 hit["pt"][:, 0] = np.minimum(self.batch[name], np.iinfo(np.int16).max)
@@ -198,8 +210,9 @@ class BatchEvaluator:
                 hit[f][:, : coll.size] = self.batch[coll.column(f)]
             hit["phi"][:, : coll.size] %= coll.phi_bins
             hit["abs_eta"][:] = np.abs(hit["eta"])
-            if "charge" in coll.fields:
-                hit["charge"][:, : coll.size] = self.batch[coll.column("charge")]
+            for f in ("charge", "upt", "ip", "tfindex", "disp"):
+                if f in coll.fields:
+                    hit[f][:, : coll.size] = self.batch[coll.column(f)]
             for f in ("qual", "iso"):  # values above 15 set bit 16, which no mask has
                 raw = self.batch[coll.column(f)]
                 hit[f"{f}_bit"][:, : coll.size] = np.left_shift(1, np.minimum(raw, 16).astype(np.int32))

@@ -26,11 +26,15 @@ __all__ = [
     "COLL_SIZES",
     "CUT_FIELDS",
     "F_CHARGE",
+    "F_DISP",
     "F_ETA",
+    "F_INDEX",
+    "F_IP",
     "F_ISO",
     "F_PHI",
     "F_PT",
     "F_QUAL",
+    "F_UPT",
     "KERNEL_COLLECTIONS",
     "MUON",
     "NSLOT",
@@ -38,6 +42,7 @@ __all__ = [
     "any_assignment",
     "assignment_ok",
     "best_pair_mass2",
+    "leg_extra_cuts",
     "stack_objects",
 ]
 
@@ -48,8 +53,8 @@ KERNEL_COLLECTIONS: Final = (*COLLECTIONS, *SUM_LEGS)
 #: Slots of each stacked collection.
 COLL_SIZES: Final = np.array([*(c.size for c in COLLECTIONS.values()), *(1 for _ in SUM_LEGS)], np.int64)
 #: Fields of the stacked object array, in order (``F_*`` below index them).
-OBJ_FIELDS: Final = ("pt", "eta", "phi", "iso", "qual", "charge")
-F_PT, F_ETA, F_PHI, F_ISO, F_QUAL, F_CHARGE = range(6)
+OBJ_FIELDS: Final = ("pt", "eta", "phi", "iso", "qual", "charge", "upt", "ip", "tfindex", "disp")
+F_PT, F_ETA, F_PHI, F_ISO, F_QUAL, F_CHARGE, F_UPT, F_IP, F_INDEX, F_DISP = range(10)
 #: Columns of the correlation cut table, all inclusive integer bounds (flags: 1 transverse, 2 veto).
 CUT_FIELDS: Final = (
     "deta_min", "deta_max", "dphi_min", "dphi_max",
@@ -57,11 +62,13 @@ CUT_FIELDS: Final = (
     "tbpt2_min", "massdr_min", "massdr_max", "flags",
 )  # fmt: skip
 _I16: Final = np.iinfo(np.int16).max
+_BIG_BOUND: Final = 1 << 40  # the program's clipped "no maximum"
+_ALL_QUAL_BITS: Final = 0xFFFF
 _NO_MAX: Final = (1 << 62) - 1
 
 
 def stack_objects(batch: EventBatch, needed: np.ndarray | None = None, out: np.ndarray | None = None) -> np.ndarray:
-    """int16 ``(7, 6, 12, N)`` object array of a batch (absent fields and slots are zero).
+    """int16 ``(7, 10, 12, N)`` object array of a batch (absent fields and slots are zero).
 
     φ is reduced modulo the collection's bins. Sums enter as slot 0 of their collection,
     their ET saturated at 2^15 − 1 (16 TeV). ``needed`` (bool, collection × field) fills
@@ -273,3 +280,36 @@ def _any_assignment(
 
 #: The jitted search, typed for callers (numba's dispatcher type hides the signature).
 any_assignment: Callable[..., None] = _any_assignment
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def leg_extra_cuts(flat: np.ndarray, legs: np.ndarray, leg: int, r: int, e0: int, m: int, ok: np.ndarray,
+                w: np.ndarray) -> None:  # fmt: skip
+    """``ok &=`` the schema-2 cuts of row ``leg`` of the program's leg table (its leg stage):
+    uPT window, IP LUT, displaced flag, track-finder index ranges."""
+    ulo, uhi = legs[leg, 26], legs[leg, 27]
+    if ulo > 0 or uhi < _BIG_BOUND:
+        rf = r + NSLOT * F_UPT
+        for e in range(e0, e0 + m):
+            ok[e - e0] &= (flat[rf, e] >= ulo) & (flat[rf, e] <= uhi)
+    mask = legs[leg, 28]
+    if mask != _ALL_QUAL_BITS:
+        rf = r + NSLOT * F_IP
+        for e in range(e0, e0 + m):
+            ok[e - e0] &= ((mask >> min(np.int32(flat[rf, e]), 16)) & 1) != 0
+    disp = legs[leg, 29]
+    if disp >= 0:
+        rf = r + NSLOT * F_DISP
+        for e in range(e0, e0 + m):
+            ok[e - e0] &= flat[rf, e] == disp
+    n = legs[leg, 30]
+    if n > 0:
+        rf = r + NSLOT * F_INDEX
+        for e in range(m):
+            w[e] = False
+        for k in range(n):
+            wlo, whi = legs[leg, 31 + 2 * k], legs[leg, 32 + 2 * k]
+            for e in range(e0, e0 + m):
+                w[e - e0] |= (flat[rf, e] >= wlo) & (flat[rf, e] <= whi)
+        for e in range(m):
+            ok[e] &= w[e]

@@ -39,11 +39,15 @@ from emulator.menu._evaluate import (
 from emulator.menu._kernels import (
     COLL_SIZES,
     F_CHARGE,
+    F_DISP,
     F_ETA,
+    F_INDEX,
+    F_IP,
     F_ISO,
     F_PHI,
     F_PT,
     F_QUAL,
+    F_UPT,
     KERNEL_COLLECTIONS,
     OBJ_FIELDS,
     stack_objects,
@@ -85,7 +89,8 @@ def _pairs(windows: tuple[tuple[int, int], ...], n: int) -> list[int]:
 def _leg_row(leg: HwLeg) -> list[int]:
     head = [COLL_INDEX[leg.collection], leg.pt_min, _clip(leg.pt_max), leg.qual_mask, leg.iso_mask, leg.charge,
             *leg.slots, leg.eta_min, _clip(leg.eta_max)]  # fmt: skip
-    return head + _pairs(leg.eta_windows, 5) + _pairs(leg.phi_windows, 2)
+    extra = [leg.upt[0], _clip(leg.upt[1]), leg.ip_mask, leg.disp]
+    return head + _pairs(leg.eta_windows, 5) + _pairs(leg.phi_windows, 2) + extra + _pairs(leg.index_windows, 5)
 
 
 def _sum_row(s: HwSum) -> list[int]:
@@ -104,6 +109,8 @@ def _contains(a: HwLeg, b: HwLeg) -> bool:
         and _within(a.phi_windows, b.phi_windows) and a.qual_mask & b.qual_mask == b.qual_mask
         and a.iso_mask & b.iso_mask == b.iso_mask and a.charge in (0, b.charge)
         and a.slots[0] <= b.slots[0] and a.slots[1] >= b.slots[1]
+        and a.upt[0] <= b.upt[0] and a.upt[1] >= b.upt[1] and a.ip_mask & b.ip_mask == b.ip_mask
+        and _within(a.index_windows, b.index_windows) and a.disp in (-1, b.disp)
     )  # fmt: skip
 
 
@@ -207,6 +214,10 @@ def _needed_fields(legs: list[HwLeg], conds: list[HwObjects]) -> np.ndarray:
         out[c, F_QUAL] |= leg.qual_mask != ALL_BITS
         out[c, F_ISO] |= leg.iso_mask != ALL_BITS
         out[c, F_CHARGE] |= leg.charge != 0
+        out[c, F_UPT] |= leg.upt != (0, NO_MAX)
+        out[c, F_IP] |= leg.ip_mask != ALL_BITS
+        out[c, F_INDEX] |= bool(leg.index_windows)
+        out[c, F_DISP] |= leg.disp >= 0
     for cond in conds:
         if _needs_search(cond):
             charge = cond.charge != 0 or any(k.charge for k in cond.correlations)

@@ -83,7 +83,25 @@ def _atom(leg: LegConfig, cuts: Cuts, where: str) -> str:
     if leg.slots:
         lo, hi = leg.slots
         names.append(_add(cuts, CutDef(f"{t}-SLICE_{lo}to{hi}", t, "SLICE", data=f"{lo},{hi}")))
+    names += _extra_cuts(leg, t, cuts)
     return f"{t}{cmp}{_num(leg.pt_min)}" + (f"[{', '.join(names)}]" if names else "")
+
+
+def _extra_cuts(leg: LegConfig, t: str, cuts: Cuts) -> list[str]:
+    """UPT, IP, INDEX (muons) and DISP (jets) cuts of a leg."""
+    out = []
+    if leg.upt_min is not None or leg.upt_max is not None:
+        lo, hi = leg.upt_min or 0.0, 255.0 if leg.upt_max is None else leg.upt_max
+        out.append(_add(cuts, CutDef(f"MU-UPT_{_num(lo)}to{_num(hi)}", "MU", "UPT", lo, hi)))
+    if leg.ip is not None:
+        vals = _lut(leg.ip, 3)
+        mask = sum(1 << v for v in vals)
+        out.append(_add(cuts, CutDef(f"MU-IP_0x{mask:X}", "MU", "IP", data=",".join(map(str, vals)))))
+    out += [_add(cuts, CutDef(f"MU-INDEX_{lo}to{hi}", "MU", "INDEX", lo, hi)) for lo, hi in leg.index]
+    if leg.displaced is not None:
+        flag = int(leg.displaced)
+        out.append(_add(cuts, CutDef(f"{t}-DISP_{flag}", t, "DISP", data=str(flag))))
+    return out
 
 
 def _window(cuts: Cuts, kind: str, lo: float | None, hi: float | None, top: float) -> str | None:

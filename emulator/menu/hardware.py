@@ -35,10 +35,11 @@ from emulator.menu._config import (
     ObjectCondition,
     ScoreCondition,
     SeedConfig,
+    SignalCondition,
     SumCondition,
 )
 from emulator.menu.luts import COSH_BITS, DR2_BITS, LUTS, ScaleName
-from streams.schema import CALO_PHI_BINS, COLLECTIONS, PT_LSB
+from streams.schema import CALO_PHI_BINS, COLLECTIONS, MU_SHOWER_BITS, PT_LSB
 
 __all__ = [
     "ALL_BITS",
@@ -53,6 +54,7 @@ __all__ = [
     "HwObjects",
     "HwScore",
     "HwSeed",
+    "HwSignal",
     "HwSum",
     "compile_leg",
     "compile_seed",
@@ -88,7 +90,9 @@ def phi_bins(collection: str) -> int:
 @dataclass(frozen=True, slots=True)
 class HwLeg:
     """Single-object cuts: ``pt_min ≤ hwPt ≤ pt_max``, ``eta_min ≤ |hwEta| ≤ eta_max``, masks,
-    signed η windows and φ windows (OR-ed within each; none = no cut), charge (0 any, ±1), slots."""
+    signed η windows and φ windows (OR-ed within each; none = no cut), charge (0 any, ±1), slots;
+    muons ``upt`` (hwUpt bounds, 1 GeV), ``ip_mask`` (bit v: IP v accepted), ``index_windows``
+    (track-finder index ranges); jets ``disp`` (−1 any, 0 clear, 1 set)."""
 
     collection: str
     pt_min: int
@@ -101,6 +105,17 @@ class HwLeg:
     phi_windows: tuple[tuple[int, int], ...] = ()  # lo > hi: wraps through 0
     charge: int = 0
     slots: tuple[int, int] = (0, 11)
+    upt: tuple[int, int] = (0, NO_MAX)
+    ip_mask: int = ALL_BITS
+    index_windows: tuple[tuple[int, int], ...] = ()
+    disp: int = -1
+
+    @property
+    def extra_cuts(self) -> tuple[str, ...]:
+        """The schema-2 cuts this leg uses (UPT, IP, INDEX, DISP), for writers that lack them."""
+        used = {"UPT": self.upt != (0, NO_MAX), "IP": self.ip_mask != ALL_BITS,
+                "INDEX": bool(self.index_windows), "DISP": self.disp >= 0}  # fmt: skip
+        return tuple(k for k, v in used.items() if v)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +178,16 @@ class HwExternal:
     bx: int = 0
 
 
-HwCondition = HwObjects | HwSum | HwScore | HwAlways | HwExternal
+@dataclass(frozen=True, slots=True)
+class HwSignal:
+    """A uGT signal bit of the event: bit ``bit`` of column ``column`` (muon showers: ``mu_shower``)."""
+
+    signal: str
+    column: str
+    bit: int
+
+
+HwCondition = HwObjects | HwSum | HwScore | HwAlways | HwExternal | HwSignal
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +219,12 @@ def _mask(value: int | tuple[int, ...] | None) -> int:
     return sum(1 << v for v in set(values))
 
 
+def _ip_mask(value: int | tuple[int, ...] | None) -> int:
+    if value is None:
+        return ALL_BITS
+    return sum(1 << v for v in set(range(value, 4) if isinstance(value, int) else value))
+
+
 def _phi_window(w: Window, bins: int) -> tuple[int, int]:
     lsb = 2 * math.pi / bins
     lo, hi = _ceil(w[0] / lsb), _floor(w[1] / lsb)
@@ -220,6 +250,10 @@ def compile_leg(leg: LegConfig) -> HwLeg:
         phi_windows=tuple(_phi_window(w, bins) for w in leg.phi),
         charge=charge,
         slots=leg.slots or (0, 11),
+        upt=(0 if leg.upt_min is None else _ceil(leg.upt_min), NO_MAX if leg.upt_max is None else _floor(leg.upt_max)),
+        ip_mask=_ip_mask(leg.ip),
+        index_windows=tuple(leg.index),
+        disp=-1 if leg.displaced is None else int(leg.displaced),
     )
 
 
@@ -273,6 +307,8 @@ def _compile_condition(cond: Condition) -> HwCondition:
         return HwScore(cond.score, cond.min)
     if isinstance(cond, ExternalCondition):
         return HwExternal(cond.external, cond.bx)
+    if isinstance(cond, SignalCondition):
+        return HwSignal(cond.signal, "mu_shower", MU_SHOWER_BITS[cond.signal])
     assert isinstance(cond, AlwaysCondition)
     return HwAlways()
 
