@@ -28,6 +28,7 @@ __all__ = [
     "MU_PHI_BINS",
     "MU_PHI_LSB",
     "MU_SHOWER_BITS",
+    "NEIGHBOUR_BX",
     "N_REGION_ETA",
     "N_REGION_PHI",
     "PT_LSB",
@@ -36,6 +37,7 @@ __all__ = [
     "SUMS",
     "Collection",
     "ColumnSpec",
+    "neighbour_column",
 ]
 
 #: 2: muon unconstrained pT, impact parameter and track-finder index, displaced-jet flag, muon-shower bits.
@@ -154,3 +156,18 @@ BASE_COLUMNS: Final = _base_columns()
 
 #: Columns schema version 2 added; a version-1 file reads with them zero (:mod:`streams.hdf5`).
 SCHEMA_V1_ADDED: Final = ("mu_upt", "mu_ip", "mu_tfindex", "jet_disp", "mu_shower")
+
+#: Crossing offsets whose muons a sample may carry (uGT conditions reach bx −2 … +2).
+NEIGHBOUR_BX: Final = (-2, -1, 1, 2)
+
+
+def neighbour_column(column: str, bx: int) -> str:
+    """The optional column holding ``column`` of the crossing ``bx`` away (``bxm1_mu_pt`` for bx −1).
+
+    >>> neighbour_column("mu_pt", -1), neighbour_column("mu_eta", 2)
+    ('bxm1_mu_pt', 'bxp2_mu_eta')
+    """
+    if bx not in NEIGHBOUR_BX:
+        msg = f"crossing offset {bx!r} is not one of {NEIGHBOUR_BX}"
+        raise ValueError(msg)
+    return f"bx{'m' if bx < 0 else 'p'}{abs(bx)}_{column}"

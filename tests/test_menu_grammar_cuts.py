@@ -214,7 +214,11 @@ def test_missing_columns_make_seeds_unsupported_never_silently_evaluated() -> No
     assert m.unsupported["U"] == "CENT0: centrality bits need event column centrality (CENT0..7)"
     ext = "EXT_BPTX_BeamGas_B1_VME-1: this BPTX reference/beam-gas signal is not derived from the filling scheme"
     assert ext in m.unsupported["X"]
-    assert m.unsupported["B"].startswith("MU5-1: needs the objects of that crossing (event columns of bx -1)")
+    assert "B" not in m.unsupported  # a muon of bx -1: evaluated where the sample carries bxm1_mu_* columns
+    missing = m.missing_inputs(event(mu_pt=[100]))
+    assert missing["B"].startswith("needs the muons of another crossing (columns bxm1_mu_pt")
+    jet = utm_menu(J="JET5-1")
+    assert jet.unsupported["J"].startswith("JET5-1: needs the objects of that crossing (event columns of bx -1)")
     assert m.unsupported["H"] == "HTMHF100: HTMHF needs event columns htmhf and htmhf_phi"
     assert "A" not in m.unsupported
 

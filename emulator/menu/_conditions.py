@@ -15,11 +15,12 @@ from dataclasses import dataclass, fields
 from typing import Any, Final, Literal
 
 from streams.filling import BPTX_SIGNALS
-from streams.schema import COLUMN_NAME_RE, MU_SHOWER_BITS
+from streams.schema import COLUMN_NAME_RE, MU_SHOWER_BITS, NEIGHBOUR_BX
 
 __all__ = [
     "KINDS",
     "MAX_LEGS",
+    "OFFSET_MUONS",
     "SUM_LEGS",
     "AlwaysCondition",
     "Condition",
@@ -30,12 +31,15 @@ __all__ = [
     "ScoreCondition",
     "SignalCondition",
     "SumCondition",
+    "leg_collection",
 ]
 
 MAX_LEGS: Final = 5  # comb_orm of four objects plus the overlap-removal object
 MAX_BITS: Final = 15  # quality and isolation are 4-bit fields: values 0..15
 MAX_ETA_WINDOWS: Final = 5
 MAX_PHI_WINDOWS: Final = 2
+#: Collections of the muons of other crossings (bx −2, −1, +1, +2; columns ``bxm1_mu_pt``, ...) -> offset.
+OFFSET_MUONS: Final = {f"muon_bx{'m' if k < 0 else 'p'}{abs(k)}": k for k in NEIGHBOUR_BX}
 MAX_INDEX: Final = 107  # muon track-finder indices 0..107 (uGMT inputs 36-71, three muons per link)
 ObjectType = Literal["egamma", "tau", "jet", "muon", "etm", "htm", "etmhf"]
 #: Energy sums with a φ that can be a leg of a correlation (one "object" per event).
@@ -108,6 +112,7 @@ class LegConfig:
     ip: int | tuple[int, ...] | None = None
     index: tuple[tuple[int, int], ...] = ()
     displaced: bool | None = None
+    bx: int = 0
 
     def __post_init__(self) -> None:
         _check_range(self.pt_min, self.pt_max, "pt")
@@ -130,7 +135,20 @@ class LegConfig:
                 raise ValueError(msg)
 
 
+def leg_collection(leg: LegConfig) -> str:
+    """The collection a leg reads: its type, or for a muon at another crossing that crossing's muons."""
+    if leg.bx == 0:
+        return leg.type
+    return next(name for name, k in OFFSET_MUONS.items() if k == leg.bx)
+
+
 def _check_leg_extra(leg: LegConfig) -> None:
+    if isinstance(leg.bx, bool) or not isinstance(leg.bx, int) or (leg.bx and leg.bx not in NEIGHBOUR_BX):
+        msg = f"bx: the crossing offset must be an integer in [-2, 2], got {leg.bx!r}"
+        raise ValueError(msg)
+    if leg.bx and leg.type != "muon":
+        msg = f"bx: only muons of other crossings are in the event model, not {leg.type}"
+        raise ValueError(msg)
     muon = ("upt_min", "upt_max", "ip")
     given = [f for f in muon if getattr(leg, f) is not None] + (["index"] if leg.index else [])
     if given and leg.type != "muon":

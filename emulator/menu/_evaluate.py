@@ -8,6 +8,7 @@ seeds sharing a leg or a condition pay once.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from typing import Final
@@ -15,6 +16,7 @@ from typing import Final
 import numpy as np
 
 from emulator.errors import StageError
+from emulator.menu._conditions import OFFSET_MUONS
 from emulator.menu._kernels import CUT_FIELDS, KERNEL_COLLECTIONS, NSLOT, any_assignment, stack_objects
 from emulator.menu.hardware import (
     ALL_BITS,
@@ -34,11 +36,21 @@ from emulator.menu.hardware import (
 from emulator.menu.luts import LUTS
 from streams.event import EventBatch
 from streams.filling import ORBIT_SLOTS, STANDARD
-from streams.schema import CALO_PHI_BINS, COLLECTIONS
+from streams.schema import CALO_PHI_BINS, COLLECTIONS, Collection, neighbour_column
 
-__all__ = ["BatchEvaluator", "condition_label", "correlation_tables", "in_windows", "objects_extra"]
+__all__ = [
+    "BatchEvaluator",
+    "condition_label",
+    "correlation_tables",
+    "in_windows",
+    "missing_inputs",
+    "objects_extra",
+    "offset_collections",
+]
 
 COLL_INDEX: Final = {name: i for i, name in enumerate(KERNEL_COLLECTIONS)}
+_log = logging.getLogger(__name__)
+_warned: set[tuple[str, str]] = set()  # (menu, seed) told once that its batch lacks another crossing's muons
 _SCALE_INDEX: Final = {"calo": 0, "muon": 1}
 _I32: Final = (1 << 31) - 1
 
@@ -72,6 +84,29 @@ def correlation_tables(corrs: Sequence[HwCorrelation]) -> tuple[np.ndarray, np.n
 def objects_extra(cond: HwObjects) -> np.ndarray:
     """The kernel's whole-set cuts of a condition: [all-legs charge, mass3 min, mass3 max]."""
     return np.array([cond.charge, *cond.mass3], np.int64)
+
+
+def offset_collections(seed: HwSeed) -> tuple[str, ...]:
+    """The other crossings' muon collections a seed reads (``muon_bxm1``, ...)."""
+    colls = {leg.collection for c in seed.conditions if isinstance(c, HwObjects) for leg in c.legs}
+    return tuple(sorted(colls & set(OFFSET_MUONS)))
+
+
+def missing_inputs(seeds: Sequence[HwSeed], batch: EventBatch, menu: str) -> dict[int, str]:
+    """Seeds (index -> reason) that read another crossing's muons the batch does not carry: they
+    are not evaluated on the central crossing instead (the caller sets them False) and the first
+    time, the reason is logged."""
+    out = {}
+    for s, seed in enumerate(seeds):
+        missing = [neighbour_column("mu_pt", OFFSET_MUONS[c]) for c in offset_collections(seed)]
+        missing = [c for c in missing if c not in batch]
+        if missing:
+            out[s] = (f"needs the muons of another crossing (columns {', '.join(missing)}, ...; "
+                      "l1emu generate --neighbour-muons writes them): not evaluated")  # fmt: skip
+            if (menu, seed.name) not in _warned:
+                _warned.add((menu, seed.name))
+                _log.warning("menu %r: seed %s %s", menu, seed.name, out[s])
+    return out
 
 
 def condition_label(seeds: Sequence[HwSeed], s: int, j: int) -> str:
@@ -200,23 +235,35 @@ class BatchEvaluator:
         if hit is None:
             names = ("pt", "eta", "abs_eta", "phi", "charge", "qual_bit", "iso_bit", "upt", "ip", "tfindex", "disp")
             hit = {f: np.zeros((self.n, NSLOT), np.int32) for f in names}
+            if name in OFFSET_MUONS:  # another crossing's muons (zero where the batch has none)
+                mu = COLLECTIONS["muon"]
+                cols = {f: neighbour_column(mu.column(f), OFFSET_MUONS[name]) for f in mu.fields}
+                if cols["pt"] in self.batch:
+                    zero = np.zeros((self.n, mu.size), np.int16)
+                    hit = self._fill(hit, mu, {f: self.batch.columns.get(c, zero) for f, c in cols.items()})
+                self._colls[name] = hit
+                return hit
             if name not in COLLECTIONS:  # a sum as a one-slot object: ET and φ only
                 hit["pt"][:, 0] = np.minimum(self.batch[name], np.iinfo(np.int16).max)
                 hit["phi"][:, 0] = self.batch[f"{name}_phi"]
                 self._colls[name] = hit
                 return hit
             coll = COLLECTIONS[name]
-            for f in ("pt", "eta", "phi"):
-                hit[f][:, : coll.size] = self.batch[coll.column(f)]
-            hit["phi"][:, : coll.size] %= coll.phi_bins
-            hit["abs_eta"][:] = np.abs(hit["eta"])
-            for f in ("charge", "upt", "ip", "tfindex", "disp"):
-                if f in coll.fields:
-                    hit[f][:, : coll.size] = self.batch[coll.column(f)]
-            for f in ("qual", "iso"):  # values above 15 set bit 16, which no mask has
-                raw = self.batch[coll.column(f)]
-                hit[f"{f}_bit"][:, : coll.size] = np.left_shift(1, np.minimum(raw, 16).astype(np.int32))
+            hit = self._fill(hit, coll, {f: self.batch[coll.column(f)] for f in coll.fields})
             self._colls[name] = hit
+        return hit
+
+    @staticmethod
+    def _fill(hit: dict[str, np.ndarray], coll: Collection, cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        for f in ("pt", "eta", "phi"):
+            hit[f][:, : coll.size] = cols[f]
+        hit["phi"][:, : coll.size] %= coll.phi_bins
+        hit["abs_eta"][:] = np.abs(hit["eta"])
+        for f in ("charge", "upt", "ip", "tfindex", "disp"):
+            if f in cols:
+                hit[f][:, : coll.size] = cols[f]
+        for f in ("qual", "iso"):  # values above 15 set bit 16, which no mask has
+            hit[f"{f}_bit"][:, : coll.size] = np.left_shift(1, np.minimum(cols[f], 16).astype(np.int32))
         return hit
 
     def _objects(self, cond: HwObjects) -> np.ndarray:

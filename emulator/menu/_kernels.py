@@ -18,13 +18,14 @@ from typing import Final
 import numba
 import numpy as np
 
-from emulator.menu._conditions import SUM_LEGS
+from emulator.menu._conditions import OFFSET_MUONS, SUM_LEGS
 from streams.event import EventBatch
-from streams.schema import CALO_PHI_BINS, COLLECTIONS
+from streams.schema import CALO_PHI_BINS, COLLECTIONS, neighbour_column
 
 __all__ = [
     "COLL_SIZES",
     "CUT_FIELDS",
+    "FIRST_OFFSET_MUON",
     "F_CHARGE",
     "F_DISP",
     "F_ETA",
@@ -39,6 +40,7 @@ __all__ = [
     "MUON",
     "NSLOT",
     "OBJ_FIELDS",
+    "OFFSET_MUONS",
     "any_assignment",
     "assignment_ok",
     "best_pair_mass2",
@@ -48,10 +50,12 @@ __all__ = [
 
 NSLOT: Final = 12
 MUON: Final = 3  # collection index of muons in the stacked arrays
-#: Collections of the stacked array: objects, then sums with a φ (one slot each).
-KERNEL_COLLECTIONS: Final = (*COLLECTIONS, *SUM_LEGS)
+#: Collections of the stacked array: objects, then sums with a φ (one slot each), then other crossings' muons.
+KERNEL_COLLECTIONS: Final = (*COLLECTIONS, *SUM_LEGS, *OFFSET_MUONS)
+FIRST_OFFSET_MUON: Final = len(COLLECTIONS) + len(SUM_LEGS)
 #: Slots of each stacked collection.
-COLL_SIZES: Final = np.array([*(c.size for c in COLLECTIONS.values()), *(1 for _ in SUM_LEGS)], np.int64)
+COLL_SIZES: Final = np.array([*(c.size for c in COLLECTIONS.values()), *(1 for _ in SUM_LEGS),
+                              *(COLLECTIONS["muon"].size for _ in OFFSET_MUONS)], np.int64)  # fmt: skip
 #: Fields of the stacked object array, in order (``F_*`` below index them).
 OBJ_FIELDS: Final = ("pt", "eta", "phi", "iso", "qual", "charge", "upt", "ip", "tfindex", "disp")
 F_PT, F_ETA, F_PHI, F_ISO, F_QUAL, F_CHARGE, F_UPT, F_IP, F_INDEX, F_DISP = range(10)
@@ -88,6 +92,13 @@ def stack_objects(batch: EventBatch, needed: np.ndarray | None = None, out: np.n
         if needed is None or needed[c].any():
             out[c, F_PT, 0] = np.minimum(batch[name], _I16)
             out[c, F_PHI, 0] = np.mod(batch[f"{name}_phi"], CALO_PHI_BINS)
+    mu = COLLECTIONS["muon"]
+    for k, bx in enumerate(OFFSET_MUONS.values()):
+        c = FIRST_OFFSET_MUON + k
+        for f, name in enumerate(OBJ_FIELDS):
+            column = neighbour_column(mu.column(name), bx) if name in mu.fields else ""
+            if column in batch and (needed is None or needed[c, f]):
+                _fill_transposed(out[c, f], batch[column], mu.phi_bins if name == "phi" else 0)
     return out
 
 
@@ -105,7 +116,7 @@ def _fill_transposed(dst: np.ndarray, src: np.ndarray, mod: int) -> None:
 def _coord(obj: np.ndarray, bins: np.ndarray, e: int, c: int, j: int, to_calo: bool) -> tuple[int, int]:
     x = np.int64(obj[c, F_ETA, j, e])
     y = np.int64(obj[c, F_PHI, j, e]) % bins[c]
-    if to_calo and c == MUON:
+    if to_calo and (c == MUON or c >= FIRST_OFFSET_MUON):
         return int((x + 2) >> 2), int(y >> 2)
     return int(x), int(y)
 

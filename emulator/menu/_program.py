@@ -34,6 +34,7 @@ from emulator.menu._evaluate import (
     BatchEvaluator,
     condition_label,
     correlation_tables,
+    missing_inputs,
     objects_extra,
 )
 from emulator.menu._kernels import (
@@ -379,4 +380,6 @@ class MenuProgram:
         run_program(self._stacked(batch), sums, other, self.legs, COLL_SIZES, tabs, tabs2, self.sum_rows,
                     self.seed_ptr, self.ops, self.args, self.depth, _COLL_BINS, (_DETA2, _DPHI2, _COSH, _COS),
                     _PHI_BINS, res, res.view(np.uint64), out, out64)  # fmt: skip
+        for s in missing_inputs(self.seeds, batch, menu):
+            out[:, s] = False
         return out

@@ -59,8 +59,8 @@ MISSING: Final = {
     "CICADA": "the CMS CICADA score (CSCORE thresholds in its units) needs a column of that model's score "
               "(l1emu's score_cicada is another model on another scale, see l1emu calibrate)",
     "ADT": "the ADT anomaly score needs an event column of that score",
-    "BX": "needs the objects of that crossing (event columns of bx {bx:+d}), the event model holds the "
-          "central crossing only",
+    "BX": "needs the objects of that crossing (event columns of bx {bx:+d}); samples carry other "
+          "crossings' muons only (l1emu generate --neighbour-muons)",
 }  # fmt: skip
 
 
@@ -111,9 +111,11 @@ def _pt(atom: Atom) -> dict[str, float | None]:
 def object_leg(atom: Atom, cuts: Mapping[str, CutDef], *, where: str) -> LegConfig:
     """A MU/EG/TAU/JET atom as a leg; a feature without event column raises :class:`Unsupported`."""
     by_type = _cuts_of(atom, cuts, where)
-    if atom.bx:
+    if atom.bx and atom.name != "MU":
         raise _unsupported(format_expression(atom), "BX", bx=atom.bx)
     kw: dict[str, Any] = _pt(atom)
+    if atom.bx:
+        kw["bx"] = atom.bx  # the muons of that crossing (bxm1_mu_* columns)
     if "UPT" in by_type:
         kw["upt_min"], kw["upt_max"] = by_type["UPT"][0].window()
     if "IP" in by_type:

@@ -25,6 +25,7 @@ from emulator.menu._conditions import (
     ExternalCondition,
     LegConfig,
     ObjectCondition,
+    SignalCondition,
     SumCondition,
 )
 from emulator.menu._cuts import CutDef
@@ -84,7 +85,8 @@ def _atom(leg: LegConfig, cuts: Cuts, where: str) -> str:
         lo, hi = leg.slots
         names.append(_add(cuts, CutDef(f"{t}-SLICE_{lo}to{hi}", t, "SLICE", data=f"{lo},{hi}")))
     names += _extra_cuts(leg, t, cuts)
-    return f"{t}{cmp}{_num(leg.pt_min)}" + (f"[{', '.join(names)}]" if names else "")
+    bx = f"{leg.bx:+d}" if leg.bx else ""
+    return f"{t}{cmp}{_num(leg.pt_min)}{bx}" + (f"[{', '.join(names)}]" if names else "")
 
 
 def _extra_cuts(leg: LegConfig, t: str, cuts: Cuts) -> list[str]:
@@ -211,6 +213,8 @@ def _condition(cond: Condition, cuts: Cuts, where: str) -> str:
         return _sum(cond, cuts, where)
     if isinstance(cond, ExternalCondition):
         return cond.external + (f"{cond.bx:+d}" if cond.bx else "")
+    if isinstance(cond, SignalCondition):
+        return cond.signal
     kind = "a score column" if hasattr(cond, "score") else "an always-true condition"
     msg = f"{where}: {kind} has no utm form (uGT anomaly scores and zero bias are their own signals)"
     raise MenuError(msg)

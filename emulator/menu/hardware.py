@@ -25,7 +25,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
-from emulator.menu._conditions import SUM_LEGS, Window
+from emulator.menu._conditions import OFFSET_MUONS, SUM_LEGS, Window, leg_collection
 from emulator.menu._config import (
     AlwaysCondition,
     Condition,
@@ -84,6 +84,8 @@ def _floor(x: float) -> int:
 
 def phi_bins(collection: str) -> int:
     """φ bins of a collection or sum leg."""
+    if collection in OFFSET_MUONS:
+        return COLLECTIONS["muon"].phi_bins
     return CALO_PHI_BINS if collection in SUM_LEGS else COLLECTIONS[collection].phi_bins
 
 
@@ -112,9 +114,11 @@ class HwLeg:
 
     @property
     def extra_cuts(self) -> tuple[str, ...]:
-        """The schema-2 cuts this leg uses (UPT, IP, INDEX, DISP), for writers that lack them."""
+        """The schema-2 cuts this leg uses (UPT, IP, INDEX, DISP; BX: another crossing's muon), for
+        writers that lack them."""
         used = {"UPT": self.upt != (0, NO_MAX), "IP": self.ip_mask != ALL_BITS,
-                "INDEX": bool(self.index_windows), "DISP": self.disp >= 0}  # fmt: skip
+                "INDEX": bool(self.index_windows), "DISP": self.disp >= 0,
+                "BX": self.collection in OFFSET_MUONS}  # fmt: skip
         return tuple(k for k, v in used.items() if v)
 
 
@@ -239,7 +243,7 @@ def compile_leg(leg: LegConfig) -> HwLeg:
     lsb = COLLECTIONS[leg.type].eta_lsb if leg.type in COLLECTIONS else 1.0
     charge = {None: 0, "positive": 1, "negative": -1}[leg.charge]
     return HwLeg(
-        collection=leg.type,
+        collection=leg_collection(leg),
         pt_min=max(1, _ceil(leg.pt_min / PT_LSB)),
         eta_min=0 if leg.eta_min is None else _ceil(leg.eta_min / lsb),
         eta_max=NO_MAX if leg.eta_max is None else _floor(leg.eta_max / lsb),
