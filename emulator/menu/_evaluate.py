@@ -46,6 +46,7 @@ __all__ = [
     "missing_inputs",
     "objects_extra",
     "offset_collections",
+    "offset_needs",
 ]
 
 COLL_INDEX: Final = {name: i for i, name in enumerate(KERNEL_COLLECTIONS)}
@@ -92,20 +93,30 @@ def offset_collections(seed: HwSeed) -> tuple[str, ...]:
     return tuple(sorted(colls & set(OFFSET_MUONS)))
 
 
-def missing_inputs(seeds: Sequence[HwSeed], batch: EventBatch, menu: str) -> dict[int, str]:
-    """Seeds (index -> reason) that read another crossing's muons the batch does not carry: they
-    are not evaluated on the central crossing instead (the caller sets them False) and the first
-    time, the reason is logged."""
-    out = {}
+def offset_needs(seeds: Sequence[HwSeed]) -> tuple[tuple[int, tuple[str, ...]], ...]:
+    """(seed index, the ``*_mu_pt`` columns it needs) of the seeds that read another crossing's muons."""
+    out = []
     for s, seed in enumerate(seeds):
-        missing = [neighbour_column("mu_pt", OFFSET_MUONS[c]) for c in offset_collections(seed)]
-        missing = [c for c in missing if c not in batch]
+        colls = offset_collections(seed)
+        if colls:
+            out.append((s, tuple(neighbour_column("mu_pt", OFFSET_MUONS[c]) for c in colls)))
+    return tuple(out)
+
+
+def missing_inputs(seeds: Sequence[HwSeed], needs: Sequence[tuple[int, tuple[str, ...]]], batch: EventBatch,
+                   menu: str) -> dict[int, str]:  # fmt: skip
+    """Seeds (index -> reason) of ``needs`` (:func:`offset_needs`) whose batch lacks another crossing's
+    muons: they are not evaluated on the central crossing instead (the caller sets them False), and
+    the first time, the reason is logged."""
+    out = {}
+    for s, columns in needs:
+        missing = [c for c in columns if c not in batch]
         if missing:
             out[s] = (f"needs the muons of another crossing (columns {', '.join(missing)}, ...; "
                       "l1emu generate --neighbour-muons writes them): not evaluated")  # fmt: skip
-            if (menu, seed.name) not in _warned:
-                _warned.add((menu, seed.name))
-                _log.warning("menu %r: seed %s %s", menu, seed.name, out[s])
+            if (menu, seeds[s].name) not in _warned:
+                _warned.add((menu, seeds[s].name))
+                _log.warning("menu %r: seed %s %s", menu, seeds[s].name, out[s])
     return out
 
 

@@ -36,6 +36,7 @@ from emulator.menu._evaluate import (
     correlation_tables,
     missing_inputs,
     objects_extra,
+    offset_needs,
 )
 from emulator.menu._kernels import (
     COLL_SIZES,
@@ -249,6 +250,7 @@ class MenuProgram:
                 else:
                     others.setdefault(cond, len(others))
         self.others = tuple(others)
+        self.offset_needs = offset_needs(seeds)
         self.fields = _needed_fields(list(legs), list(objects))
         self._local = threading.local()  # per-thread object buffer (see _stacked)
         self.legs = np.array([_leg_row(leg) for leg in legs], np.int64).reshape(-1, LEG_FIELDS)
@@ -380,6 +382,6 @@ class MenuProgram:
         run_program(self._stacked(batch), sums, other, self.legs, COLL_SIZES, tabs, tabs2, self.sum_rows,
                     self.seed_ptr, self.ops, self.args, self.depth, _COLL_BINS, (_DETA2, _DPHI2, _COSH, _COS),
                     _PHI_BINS, res, res.view(np.uint64), out, out64)  # fmt: skip
-        for s in missing_inputs(self.seeds, batch, menu):
+        for s in missing_inputs(self.seeds, self.offset_needs, batch, menu):
             out[:, s] = False
         return out
