@@ -167,6 +167,9 @@ def _check_hls_form(seed: HwSeed) -> None:
                 msg = (f"{leg.collection} {'/'.join(leg.extra_cuts)} cuts (schema-2 columns) have no "
                        f"HLS form yet")
                 raise UnsupportedError(msg)
+        if isinstance(cond, HwObjects) and any(c.upt for c in cond.correlations):
+            msg = "a mass of unconstrained pT (mass_inv_upt) has no HLS form yet"
+            raise UnsupportedError(msg)
     if seed.logic:
         msg = "OR/NOT seed logic has no HLS form yet (the writer ANDs a seed's conditions)"
         raise UnsupportedError(msg)

@@ -92,7 +92,8 @@ def _pair_ok(c: HwCorrelation, a: dict[str, int], a_mu: bool, b: dict[str, int],
     dp = abs(pa - pb) % t.phi_bins
     dp = min(dp, t.phi_bins - dp)
     dr2 = int(t.deta2[de]) + int(t.dphi2[dp])
-    m2 = a["pt"] * b["pt"] * (int(t.cosh_deta[de]) - int(t.cos_dphi[dp]))
+    pt = ("upt", 2) if c.upt else ("pt", 1)  # uPT has a 1 GeV LSB: 2·hwUpt in pT units
+    m2 = pt[1] * a[pt[0]] * pt[1] * b[pt[0]] * (int(t.cosh_deta[de]) - int(t.cos_dphi[dp]))
     charge_ok = c.charge == 0 or (a["charge"] * b["charge"] * c.charge > 0)
     return (
         c.deta[0] <= de <= c.deta[1] and c.dphi[0] <= dp <= c.dphi[1]
@@ -163,6 +164,7 @@ SEEDS = [
     _seed("MuUptIpIndex", {"legs": [{"type": "muon", "upt_min": 12, "ip": [1, 2, 3], "index": [[36, 71]]},
                                     {"type": "muon", "upt_min": 5, "upt_max": 20, "index": [[0, 17], [90, 107]]}]}),
     _seed("MuUptDR", {"legs": [{"type": "muon", "upt_min": 20}, MU], "correlations": [{"dr_max": 2.0}]}),
+    _seed("MuMassUpt", {"legs": [MU, MU], "correlations": [{"mass_min": 10, "mass_max": 40, "upt": True}]}),
     _seed("DisplacedJets", {"legs": [{"type": "jet", "pt_min": 20, "displaced": True},
                                      {"type": "jet", "pt_min": 30, "displaced": False}]}),
 ]

@@ -147,3 +147,17 @@ def test_schema2_cuts_survive_yaml_utm_yaml_and_firmware_names_them() -> None:
     with pytest.raises(MenuError, match="bx: only muons of other crossings"):
         Menu.from_dict({"name": "x", "columns": ["c"], "default_column": "c",
                         "seeds": [{"name": "J", "conditions": [{"legs": [{"type": "jet", "bx": -1}]}]}]})  # fmt: skip
+
+
+def test_mass_inv_upt_uses_the_unconstrained_pt_at_its_edge() -> None:
+    # two muons back to back at η = 0 (Δφ = 288 bins = π): M² = 2·uPT₁·uPT₂·(1 − cos π) = 4·uPT₁·uPT₂;
+    # uPT 5 and 5 GeV: M = 10 GeV exactly, uPT 5 and 4: M = 8.94 GeV (fails MASSUPT ≥ 10), pT ignored
+    cuts = CUTS | {"MASSUPT_10": {"type": "MASSUPT", "minimum": 10.0, "maximum": 151982.0}}
+    m = Menu.from_dict({"name": "t", "columns": ["c"], "default_column": "c", "cuts": cuts,
+                        "seeds": [{"name": "U", "expression": "mass_inv_upt{MU0, MU0}[MASSUPT_10]"}]})  # fmt: skip
+    batch = events(3, mu_pt=200, mu_upt=5)
+    batch.columns["mu_pt"][:, 1] = 200
+    batch.columns["mu_phi"][:, 1] = 288
+    batch.columns["mu_upt"][:, 1] = [5, 4, 0]
+    assert decide(m, batch)[0] == [True, False, False]
+    assert m.config.seeds[0].conditions[0].correlations[0].upt  # type: ignore[union-attr]

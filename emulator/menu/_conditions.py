@@ -176,8 +176,9 @@ class CorrelationConfig:
     """Cuts on a pair of legs: ΔR, |Δη|, Δφ [rad], mass and M/ΔR [GeV], two-body pT, charges.
 
     ``transverse``: the mass is the transverse mass (cosh Δη taken as 1), as for a lepton and
-    a missing-energy sum. ``veto``: overlap removal, the pair *fails* when any of its given
-    Δη, Δφ or ΔR windows contains it (only those three cuts).
+    a missing-energy sum. ``upt``: the mass of two muons' unconstrained pT (uGT ``mass_inv_upt``).
+    ``veto``: overlap removal, the pair *fails* when any of its given Δη, Δφ or ΔR windows
+    contains it (only those three cuts).
     """
 
     legs: tuple[int, ...] = (0, 1)  # two leg indices
@@ -195,15 +196,19 @@ class CorrelationConfig:
     massdr_max: float | None = None
     transverse: bool = False
     veto: bool = False
+    upt: bool = False
 
     def __post_init__(self) -> None:
+        if self.upt and ((self.mass_min is None and self.mass_max is None) or self.transverse or self.veto):
+            msg = "upt (a mass of unconstrained pT) needs mass_min or mass_max, and no transverse or veto"
+            raise ValueError(msg)
         if len(self.legs) != 2 or self.legs[0] == self.legs[1]:
             msg = f"legs {list(self.legs)} must name two different legs"
             raise ValueError(msg)
         for name in ("dr", "deta", "dphi", "mass", "massdr"):
             _check_range(getattr(self, f"{name}_min"), getattr(self, f"{name}_max"), name)
         _check_range(self.tbpt_min, None, "tbpt")
-        cuts = [f.name for f in fields(self) if f.name not in ("legs", "transverse", "veto")]
+        cuts = [f.name for f in fields(self) if f.name not in ("legs", "transverse", "veto", "upt")]
         given = [c for c in cuts if getattr(self, c) is not None]
         if not given:
             msg = f"a correlation needs at least one cut ({', '.join(cuts)})"
@@ -222,6 +227,9 @@ def _check_correlation(k: int, corr: CorrelationConfig, legs: tuple[LegConfig, .
         msg = f"correlations[{k}].legs: index {bad[0]} out of range for {len(legs)} legs"
         raise ValueError(msg)
     kinds = {legs[i].type for i in corr.legs}
+    if corr.upt and kinds != {"muon"}:
+        msg = f"correlations[{k}].upt: a mass of unconstrained pT needs two muon legs, got {sorted(kinds)}"
+        raise ValueError(msg)
     if corr.charge is not None and kinds != {"muon"}:
         msg = f"correlations[{k}].charge needs two muon legs, got {sorted(kinds)}"
         raise ValueError(msg)

@@ -78,7 +78,7 @@ def correlation_tables(corrs: Sequence[HwCorrelation]) -> tuple[np.ndarray, np.n
     legs = np.array([c.legs for c in corrs], np.int64).reshape(-1, 2)
     scale = np.array([_SCALE_INDEX[c.scale] for c in corrs], np.int64)
     cut = np.array([(*c.deta, *c.dphi, *c.dr2, *c.mass2, c.charge, c.tbpt2, *c.massdr,
-                     int(c.transverse) | 2 * int(c.veto)) for c in corrs], np.int64)  # fmt: skip
+                     int(c.transverse) | 2 * int(c.veto) | 4 * int(c.upt)) for c in corrs], np.int64)  # fmt: skip
     return legs, scale, cut.reshape(-1, len(CUT_FIELDS))
 
 

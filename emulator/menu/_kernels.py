@@ -59,7 +59,8 @@ COLL_SIZES: Final = np.array([*(c.size for c in COLLECTIONS.values()), *(1 for _
 #: Fields of the stacked object array, in order (``F_*`` below index them).
 OBJ_FIELDS: Final = ("pt", "eta", "phi", "iso", "qual", "charge", "upt", "ip", "tfindex", "disp")
 F_PT, F_ETA, F_PHI, F_ISO, F_QUAL, F_CHARGE, F_UPT, F_IP, F_INDEX, F_DISP = range(10)
-#: Columns of the correlation cut table, all inclusive integer bounds (flags: 1 transverse, 2 veto).
+#: Columns of the correlation cut table, all inclusive integer bounds (flags: 1 transverse, 2 veto,
+#: 4 masses and two-body pT of the unconstrained pT).
 CUT_FIELDS: Final = (
     "deta_min", "deta_max", "dphi_min", "dphi_max",
     "dr2_min", "dr2_max", "mass2_min", "mass2_max", "charge",
@@ -134,6 +135,14 @@ def _deltas(obj: np.ndarray, coll_bins: np.ndarray, e: int, ca: int, ja: int, cb
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def _pair_pts(obj: np.ndarray, e: int, ca: int, ja: int, cb: int, jb: int, flags: int) -> tuple[np.int64, np.int64]:
+    """The pair's pT in 0.5 GeV units: hwPt, or with flag 4 the unconstrained 2·hwUpt (1 GeV LSB)."""
+    if flags & 4:
+        return 2 * np.int64(obj[ca, F_UPT, ja, e]), 2 * np.int64(obj[cb, F_UPT, jb, e])
+    return np.int64(obj[ca, F_PT, ja, e]), np.int64(obj[cb, F_PT, jb, e])
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def _pair_ok(
     obj: np.ndarray, coll_bins: np.ndarray, e: int, ca: int, ja: int, cb: int, jb: int, scale: int,
     cut: np.ndarray, deta2: np.ndarray, dphi2: np.ndarray, cosh: np.ndarray, cos: np.ndarray,
@@ -148,7 +157,7 @@ def _pair_ok(
         return False
     if dr2 < cut[4] or dr2 > cut[5]:
         return False
-    pta, ptb = np.int64(obj[ca, F_PT, ja, e]), np.int64(obj[cb, F_PT, jb, e])
+    pta, ptb = _pair_pts(obj, e, ca, ja, cb, jb, cut[12])
     if cut[6] > 0 or cut[7] < _NO_MAX or cut[10] > 0 or cut[11] < _NO_MAX:
         ch = cosh[scale, 0] if cut[12] & 1 else cosh[scale, de]
         m2 = pta * ptb * (ch - cos[scale, dp])
@@ -211,7 +220,8 @@ def best_pair_mass2(
             if _pair_ok(obj, coll_bins, e, ca, ja, cb, jb, scale, cut, deta2, dphi2, cosh, cos, phi_bins):
                 de, dp = _deltas(obj, coll_bins, e, ca, ja, cb, jb, scale, deta2.shape[1], phi_bins)
                 ch = cosh[scale, 0] if cut[12] & 1 else cosh[scale, de]
-                m2 = np.int64(obj[ca, F_PT, ja, e]) * np.int64(obj[cb, F_PT, jb, e]) * (ch - cos[scale, dp])
+                pta, ptb = _pair_pts(obj, e, ca, ja, cb, jb, cut[12])
+                m2 = pta * ptb * (ch - cos[scale, dp])
                 best = max(best, m2)
     return best
 

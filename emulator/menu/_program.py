@@ -223,10 +223,12 @@ def _needed_fields(legs: list[HwLeg], conds: list[HwObjects]) -> np.ndarray:
     for cond in conds:
         if _needs_search(cond):
             charge = cond.charge != 0 or any(k.charge for k in cond.correlations)
+            upt = any(k.upt for k in cond.correlations)
             for leg in cond.legs:
                 c = COLL_INDEX[leg.collection]
                 out[c, [F_ETA, F_PHI]] = True
                 out[c, F_CHARGE] |= charge
+                out[c, F_UPT] |= upt
     return out
 
 

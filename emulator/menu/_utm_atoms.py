@@ -42,7 +42,6 @@ LEG_TYPES: Final = {"MU": "muon", "EG": "egamma", "TAU": "tau", "JET": "jet",
 _SUM_NAMES: Final = {"ETT": "ett", "HTT": "htt", "ETM": "etm", "HTM": "htm", "ETMHF": "etmhf"}
 #: What each feature the event model lacks would need (the reason a seed is unsupported).
 MISSING: Final = {
-    "UPT": "an invariant mass of unconstrained muon pT (MASSUPT) is not in l1emu's pair logic yet",
     "HTMHF": "HTMHF needs event columns htmhf and htmhf_phi",
     "ETTEM": "ETTEM needs event column ettem",
     "MBT": "minimum-bias HF counts need event columns mbt0hfp, mbt0hfm, mbt1hfp, mbt1hfm (4 bits each)",

@@ -119,7 +119,7 @@ def _corr_cuts(corr: CorrelationConfig, cuts: Cuts, orm: bool = False) -> list[s
         _window(cuts, f"{prefix}DETA", corr.deta_min, corr.deta_max, 10.0),
         _window(cuts, f"{prefix}DPHI", corr.dphi_min, corr.dphi_max, 3.15),
         _window(cuts, f"{prefix}DR", corr.dr_min, corr.dr_max, 11.8),
-        _window(cuts, "MASS", corr.mass_min, corr.mass_max, 151982.0),
+        _window(cuts, "MASSUPT" if corr.upt else "MASS", corr.mass_min, corr.mass_max, 151982.0),
         _window(cuts, "MASSDR", corr.massdr_min, corr.massdr_max, 151982.0),
     ]
     if corr.tbpt_min is not None:
@@ -163,7 +163,7 @@ def _objects(cond: ObjectCondition, cuts: Cuts, where: str) -> str:
     if corr.massdr_min is not None or corr.massdr_max is not None:
         return _fn("mass_inv_dr", atoms, names)
     if corr.mass_min is not None or corr.mass_max is not None:
-        return _fn("mass_inv", atoms, names)
+        return _fn("mass_inv_upt" if corr.upt else "mass_inv", atoms, names)
     geometric = any(getattr(corr, f) is not None for f in ("deta_min", "deta_max", "dphi_min", "dphi_max", "dr_min",
                                                           "dr_max"))  # fmt: skip
     return _fn("dist" if geometric or types[0] != types[1] else "comb", atoms, names)

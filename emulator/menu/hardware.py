@@ -140,6 +140,7 @@ class HwCorrelation:
     massdr: tuple[int, int] = (0, NO_MAX)
     transverse: bool = False
     veto: bool = False
+    upt: bool = False  # the mass from hwUpt (1 GeV, read as 2·hwUpt in pT units)
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +292,7 @@ def _compile_corr(corr: CorrelationConfig, legs: tuple[LegConfig, ...]) -> HwCor
         massdr=_bounds(_sq(corr.massdr_min), _sq(corr.massdr_max), float(1 << MASSDR_BITS)),
         transverse=corr.transverse,
         veto=corr.veto,
+        upt=corr.upt,
     )
 
 

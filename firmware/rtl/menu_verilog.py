@@ -119,6 +119,9 @@ def _check_rtl_form(seed: HwSeed, scores: dict[str, ScoreKind]) -> None:
                 msg = (f"{leg.collection} {'/'.join(leg.extra_cuts)} cuts (schema-2 columns) have no "
                        f"RTL form yet")
                 raise UnsupportedError(msg)
+        if isinstance(cond, HwObjects) and any(c.upt for c in cond.correlations):
+            msg = "a mass of unconstrained pT (mass_inv_upt) has no RTL form yet"
+            raise UnsupportedError(msg)
     if seed.logic:
         msg = "OR/NOT seed logic has no RTL form yet (the writer ANDs a seed's conditions)"
         raise UnsupportedError(msg)
