@@ -5,7 +5,8 @@ The menu is built from the shared tm-reporter tables (``../shared/data/cms-l1-me
 tmxsd XML and loaded with its prescale table; seeds the event model cannot evaluate yet never fire
 and cost nothing. The source defaults to the ``make run`` Pythia zero-bias sample when it exists,
 else the parametric generator at ⟨μ⟩ = 60. Events are read into memory first; the timed part is
-``Menu.evaluate`` alone (the stacking of object columns included), batch by batch, after a warm-up
+``Menu.evaluate`` alone (the stacking of object columns included; the AXO seeds' ``score_axol1tl``, which
+the chain's axol1tl stage adds, is computed before), batch by batch, after a warm-up
 call. It prints events/s per round (the machine is shared: rounds differ), their median, and the
 numpy evaluator's rate (:meth:`Menu.evaluate_reference`, condition by condition) for the ratio.
 The kernel is single-threaded: the figure is one core's.
@@ -21,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from emulator.algorithm import BuildContext
+from emulator.algorithms.anomaly import Axol1tl
 from emulator.menu import Menu, load_menu
 from emulator.menu.reporter import tmxsd_from_report
 from streams.event import EventBatch
@@ -57,7 +60,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         menu = _menu(Path(tmp))
     events = args.events or (None if args.source != "parametric" else 20_000)
-    batches = list(open_source(args.source, events=events).batches(args.batch))
+    axo = Axol1tl.build("axol1tl", {"model": "models/axol1tl.fxp"}, BuildContext(ROOT / "configs"))
+    batches = [axo.process(b) for b in open_source(args.source, events=events).batches(args.batch)]
     menu.evaluate(batches[0])  # compile / load the cached kernels
     rounds = [_rate(menu.evaluate, batches) for _ in range(args.repeat)]
     numpy_rate = _rate(menu.evaluate_reference, batches[:1])

@@ -9,7 +9,7 @@ The same list drives the C++ struct, the C++ reader and the Python writer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 import numpy as np
 
@@ -17,7 +17,7 @@ from firmware.errors import UnsupportedError
 from streams.event import EventBatch
 from streams.schema import BASE_COLUMNS, COLLECTIONS, SUMS
 
-__all__ = ["Field", "ScoreKind", "menu_fields", "pack_events", "score_kind"]
+__all__ = ["RECORD_FIELDS", "Field", "ScoreKind", "menu_fields", "pack_events", "score_kind"]
 
 ScoreKind = Literal["float", "double", "int"]
 
@@ -51,11 +51,16 @@ def score_kind(dtype: np.dtype) -> ScoreKind:
     raise UnsupportedError(msg)
 
 
+#: Object fields the generated menu reads; seeds cutting on the others (uPT, IP, track-finder index,
+#: displaced flag) are named unsupported by the writers, so the record leaves them out.
+RECORD_FIELDS: Final = ("pt", "eta", "phi", "iso", "qual", "charge")
+
+
 def menu_fields(scores: dict[str, ScoreKind]) -> tuple[Field, ...]:
     """Record layout for a menu reading the score columns ``scores`` (name -> kind)."""
     fields: list[Field] = []
     for coll in COLLECTIONS.values():
-        for f in coll.fields:
+        for f in (f for f in coll.fields if f in RECORD_FIELDS):
             spec = BASE_COLUMNS[coll.column(f)]
             fields.append(Field(spec.name, _CPP_INT[spec.dtype.name], coll.size))
     fields += [Field(name, _CPP_INT[BASE_COLUMNS[name].dtype.name], 1) for name in SUMS]

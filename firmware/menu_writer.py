@@ -14,7 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emulator.menu import Menu
-from emulator.menu.hardware import NO_MAX, HwAlways, HwCondition, HwExternal, HwLeg, HwObjects, HwScore, HwSeed, HwSum
+from emulator.menu.hardware import (
+    NO_MAX,
+    HwAlways,
+    HwCondition,
+    HwExternal,
+    HwLeg,
+    HwObjects,
+    HwScore,
+    HwSeed,
+    HwSignal,
+    HwSum,
+)
 from firmware import _menu_cpp as cpp
 from firmware._menu_layout import Field, ScoreKind, menu_fields
 from firmware._templates import render
@@ -147,6 +158,17 @@ def _check_hls_form(seed: HwSeed) -> None:
     for cond in seed.conditions:
         if isinstance(cond, HwExternal):
             msg = f"{cond.signal}: external conditions are inputs of the uGT board, not in the generated HLS"
+            raise UnsupportedError(msg)
+        if isinstance(cond, HwSignal):
+            msg = f"{cond.signal}: muon-shower bits are inputs of the uGT board, not in the generated HLS"
+            raise UnsupportedError(msg)
+        for leg in cond.legs if isinstance(cond, HwObjects) else ():
+            if leg.extra_cuts:
+                msg = (f"{leg.collection} {'/'.join(leg.extra_cuts)} cuts (schema-2 columns) have no "
+                       f"HLS form yet")
+                raise UnsupportedError(msg)
+        if isinstance(cond, HwObjects) and any(c.upt for c in cond.correlations):
+            msg = "a mass of unconstrained pT (mass_inv_upt) has no HLS form yet"
             raise UnsupportedError(msg)
     if seed.logic:
         msg = "OR/NOT seed logic has no HLS form yet (the writer ANDs a seed's conditions)"

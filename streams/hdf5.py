@@ -7,12 +7,15 @@ free-form provenance (generator settings, seed, version) in ``/events.attrs``.
 Columns are written Blosc-compressed (LZ4, byte shuffle; HDF5 filter 32001, which
 ``hdf5plugin`` registers with h5py): reading back costs ~0.5 µs per event of the
 default schema, against ~2.3 µs with h5py's LZF at about the same size. Files written
-with any filter h5py can read (LZF, gzip, none) are read as well.
+with any filter h5py can read (LZF, gzip, none) are read as well. Files of schema version 1
+read with the columns version 2 added (:data:`~streams.schema.SCHEMA_V1_ADDED`) zero, logged
+once per file; other versions are refused.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -23,11 +26,12 @@ import numpy as np
 
 from streams.errors import SourceError
 from streams.event import BatchMeta, EventBatch
-from streams.schema import BASE_COLUMNS, SCHEMA_VERSION
+from streams.schema import BASE_COLUMNS, SCHEMA_V1_ADDED, SCHEMA_VERSION
 
 __all__ = ["COMPRESSION", "HDF5Source", "HDF5Writer", "write_batches"]
 
 _FORMAT = "eventbatch"
+_log = logging.getLogger(__name__)
 _READ_EVENTS = 1 << 15  # events per read from the file
 #: How columns are compressed: Blosc LZ4 with byte shuffle (``docs/streaming.md``, "Sample files").
 COMPRESSION: Final = hdf5plugin.Blosc(cname="lz4", clevel=5, shuffle=hdf5plugin.Blosc.SHUFFLE)
@@ -114,10 +118,13 @@ class HDF5Source:
             raise SourceError(msg)
         g = f["events"]
         version = int(g.attrs.get("schema_version", -1))
-        if version != SCHEMA_VERSION:
-            msg = f"{self.path}: schema version {version}, this l1emu reads {SCHEMA_VERSION}"
+        if version not in (1, SCHEMA_VERSION):
+            msg = f"{self.path}: schema version {version}, this l1emu reads {SCHEMA_VERSION} (and 1)"
             raise SourceError(msg)
-        missing = [c for c in BASE_COLUMNS if c not in g]
+        self._zero = [c for c in SCHEMA_V1_ADDED if c not in g] if version == 1 else []
+        if self._zero:
+            _log.warning("%s: schema version 1, read with %s zero (not in the file)", self.path, ", ".join(self._zero))
+        missing = [c for c in BASE_COLUMNS if c not in g and c not in self._zero]
         if missing:
             msg = f"{self.path}: missing columns {missing}"
             raise SourceError(msg)
@@ -147,6 +154,9 @@ class HDF5Source:
                     for first in range(start + index * batch_size, stop, stride):
                         end = min(first + batch_size, stop)
                         cols = {c: a[first - start : end - start] for c, a in block.items()}
+                        for c in self._zero:
+                            spec = BASE_COLUMNS[c]
+                            cols[c] = np.zeros((end - first, *spec.shape), spec.dtype)
                         yield EventBatch(cols, BatchMeta(stream=self.name, first=first))
         except OSError as exc:
             msg = f"{self.path}: read failed ({exc}); is the file truncated?"

@@ -27,16 +27,21 @@ __all__ = [
     "MU_ETA_LSB",
     "MU_PHI_BINS",
     "MU_PHI_LSB",
+    "MU_SHOWER_BITS",
+    "NEIGHBOUR_BX",
     "N_REGION_ETA",
     "N_REGION_PHI",
     "PT_LSB",
+    "SCHEMA_V1_ADDED",
     "SCHEMA_VERSION",
     "SUMS",
     "Collection",
     "ColumnSpec",
+    "neighbour_column",
 ]
 
-SCHEMA_VERSION: Final = 1
+#: 2: muon unconstrained pT, impact parameter and track-finder index, displaced-jet flag, muon-shower bits.
+SCHEMA_VERSION: Final = 2
 
 PT_LSB: Final = 0.5  # GeV, calo objects, muons and energy sums
 CALO_ETA_LSB: Final = 0.087 / 2
@@ -85,14 +90,20 @@ class Collection:
 
 
 _CALO_FIELDS: Final = ("pt", "eta", "phi", "iso", "qual")
+#: Muons (uGMT → uGT): also the unconstrained pT (``upt``, 1 GeV LSB, 8 bits), the impact parameter
+#: (``ip``, 2 bits) and the track-finder index (``tfindex``, 0–107: EMTF+ 0–17, OMTF+ 18–35, BMTF
+#: 36–71, OMTF− 72–89, EMTF− 90–107); jets the displaced (LLP) flag ``disp``.
 COLLECTIONS: Final = {
     "egamma": Collection("egamma", "eg", 12, _CALO_FIELDS, CALO_ETA_LSB, CALO_PHI_BINS),
     "tau": Collection("tau", "tau", 12, _CALO_FIELDS, CALO_ETA_LSB, CALO_PHI_BINS),
-    "jet": Collection("jet", "jet", 12, _CALO_FIELDS, CALO_ETA_LSB, CALO_PHI_BINS),
+    "jet": Collection("jet", "jet", 12, (*_CALO_FIELDS, "disp"), CALO_ETA_LSB, CALO_PHI_BINS),
     "muon": Collection(
-        "muon", "mu", 8, (*_CALO_FIELDS, "charge"), MU_ETA_LSB, MU_PHI_BINS
+        "muon", "mu", 8, (*_CALO_FIELDS, "charge", "upt", "ip", "tfindex"), MU_ETA_LSB, MU_PHI_BINS
     ),
 }
+
+#: Bits of the ``mu_shower`` column (uGT muon-shower signals MUS0–2, out-of-time MUSOOT0–1).
+MU_SHOWER_BITS: Final = {"MUS0": 0, "MUS1": 1, "MUS2": 2, "MUSOOT0": 3, "MUSOOT1": 4}
 
 #: Energy sums: name -> has a φ column ``<name>_phi`` (calo φ scale).
 SUMS: Final = {"ett": False, "htt": False, "etm": True, "htm": True, "etmhf": True}
@@ -104,6 +115,10 @@ _FIELD_DTYPES: Final = {
     "iso": np.uint8,
     "qual": np.uint8,
     "charge": np.int8,
+    "upt": np.uint8,
+    "ip": np.uint8,
+    "tfindex": np.uint8,
+    "disp": np.uint8,
 }
 
 
@@ -128,6 +143,7 @@ def _base_columns() -> dict[str, ColumnSpec]:
     cols.append(
         ColumnSpec("regions", np.dtype(np.uint16), (N_REGION_PHI, N_REGION_ETA))
     )
+    cols.append(ColumnSpec("mu_shower", np.dtype(np.uint8)))
     return {c.name: c for c in cols}
 
 
@@ -137,3 +153,21 @@ HARD_EVENT: Final = "hard_event"
 
 #: Columns every batch of this schema version carries, in wire order.
 BASE_COLUMNS: Final = _base_columns()
+
+#: Columns schema version 2 added; a version-1 file reads with them zero (:mod:`streams.hdf5`).
+SCHEMA_V1_ADDED: Final = ("mu_upt", "mu_ip", "mu_tfindex", "jet_disp", "mu_shower")
+
+#: Crossing offsets whose muons a sample may carry (uGT conditions reach bx −2 … +2).
+NEIGHBOUR_BX: Final = (-2, -1, 1, 2)
+
+
+def neighbour_column(column: str, bx: int) -> str:
+    """The optional column holding ``column`` of the crossing ``bx`` away (``bxm1_mu_pt`` for bx −1).
+
+    >>> neighbour_column("mu_pt", -1), neighbour_column("mu_eta", 2)
+    ('bxm1_mu_pt', 'bxp2_mu_eta')
+    """
+    if bx not in NEIGHBOUR_BX:
+        msg = f"crossing offset {bx!r} is not one of {NEIGHBOUR_BX}"
+        raise ValueError(msg)
+    return f"bx{'m' if bx < 0 else 'p'}{abs(bx)}_{column}"

@@ -12,6 +12,7 @@ import pytest
 import streams.generators.pool as pool_mod
 from streams.errors import ConfigError, SourceError
 from streams.event import EventBatch
+from streams.filling import STANDARD
 from streams.generators import (
     PROCESSES,
     PoolSettings,
@@ -26,7 +27,7 @@ from streams.generators import (
 )
 from streams.generators._pythia import GeneratedParticles
 from streams.generators.validation import CMS_DNDETA_13TEV, dndeta_central, lumi_from_mu, mu_from_lumi
-from streams.l1sim import L1SimConfig
+from streams.l1sim import L1SimConfig, compute_towers
 from streams.sources.base import Source
 
 
@@ -260,3 +261,30 @@ def test_premix_shards_split_batches(towers: object) -> None:
     whole = EventBatch.concat(list(src.batches(50)))
     odd = next(src.batches(50, shard=(1, 2)))
     np.testing.assert_array_equal(odd["jet_pt"], whole["jet_pt"][50:100])
+
+
+def test_neighbour_crossings_muons_are_independent_crossings_where_the_fill_collides() -> None:
+    k = 40  # pool events, each one μ⁻ of 5-44 GeV
+    pt = np.linspace(5.0, 44.0, k).astype(np.float32)
+    pool = compute_towers(
+        offsets=np.arange(k + 1), pt=pt, eta=np.full(k, 0.5, np.float32), phi=np.full(k, 1.0, np.float32),
+        e=pt * np.float32(np.cosh(0.5)), pid=np.full(k, 13, np.int32), charge=np.full(k, -1, np.int8),
+        config=L1SimConfig(), seed=1)
+    cfg = PremixConfig(mu=1, events=3000, seed=3, poisson=False, neighbour_muons=(-1,))
+    with_prev = PremixSource(pool, config=cfg)
+    a = EventBatch.concat(list(with_prev.batches(3000)))
+    b = EventBatch.concat(list(with_prev.batches(700)))
+    central = EventBatch.concat(list(PremixSource(pool, config=replace(cfg, neighbour_muons=())).batches(3000)))
+    for name in central.columns:  # the central crossings do not change
+        np.testing.assert_array_equal(a[name], central[name], err_msg=name)
+    for name in ("bxm1_mu_pt", "bxm1_mu_tfindex", "bxm1_mu_upt"):
+        assert a[name].dtype == a[name[5:]].dtype
+        np.testing.assert_array_equal(a[name], b[name])
+    first = STANDARD.signal("EXT_BPTX_FirstCollisionInTrain_VME")[a["bx"].astype(np.int64) - 1]
+    assert 50 < first.sum() < 80  # 3000 crossings over trains of 48
+    assert not a["bxm1_mu_pt"][first].any()  # the slot before a train is empty: no muons
+    prev = a["bxm1_mu_pt"][~first, 0]
+    assert (prev > 0).mean() > 0.9
+    assert (prev == a["mu_pt"][~first, 0]).mean() < 0.2  # another crossing, not a copy
+    with pytest.raises(ConfigError, match="neighbour_muons"):
+        PremixConfig(neighbour_muons=(0,))

@@ -9,6 +9,7 @@ import pytest
 from streams.errors import SourceError
 from streams.event import EventBatch
 from streams.hdf5 import HDF5Source, write_batches
+from streams.schema import BASE_COLUMNS, SCHEMA_V1_ADDED
 from streams.sources import open_source
 from streams.sources.parametric import ParametricConfig, ParametricSource
 
@@ -84,3 +85,27 @@ def test_columns_are_blosc_lz4_and_files_of_other_filters_still_read(tmp_path: P
     for k in ref.columns:
         np.testing.assert_array_equal(old[k], ref[k])
     np.testing.assert_array_equal(ref["regions"], EventBatch.concat(list(src.batches(600)))["regions"])
+
+
+def test_schema_version_1_files_read_with_the_new_columns_zero(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "v1.h5"
+    batch = EventBatch.empty(3)
+    batch.columns["mu_pt"][:, 0] = [10, 20, 30]
+    write_batches(path, [batch])
+    with h5py.File(path, "a") as f:  # what an l1emu of schema 1 wrote: no uPT, IP, index, DISP, showers
+        f["events"].attrs["schema_version"] = 1
+        for name in SCHEMA_V1_ADDED:
+            del f["events"][name]
+    back = next(HDF5Source(path).batches(10))
+    assert "schema version 1, read with mu_upt, mu_ip, mu_tfindex, jet_disp, mu_shower zero" in caplog.text
+    assert back["mu_pt"][:, 0].tolist() == [10, 20, 30]
+    for name in SCHEMA_V1_ADDED:
+        assert back[name].dtype == BASE_COLUMNS[name].dtype
+        assert back[name].shape == (3, *BASE_COLUMNS[name].shape)
+        assert not back[name].any()
+    with h5py.File(path, "a") as f:
+        f["events"].attrs["schema_version"] = 7
+    with pytest.raises(SourceError, match=r"v1.h5: schema version 7, this l1emu reads 2 \(and 1\)"):
+        HDF5Source(path)

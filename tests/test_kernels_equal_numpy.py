@@ -36,6 +36,7 @@ def _jets(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         "jet_phi": rng.integers(-10, 160, (n, 12)).astype(np.int16),
         "jet_iso": rng.integers(0, 4, (n, 12)).astype(np.uint8),
         "jet_qual": rng.integers(0, 16, (n, 12)).astype(np.uint8),
+        "jet_disp": rng.integers(0, 2, (n, 12)).astype(np.uint8),
     }  # fmt: skip
 
 

@@ -11,6 +11,8 @@ import pytest
 from streams.errors import ConfigError
 from streams.l1sim import CrossingEmulator, L1SimConfig, TowerPool, compute_towers
 from streams.l1sim._kernel import muon_quality
+from streams.l1sim._muons import muon_index
+from streams.l1sim.crossing import MuonBoost
 
 # every muon makes a candidate with unscaled pT and no random charge flips, so t = ±pT/pT_L1 − 1
 GUN = L1SimConfig(muon_efficiency=1.0, muon_threshold_efficiency=0.5, muon_charge_flip=0.0)
@@ -121,3 +123,67 @@ def test_per_crossing_muon_fields_leave_the_pool_response_alone() -> None:
     for field, value in (("muon_station_efficiency", 0.9), ("muon_tail_fraction", 0.0), ("muon_tail_start", 3.0)):
         assert changed(field, value).response_key() == key
     assert L1SimConfig(muon_efficiency=0.9).response_key() != key
+
+
+def test_track_finder_index_follows_the_ugmt_link_numbering() -> None:
+    # uGMT inputs: EMTF+ 0-17, OMTF+ 18-35, BMTF 36-71, OMTF− 72-89, EMTF− 90-107, three muons per link
+    assert [muon_index(0, 1, 0, 0), muon_index(0, -1, 11, 2), muon_index(1, 1, 5, 2), muon_index(2, 1, 0, 0)] == [
+        36, 71, 35, 0]
+    assert [muon_index(1, -1, 0, 0), muon_index(2, -1, 5, 2)] == [72, 107]
+    # μ⁻ of 20 GeV at φ = 1: bent by asin(0.15·3.8·R/20) to the stations, R = 2.95 m (barrel) or
+    # 6 m / sinh|η| = 2.07 m at |η| = 1.8: φ 1.0843 → bin 99 → BMTF wedge (99 + 24) // 48 = 2 → 42;
+    # φ 1.0590 → bin 97 → EMTF− sector (97 − 24) // 96 = 0 → 90
+    barrel = gun(20.0, 0.4, GUN, n=200)
+    endcap = gun(20.0, -1.8, GUN, n=200)
+    for cols, index in ((barrel, 42), (endcap, 90)):
+        found = cols["mu_pt"][:, 0] > 0
+        assert found.mean() > 0.99
+        assert (cols["mu_tfindex"][found, 0] == index).all()
+
+
+def test_a_link_carries_three_muons() -> None:
+    n_mu = 4  # four μ⁻ of 20-50 GeV in the same BMTF wedge: the lowest is lost, the others are 42, 43, 44
+    pt = np.array([50.0, 40.0, 30.0, 20.0], np.float32)
+    pool = compute_towers(
+        offsets=np.array([0, n_mu]), pt=pt, eta=np.full(n_mu, 0.4, np.float32), phi=np.full(n_mu, 1.0, np.float32),
+        e=pt * np.float32(np.cosh(0.4)), pid=np.full(n_mu, 13, np.int32), charge=np.full(n_mu, -1, np.int8),
+        config=GUN, seed=1)
+    cols = CrossingEmulator(pool, config=replace(GUN, muon_station_efficiency=1.0), seed=3).emulate(
+        draw_counts=np.ones(50, np.int64), draw_idx=np.zeros(50, np.int64), draw_rot=np.zeros(50, np.int64),
+        draw_flip=np.zeros(50, np.bool_))
+    assert (cols["mu_tfindex"][:, :3] == [42, 43, 44]).all()
+    assert (cols["mu_pt"][:, 3] == 0).all()
+
+
+def test_prompt_muons_have_the_same_unconstrained_pt_and_no_impact_parameter() -> None:
+    cols = gun(25.0, 1.1, GUN, n=5000)
+    assert np.array_equal(cols["mu_upt"], np.minimum(cols["mu_pt"] // 2, 255))  # floor(pT) of the same track
+    assert not cols["mu_ip"].any()
+
+
+def test_decays_in_flight_bend_like_their_parent_and_miss_the_beam_line() -> None:
+    config = replace(GUN, muon_ip_edges_cm=(1.0, 2.0, 4.0), muon_tail_fraction=0.0)
+    pion = compute_towers(
+        offsets=np.array([0, 1]), pt=np.array([9.0], np.float32), eta=np.array([0.3], np.float32),
+        phi=np.array([1.0], np.float32), e=np.array([9.5], np.float32), pid=np.array([211], np.int32),
+        charge=np.array([1], np.int8), config=config, seed=1)
+    assert pion.mu_prob[0] < 1.0  # a decay in flight, made in every crossing below
+    n = 40_000
+    cols = CrossingEmulator(pion, config=config, seed=5, muon_boost=MuonBoost(1e9, 1.0, 0.0)).emulate(
+        draw_counts=np.ones(n, np.int64), draw_idx=np.zeros(n, np.int64), draw_rot=np.zeros(n, np.int64),
+        draw_flip=np.zeros(n, np.bool_))
+    found = cols["mu_pt"][:, 0] > 0
+    pt, upt, ip = cols["mu_pt"][found, 0] / 2.0, cols["mu_upt"][found, 0], cols["mu_ip"][found, 0]
+    # the model: decay radius r ~ U[0, 1.29 m], parent pT = pT_μ / x with x ~ U[0.5731, 1] (π → μν);
+    # 1/pT = (1 − (r/R)(1 − x))/pT_μ with R = 2.95 m, uPT = pT_μ; d = 0.15·3.8·(1 − x)/pT_μ · r²
+    rng = np.random.default_rng(1)
+    r, x = rng.random(1_000_000) * 1.29, 0.5731 + 0.4269 * rng.random(1_000_000)
+    ratio = 1.0 / (1.0 - r / 2.95 * (1.0 - x))
+    assert (upt <= pt).all()
+    assert np.mean((pt + 0.25) / (upt + 0.5)) == pytest.approx(ratio.mean(), abs=0.01)
+    d_cm = 100 * 0.5 * 0.3 * 3.8 * (1.0 - x) / float(pion.mu_pt[0]) * r**2
+    want = np.bincount(np.searchsorted([1.0, 2.0, 4.0], d_cm, side="right"), minlength=4) / len(d_cm)
+    got = np.bincount(ip, minlength=4) / len(ip)
+    tolerance = 4 * np.sqrt(want * (1 - want) / len(ip)) + 1e-4
+    assert (np.abs(got - want) < tolerance).all(), (got, want)
+    assert want[3] > 0.01  # the edges were lowered: with CMS's 25/50/75 cm no such muon leaves class 0

@@ -38,6 +38,10 @@ def random_batch(seed: int, n: int, *, max_objects: int = 6) -> EventBatch:
             "qual": rng.integers(0, 16, (n, coll.size)),
             "iso": rng.integers(0, 4, (n, coll.size)),
             "charge": rng.choice([-1, 1], (n, coll.size)),
+            "upt": rng.integers(0, 40, (n, coll.size)),
+            "ip": rng.integers(0, 4, (n, coll.size)),
+            "tfindex": rng.integers(0, 108, (n, coll.size)),
+            "disp": rng.integers(0, 2, (n, coll.size)),
         }
         for f in coll.fields[1:]:
             cols[coll.column(f)] = np.where(present, fields[f], 0).astype(cols[coll.column(f)].dtype)
@@ -68,6 +72,9 @@ def _leg_ok(leg: HwLeg, o: dict[str, int]) -> bool:
         and leg.eta_min <= abs(o["eta"]) <= leg.eta_max
         and o["qual"] <= 15 and bool(leg.qual_mask >> o["qual"] & 1)
         and o["iso"] <= 15 and bool(leg.iso_mask >> o["iso"] & 1)
+        and leg.upt[0] <= o.get("upt", 0) <= leg.upt[1] and bool(leg.ip_mask >> o.get("ip", 0) & 1)
+        and (not leg.index_windows or any(lo <= o.get("tfindex", 0) <= hi for lo, hi in leg.index_windows))
+        and leg.disp in (-1, o.get("disp", 0))
     )  # fmt: skip
 
 
@@ -85,7 +92,8 @@ def _pair_ok(c: HwCorrelation, a: dict[str, int], a_mu: bool, b: dict[str, int],
     dp = abs(pa - pb) % t.phi_bins
     dp = min(dp, t.phi_bins - dp)
     dr2 = int(t.deta2[de]) + int(t.dphi2[dp])
-    m2 = a["pt"] * b["pt"] * (int(t.cosh_deta[de]) - int(t.cos_dphi[dp]))
+    pt = ("upt", 2) if c.upt else ("pt", 1)  # uPT has a 1 GeV LSB: 2·hwUpt in pT units
+    m2 = pt[1] * a[pt[0]] * pt[1] * b[pt[0]] * (int(t.cosh_deta[de]) - int(t.cos_dphi[dp]))
     charge_ok = c.charge == 0 or (a["charge"] * b["charge"] * c.charge > 0)
     return (
         c.deta[0] <= de <= c.deta[1] and c.dphi[0] <= dp <= c.dphi[1]
@@ -153,6 +161,12 @@ SEEDS = [
     _seed("Score", {"score": "axo_score", "min": 7.25}),
     _seed("IntScore", {"score": "int_score", "min": 6.5}),
     _seed("Always", {"always": True}),
+    _seed("MuUptIpIndex", {"legs": [{"type": "muon", "upt_min": 12, "ip": [1, 2, 3], "index": [[36, 71]]},
+                                    {"type": "muon", "upt_min": 5, "upt_max": 20, "index": [[0, 17], [90, 107]]}]}),
+    _seed("MuUptDR", {"legs": [{"type": "muon", "upt_min": 20}, MU], "correlations": [{"dr_max": 2.0}]}),
+    _seed("MuMassUpt", {"legs": [MU, MU], "correlations": [{"mass_min": 10, "mass_max": 40, "upt": True}]}),
+    _seed("DisplacedJets", {"legs": [{"type": "jet", "pt_min": 20, "displaced": True},
+                                     {"type": "jet", "pt_min": 30, "displaced": False}]}),
 ]
 
 

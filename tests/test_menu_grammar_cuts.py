@@ -209,12 +209,16 @@ def test_and_or_not_and_brackets() -> None:
 
 
 def test_missing_columns_make_seeds_unsupported_never_silently_evaluated() -> None:
-    m = utm_menu(U="MU0[MU-UPT_5]", X="EXT_BPTX_BeamGas_B1_VME-1 OR MU5", B="MU5-1", H="HTMHF100 AND MU5", A="MU5")
+    m = utm_menu(U="CENT0", X="EXT_BPTX_BeamGas_B1_VME-1 OR MU5", B="MU5-1", H="HTMHF100 AND MU5", A="MU5")
     assert fires(m, mu_pt=[100]) == [False, False, False, False, True]
-    assert m.unsupported["U"] == "MU-UPT_5: unconstrained muon pT (UPT) needs event column mu_upt (uGT 8 bits, 1 GeV)"
+    assert m.unsupported["U"] == "CENT0: centrality bits need event column centrality (CENT0..7)"
     ext = "EXT_BPTX_BeamGas_B1_VME-1: this BPTX reference/beam-gas signal is not derived from the filling scheme"
     assert ext in m.unsupported["X"]
-    assert m.unsupported["B"].startswith("MU5-1: needs the objects of that crossing (event columns of bx -1)")
+    assert "B" not in m.unsupported  # a muon of bx -1: evaluated where the sample carries bxm1_mu_* columns
+    missing = m.missing_inputs(event(mu_pt=[100]))
+    assert missing["B"].startswith("needs the muons of another crossing (columns bxm1_mu_pt")
+    jet = utm_menu(J="JET5-1")
+    assert jet.unsupported["J"].startswith("JET5-1: needs the objects of that crossing (event columns of bx -1)")
     assert m.unsupported["H"] == "HTMHF100: HTMHF needs event columns htmhf and htmhf_phi"
     assert "A" not in m.unsupported
 

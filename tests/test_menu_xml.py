@@ -26,18 +26,8 @@ SAMPLE = SHARED / "tmxsd-format-sample.xml"
 #: The end of the first algorithm's object requirement in the sample (its threshold to be edited).
 REQUIREMENT = "<threshold>{thr}</threshold>\n      <bx_offset>0</bx_offset>\n    </object_requirement>\n  </algorithm>"
 #: Enabled seeds of column 2p0E34 that need event columns the event model lacks (and why).
-NEEDS = {
-    "mu_tfindex": {"L1_SingleMu0_BMTF", "L1_SingleMu11_SQ14_BMTF"},
-    "mu_upt": {"L1_DoubleMu0_Upt6_SQ_er2p0", "L1_DoubleMu0_Upt7_SQ_er2p0", "L1_DoubleMu0_Upt8_SQ_er2p0",
-               "L1_DoubleMu0_Upt6_IP_Min1_Upt4", "L1_DoubleMu0_Upt15_Upt7", "L1_SingleMu0_Upt15_SQ14_BMTF",
-               "L1_SingleMu0_Upt20_SQ14_BMTF"},
-    "mu_ip": {"L1_DoubleMu0_Upt6_IP_Min1_Upt4"},
-    "jet_disp": {"L1_DoubleLLPJet40", "L1_HTT120_SingleLLPJet40", "L1_HTT160_SingleLLPJet50",
-                 "L1_HTT200_SingleLLPJet60", "L1_HTT240_SingleLLPJet70"},
-    "mu_shower": {"L1_SingleMuShower_Nominal", "L1_SingleMuShower_Tight", "L1_TwoMuShower_Loose"},
-    "AXOL1TL score": {"L1_AXO_Nominal", "L1_AXO_Tight", "L1_AXO_VTight"},
-    "bx -1": {"L1_CDC_SingleMu_3_er1p2_TOP120_DPHI2p618_3p142"},
-}  # fmt: skip
+#: Enabled seeds the event model cannot evaluate, by the column they would need (none since schema 2).
+NEEDS: dict[str, set[str]] = {}
 
 
 @pytest.fixture(scope="module")
@@ -78,13 +68,15 @@ def test_prescale_column_2p0E34_enables_225_seeds_and_names_the_missing_columns(
     for column, seeds in NEEDS.items():
         for seed in seeds:
             assert column in unsupported[seed], (seed, unsupported[seed])
-    assert len(enabled) - len(unsupported) == 204  # evaluated on this event model
+    assert len(enabled) - len(unsupported) == 225  # evaluated on this event model
 
 
 def test_the_real_menu_runs_equal_to_its_reference_and_fires(menu: Menu) -> None:
     source = ParametricSource(ParametricConfig(events=2000, mu=60, seed=3))
     fired = np.zeros(len(menu.seed_names), np.int64)
     for batch in source.batches(1000):
+        # the chain's axol1tl stage adds the score the AXO seeds read (CMS's points map to l1emu's)
+        batch = batch.with_columns(score_axol1tl=np.linspace(0.0, 30.0, len(batch), dtype=np.float32))
         got = menu.evaluate(batch)
         assert np.array_equal(got, menu.evaluate_reference(batch))
         fired += got.sum(axis=0)
@@ -118,8 +110,9 @@ def test_the_format_sample_reads_with_its_metadata() -> None:
     assert raw["utm"]["uuid_menu"] == "f21f71ad-9ad7-41eb-8fbc-f6de3d6c57ed"
     assert raw["utm"]["n_modules"] == "6"
     menu = load_menu(SAMPLE)
-    assert menu.unsupported == {"L1_SingleMuCosmics_BMTF": "MU-INDEX_BMTF: muon track-finder index (INDEX: "
-                                "BMTF/OMTF/EMTF) needs event column mu_tfindex (7 bits)"}  # fmt: skip
+    assert menu.unsupported == {}  # MU-INDEX_BMTF reads mu_tfindex (36..71)
+    leg = menu.hw_seeds[0].conditions[0].legs[0]  # type: ignore[union-attr]
+    assert leg.index_windows == ((36, 71),)
 
 
 def _sample_with(old: str, new: str) -> str:
@@ -218,7 +211,8 @@ def test_cli_inspect_and_convert(xml_path: Path, tmp_path: Path, capsys: pytest.
     assert {"name", "seeds", "enabled", "unsupported"} <= set(info)
     assert info["name"] == STEM
     assert info["enabled"] == 225
-    assert info["enabled_evaluated"] == 204
+    assert info["enabled_evaluated"] == 225
+    assert info["unsupported_enabled"] == {}
     assert "L1_ZeroBias" not in info["unsupported"]
     assert info["unsupported"]["L1_TOTEM_1"].startswith("EXT_TOTEM_1: external conditions need an event column")
     seed = next(s for s in info["seeds"] if s["name"] == "L1_SingleMu22")

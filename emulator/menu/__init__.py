@@ -18,6 +18,7 @@ from emulator.menu._config import (
     ObjectCondition,
     ScoreCondition,
     SeedConfig,
+    SignalCondition,
     SumCondition,
 )
 from emulator.menu._evaluate import BatchEvaluator
@@ -35,6 +36,7 @@ __all__ = [
     "ObjectCondition",
     "ScoreCondition",
     "SeedConfig",
+    "SignalCondition",
     "SumCondition",
     "load_menu",
 ]

@@ -15,11 +15,12 @@ from dataclasses import dataclass, fields
 from typing import Any, Final, Literal
 
 from streams.filling import BPTX_SIGNALS
-from streams.schema import COLUMN_NAME_RE
+from streams.schema import COLUMN_NAME_RE, MU_SHOWER_BITS, NEIGHBOUR_BX
 
 __all__ = [
     "KINDS",
     "MAX_LEGS",
+    "OFFSET_MUONS",
     "SUM_LEGS",
     "AlwaysCondition",
     "Condition",
@@ -28,13 +29,18 @@ __all__ = [
     "LegConfig",
     "ObjectCondition",
     "ScoreCondition",
+    "SignalCondition",
     "SumCondition",
+    "leg_collection",
 ]
 
 MAX_LEGS: Final = 5  # comb_orm of four objects plus the overlap-removal object
 MAX_BITS: Final = 15  # quality and isolation are 4-bit fields: values 0..15
 MAX_ETA_WINDOWS: Final = 5
 MAX_PHI_WINDOWS: Final = 2
+#: Collections of the muons of other crossings (bx −2, −1, +1, +2; columns ``bxm1_mu_pt``, ...) -> offset.
+OFFSET_MUONS: Final = {f"muon_bx{'m' if k < 0 else 'p'}{abs(k)}": k for k in NEIGHBOUR_BX}
+MAX_INDEX: Final = 107  # muon track-finder indices 0..107 (uGMT inputs 36-71, three muons per link)
 ObjectType = Literal["egamma", "tau", "jet", "muon", "etm", "htm", "etmhf"]
 #: Energy sums with a φ that can be a leg of a correlation (one "object" per event).
 SUM_LEGS: Final = ("etm", "htm", "etmhf")
@@ -84,7 +90,10 @@ class LegConfig:
     uGT's five η windows) and ``phi`` of φ windows in rad (a minimum above the maximum wraps
     through 0). ``quality``/``iso``: an integer is a minimum, a list the accepted values.
     ``slots`` [first, last] restricts the object slots (uGT SLICE). Sum legs (etm, htm,
-    etmhf) take only pT and φ cuts; their "object" is the sum and its φ.
+    etmhf) take only pT and φ cuts; their "object" is the sum and its φ. Muons also take
+    ``upt_min``/``upt_max`` (unconstrained pT, GeV), ``ip`` (impact-parameter LUT, values 0..3, an
+    integer is a minimum) and ``index`` (track-finder index ranges [lo, hi] within 0..107, OR-ed);
+    jets ``displaced`` (the LLP flag must be set, or with false clear).
     """
 
     type: ObjectType
@@ -98,9 +107,16 @@ class LegConfig:
     phi: tuple[Window, ...] = ()
     charge: Literal["positive", "negative"] | None = None
     slots: tuple[int, int] | None = None
+    upt_min: float | None = None
+    upt_max: float | None = None
+    ip: int | tuple[int, ...] | None = None
+    index: tuple[tuple[int, int], ...] = ()
+    displaced: bool | None = None
+    bx: int = 0
 
     def __post_init__(self) -> None:
         _check_range(self.pt_min, self.pt_max, "pt")
+        _check_leg_extra(self)
         _check_range(self.eta_min, self.eta_max, "eta")
         _check_bits(self.quality, "quality")
         _check_bits(self.iso, "iso")
@@ -119,13 +135,50 @@ class LegConfig:
                 raise ValueError(msg)
 
 
+def leg_collection(leg: LegConfig) -> str:
+    """The collection a leg reads: its type, or for a muon at another crossing that crossing's muons."""
+    if leg.bx == 0:
+        return leg.type
+    return next(name for name, k in OFFSET_MUONS.items() if k == leg.bx)
+
+
+def _check_leg_extra(leg: LegConfig) -> None:
+    if isinstance(leg.bx, bool) or not isinstance(leg.bx, int) or (leg.bx and leg.bx not in NEIGHBOUR_BX):
+        msg = f"bx: the crossing offset must be an integer in [-2, 2], got {leg.bx!r}"
+        raise ValueError(msg)
+    if leg.bx and leg.type != "muon":
+        msg = f"bx: only muons of other crossings are in the event model, not {leg.type}"
+        raise ValueError(msg)
+    muon = ("upt_min", "upt_max", "ip")
+    given = [f for f in muon if getattr(leg, f) is not None] + (["index"] if leg.index else [])
+    if given and leg.type != "muon":
+        msg = f"{', '.join(given)}: only muons have an unconstrained pT, impact parameter and track-finder index"
+        raise ValueError(msg)
+    if leg.displaced is not None and leg.type != "jet":
+        msg = f"displaced: only jets carry the displaced (LLP) flag, not {leg.type}"
+        raise ValueError(msg)
+    _check_range(leg.upt_min, leg.upt_max, "upt")
+    values = (leg.ip,) if isinstance(leg.ip, int) else leg.ip or ()
+    if any(not 0 <= v <= 3 for v in values) or (isinstance(leg.ip, tuple) and not leg.ip):
+        msg = f"ip: values {list(values)} must be a non-empty list within 0..3 (2 bits)"
+        raise ValueError(msg)
+    if len(leg.index) > MAX_ETA_WINDOWS:
+        msg = f"index: {len(leg.index)} ranges given, at most {MAX_ETA_WINDOWS}"
+        raise ValueError(msg)
+    for lo, hi in leg.index:
+        if not 0 <= lo <= hi <= MAX_INDEX:
+            msg = f"index: range [{lo}, {hi}] must be [lo, hi] within 0..{MAX_INDEX}"
+            raise ValueError(msg)
+
+
 @dataclass(frozen=True, slots=True)
 class CorrelationConfig:
     """Cuts on a pair of legs: ΔR, |Δη|, Δφ [rad], mass and M/ΔR [GeV], two-body pT, charges.
 
     ``transverse``: the mass is the transverse mass (cosh Δη taken as 1), as for a lepton and
-    a missing-energy sum. ``veto``: overlap removal, the pair *fails* when any of its given
-    Δη, Δφ or ΔR windows contains it (only those three cuts).
+    a missing-energy sum. ``upt``: the mass of two muons' unconstrained pT (uGT ``mass_inv_upt``).
+    ``veto``: overlap removal, the pair *fails* when any of its given Δη, Δφ or ΔR windows
+    contains it (only those three cuts).
     """
 
     legs: tuple[int, ...] = (0, 1)  # two leg indices
@@ -143,15 +196,19 @@ class CorrelationConfig:
     massdr_max: float | None = None
     transverse: bool = False
     veto: bool = False
+    upt: bool = False
 
     def __post_init__(self) -> None:
+        if self.upt and ((self.mass_min is None and self.mass_max is None) or self.transverse or self.veto):
+            msg = "upt (a mass of unconstrained pT) needs mass_min or mass_max, and no transverse or veto"
+            raise ValueError(msg)
         if len(self.legs) != 2 or self.legs[0] == self.legs[1]:
             msg = f"legs {list(self.legs)} must name two different legs"
             raise ValueError(msg)
         for name in ("dr", "deta", "dphi", "mass", "massdr"):
             _check_range(getattr(self, f"{name}_min"), getattr(self, f"{name}_max"), name)
         _check_range(self.tbpt_min, None, "tbpt")
-        cuts = [f.name for f in fields(self) if f.name not in ("legs", "transverse", "veto")]
+        cuts = [f.name for f in fields(self) if f.name not in ("legs", "transverse", "veto", "upt")]
         given = [c for c in cuts if getattr(self, c) is not None]
         if not given:
             msg = f"a correlation needs at least one cut ({', '.join(cuts)})"
@@ -170,6 +227,9 @@ def _check_correlation(k: int, corr: CorrelationConfig, legs: tuple[LegConfig, .
         msg = f"correlations[{k}].legs: index {bad[0]} out of range for {len(legs)} legs"
         raise ValueError(msg)
     kinds = {legs[i].type for i in corr.legs}
+    if corr.upt and kinds != {"muon"}:
+        msg = f"correlations[{k}].upt: a mass of unconstrained pT needs two muon legs, got {sorted(kinds)}"
+        raise ValueError(msg)
     if corr.charge is not None and kinds != {"muon"}:
         msg = f"correlations[{k}].charge needs two muon legs, got {sorted(kinds)}"
         raise ValueError(msg)
@@ -276,7 +336,21 @@ class ExternalCondition:
             raise ValueError(msg)
 
 
-Condition = ObjectCondition | SumCondition | ScoreCondition | AlwaysCondition | ExternalCondition
+@dataclass(frozen=True, slots=True)
+class SignalCondition:
+    """A uGT signal bit the event carries: the muon showers ``MUS0``–``MUS2``, ``MUSOOT0``–``MUSOOT1``
+    (bits of column ``mu_shower``)."""
+
+    signal: str
+
+    def __post_init__(self) -> None:
+        if self.signal not in MU_SHOWER_BITS:
+            known = ", ".join(MU_SHOWER_BITS)
+            msg = f"signal: {self.signal!r} is not a signal the event model carries (known: {known})"
+            raise ValueError(msg)
+
+
+Condition = ObjectCondition | SumCondition | ScoreCondition | AlwaysCondition | ExternalCondition | SignalCondition
 #: The YAML key that selects each kind of condition.
 KINDS: Final[dict[str, type[Any]]] = {
     "legs": ObjectCondition,
@@ -284,4 +358,5 @@ KINDS: Final[dict[str, type[Any]]] = {
     "score": ScoreCondition,
     "always": AlwaysCondition,
     "external": ExternalCondition,
+    "signal": SignalCondition,
 }

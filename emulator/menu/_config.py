@@ -34,6 +34,7 @@ from emulator.menu._conditions import (
     LegConfig,
     ObjectCondition,
     ScoreCondition,
+    SignalCondition,
     SumCondition,
 )
 from emulator.menu._cuts import CutDef, parse_cuts
@@ -52,6 +53,7 @@ __all__ = [
     "ObjectCondition",
     "ScoreCondition",
     "SeedConfig",
+    "SignalCondition",
     "SumCondition",
     "UtmSeed",
     "and_logic",

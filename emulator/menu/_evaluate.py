@@ -8,6 +8,7 @@ seeds sharing a leg or a condition pay once.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from typing import Final
@@ -15,6 +16,7 @@ from typing import Final
 import numpy as np
 
 from emulator.errors import StageError
+from emulator.menu._conditions import OFFSET_MUONS
 from emulator.menu._kernels import CUT_FIELDS, KERNEL_COLLECTIONS, NSLOT, any_assignment, stack_objects
 from emulator.menu.hardware import (
     ALL_BITS,
@@ -27,17 +29,29 @@ from emulator.menu.hardware import (
     HwObjects,
     HwScore,
     HwSeed,
+    HwSignal,
     HwSum,
     phi_bins,
 )
 from emulator.menu.luts import LUTS
 from streams.event import EventBatch
 from streams.filling import ORBIT_SLOTS, STANDARD
-from streams.schema import CALO_PHI_BINS, COLLECTIONS
+from streams.schema import CALO_PHI_BINS, COLLECTIONS, Collection, neighbour_column
 
-__all__ = ["BatchEvaluator", "condition_label", "correlation_tables", "in_windows", "objects_extra"]
+__all__ = [
+    "BatchEvaluator",
+    "condition_label",
+    "correlation_tables",
+    "in_windows",
+    "missing_inputs",
+    "objects_extra",
+    "offset_collections",
+    "offset_needs",
+]
 
 COLL_INDEX: Final = {name: i for i, name in enumerate(KERNEL_COLLECTIONS)}
+_log = logging.getLogger(__name__)
+_warned: set[tuple[str, str]] = set()  # (menu, seed) told once that its batch lacks another crossing's muons
 _SCALE_INDEX: Final = {"calo": 0, "muon": 1}
 _I32: Final = (1 << 31) - 1
 
@@ -64,13 +78,46 @@ def correlation_tables(corrs: Sequence[HwCorrelation]) -> tuple[np.ndarray, np.n
     legs = np.array([c.legs for c in corrs], np.int64).reshape(-1, 2)
     scale = np.array([_SCALE_INDEX[c.scale] for c in corrs], np.int64)
     cut = np.array([(*c.deta, *c.dphi, *c.dr2, *c.mass2, c.charge, c.tbpt2, *c.massdr,
-                     int(c.transverse) | 2 * int(c.veto)) for c in corrs], np.int64)  # fmt: skip
+                     int(c.transverse) | 2 * int(c.veto) | 4 * int(c.upt)) for c in corrs], np.int64)  # fmt: skip
     return legs, scale, cut.reshape(-1, len(CUT_FIELDS))
 
 
 def objects_extra(cond: HwObjects) -> np.ndarray:
     """The kernel's whole-set cuts of a condition: [all-legs charge, mass3 min, mass3 max]."""
     return np.array([cond.charge, *cond.mass3], np.int64)
+
+
+def offset_collections(seed: HwSeed) -> tuple[str, ...]:
+    """The other crossings' muon collections a seed reads (``muon_bxm1``, ...)."""
+    colls = {leg.collection for c in seed.conditions if isinstance(c, HwObjects) for leg in c.legs}
+    return tuple(sorted(colls & set(OFFSET_MUONS)))
+
+
+def offset_needs(seeds: Sequence[HwSeed]) -> tuple[tuple[int, tuple[str, ...]], ...]:
+    """(seed index, the ``*_mu_pt`` columns it needs) of the seeds that read another crossing's muons."""
+    out = []
+    for s, seed in enumerate(seeds):
+        colls = offset_collections(seed)
+        if colls:
+            out.append((s, tuple(neighbour_column("mu_pt", OFFSET_MUONS[c]) for c in colls)))
+    return tuple(out)
+
+
+def missing_inputs(seeds: Sequence[HwSeed], needs: Sequence[tuple[int, tuple[str, ...]]], batch: EventBatch,
+                   menu: str) -> dict[int, str]:  # fmt: skip
+    """Seeds (index -> reason) of ``needs`` (:func:`offset_needs`) whose batch lacks another crossing's
+    muons: they are not evaluated on the central crossing instead (the caller sets them False), and
+    the first time, the reason is logged."""
+    out = {}
+    for s, columns in needs:
+        missing = [c for c in columns if c not in batch]
+        if missing:
+            out[s] = (f"needs the muons of another crossing (columns {', '.join(missing)}, ...; "
+                      "l1emu generate --neighbour-muons writes them): not evaluated")  # fmt: skip
+            if (menu, seeds[s].name) not in _warned:
+                _warned.add((menu, seeds[s].name))
+                _log.warning("menu %r: seed %s %s", menu, seeds[s].name, out[s])
+    return out
 
 
 def condition_label(seeds: Sequence[HwSeed], s: int, j: int) -> str:
@@ -129,6 +176,8 @@ class BatchEvaluator:
             return self._score(cond)
         if isinstance(cond, HwExternal):
             return self._external(cond)
+        if isinstance(cond, HwSignal):
+            return np.asarray((self.batch[cond.column].astype(np.int64) >> cond.bit) & 1 != 0)
         assert isinstance(cond, HwAlways)
         return np.ones(self.n, bool)
 
@@ -178,32 +227,54 @@ class BatchEvaluator:
             ok &= (c["iso_bit"] & leg.iso_mask) != 0
         if leg.charge:
             ok &= c["charge"] == leg.charge
+        if leg.upt != (0, NO_MAX):
+            ok &= (c["upt"] >= leg.upt[0]) & (c["upt"] <= min(leg.upt[1], 1 << 30))
+        if leg.ip_mask != ALL_BITS:
+            ok &= (np.left_shift(1, np.minimum(c["ip"], 16)) & leg.ip_mask) != 0
+        if leg.index_windows:
+            ok &= in_windows(c["tfindex"], leg.index_windows, wrap=False)
+        if leg.disp >= 0:
+            ok &= c["disp"] == leg.disp
         slot = np.arange(NSLOT)
         ok &= (slot >= leg.slots[0]) & (slot <= leg.slots[1])
         return np.asarray(ok)
 
     def _collection(self, name: str) -> dict[str, np.ndarray]:
-        """int32 (N, 12) pT, η, |η|, φ, charge and one-hot bits ``1 << min(v, 16)`` of quality and isolation."""
+        """int32 (N, 12) pT, η, |η|, φ, charge, uPT, IP, track-finder index, displaced flag and
+        one-hot bits ``1 << min(v, 16)`` of quality and isolation."""
         hit = self._colls.get(name)
         if hit is None:
-            names = ("pt", "eta", "abs_eta", "phi", "charge", "qual_bit", "iso_bit")
+            names = ("pt", "eta", "abs_eta", "phi", "charge", "qual_bit", "iso_bit", "upt", "ip", "tfindex", "disp")
             hit = {f: np.zeros((self.n, NSLOT), np.int32) for f in names}
+            if name in OFFSET_MUONS:  # another crossing's muons (zero where the batch has none)
+                mu = COLLECTIONS["muon"]
+                cols = {f: neighbour_column(mu.column(f), OFFSET_MUONS[name]) for f in mu.fields}
+                if cols["pt"] in self.batch:
+                    zero = np.zeros((self.n, mu.size), np.int16)
+                    hit = self._fill(hit, mu, {f: self.batch.columns.get(c, zero) for f, c in cols.items()})
+                self._colls[name] = hit
+                return hit
             if name not in COLLECTIONS:  # a sum as a one-slot object: ET and φ only
                 hit["pt"][:, 0] = np.minimum(self.batch[name], np.iinfo(np.int16).max)
                 hit["phi"][:, 0] = self.batch[f"{name}_phi"]
                 self._colls[name] = hit
                 return hit
             coll = COLLECTIONS[name]
-            for f in ("pt", "eta", "phi"):
-                hit[f][:, : coll.size] = self.batch[coll.column(f)]
-            hit["phi"][:, : coll.size] %= coll.phi_bins
-            hit["abs_eta"][:] = np.abs(hit["eta"])
-            if "charge" in coll.fields:
-                hit["charge"][:, : coll.size] = self.batch[coll.column("charge")]
-            for f in ("qual", "iso"):  # values above 15 set bit 16, which no mask has
-                raw = self.batch[coll.column(f)]
-                hit[f"{f}_bit"][:, : coll.size] = np.left_shift(1, np.minimum(raw, 16).astype(np.int32))
+            hit = self._fill(hit, coll, {f: self.batch[coll.column(f)] for f in coll.fields})
             self._colls[name] = hit
+        return hit
+
+    @staticmethod
+    def _fill(hit: dict[str, np.ndarray], coll: Collection, cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        for f in ("pt", "eta", "phi"):
+            hit[f][:, : coll.size] = cols[f]
+        hit["phi"][:, : coll.size] %= coll.phi_bins
+        hit["abs_eta"][:] = np.abs(hit["eta"])
+        for f in ("charge", "upt", "ip", "tfindex", "disp"):
+            if f in cols:
+                hit[f][:, : coll.size] = cols[f]
+        for f in ("qual", "iso"):  # values above 15 set bit 16, which no mask has
+            hit[f"{f}_bit"][:, : coll.size] = np.left_shift(1, np.minimum(cols[f], 16).astype(np.int32))
         return hit
 
     def _objects(self, cond: HwObjects) -> np.ndarray:

@@ -18,50 +18,62 @@ from typing import Final
 import numba
 import numpy as np
 
-from emulator.menu._conditions import SUM_LEGS
+from emulator.menu._conditions import OFFSET_MUONS, SUM_LEGS
 from streams.event import EventBatch
-from streams.schema import CALO_PHI_BINS, COLLECTIONS
+from streams.schema import CALO_PHI_BINS, COLLECTIONS, neighbour_column
 
 __all__ = [
     "COLL_SIZES",
     "CUT_FIELDS",
+    "FIRST_OFFSET_MUON",
     "F_CHARGE",
+    "F_DISP",
     "F_ETA",
+    "F_INDEX",
+    "F_IP",
     "F_ISO",
     "F_PHI",
     "F_PT",
     "F_QUAL",
+    "F_UPT",
     "KERNEL_COLLECTIONS",
     "MUON",
     "NSLOT",
     "OBJ_FIELDS",
+    "OFFSET_MUONS",
     "any_assignment",
     "assignment_ok",
     "best_pair_mass2",
+    "leg_extra_cuts",
     "stack_objects",
 ]
 
 NSLOT: Final = 12
 MUON: Final = 3  # collection index of muons in the stacked arrays
-#: Collections of the stacked array: objects, then sums with a φ (one slot each).
-KERNEL_COLLECTIONS: Final = (*COLLECTIONS, *SUM_LEGS)
+#: Collections of the stacked array: objects, then sums with a φ (one slot each), then other crossings' muons.
+KERNEL_COLLECTIONS: Final = (*COLLECTIONS, *SUM_LEGS, *OFFSET_MUONS)
+FIRST_OFFSET_MUON: Final = len(COLLECTIONS) + len(SUM_LEGS)
 #: Slots of each stacked collection.
-COLL_SIZES: Final = np.array([*(c.size for c in COLLECTIONS.values()), *(1 for _ in SUM_LEGS)], np.int64)
+COLL_SIZES: Final = np.array([*(c.size for c in COLLECTIONS.values()), *(1 for _ in SUM_LEGS),
+                              *(COLLECTIONS["muon"].size for _ in OFFSET_MUONS)], np.int64)  # fmt: skip
 #: Fields of the stacked object array, in order (``F_*`` below index them).
-OBJ_FIELDS: Final = ("pt", "eta", "phi", "iso", "qual", "charge")
-F_PT, F_ETA, F_PHI, F_ISO, F_QUAL, F_CHARGE = range(6)
-#: Columns of the correlation cut table, all inclusive integer bounds (flags: 1 transverse, 2 veto).
+OBJ_FIELDS: Final = ("pt", "eta", "phi", "iso", "qual", "charge", "upt", "ip", "tfindex", "disp")
+F_PT, F_ETA, F_PHI, F_ISO, F_QUAL, F_CHARGE, F_UPT, F_IP, F_INDEX, F_DISP = range(10)
+#: Columns of the correlation cut table, all inclusive integer bounds (flags: 1 transverse, 2 veto,
+#: 4 masses and two-body pT of the unconstrained pT).
 CUT_FIELDS: Final = (
     "deta_min", "deta_max", "dphi_min", "dphi_max",
     "dr2_min", "dr2_max", "mass2_min", "mass2_max", "charge",
     "tbpt2_min", "massdr_min", "massdr_max", "flags",
 )  # fmt: skip
 _I16: Final = np.iinfo(np.int16).max
+_BIG_BOUND: Final = 1 << 40  # the program's clipped "no maximum"
+_ALL_QUAL_BITS: Final = 0xFFFF
 _NO_MAX: Final = (1 << 62) - 1
 
 
 def stack_objects(batch: EventBatch, needed: np.ndarray | None = None, out: np.ndarray | None = None) -> np.ndarray:
-    """int16 ``(7, 6, 12, N)`` object array of a batch (absent fields and slots are zero).
+    """int16 ``(7, 10, 12, N)`` object array of a batch (absent fields and slots are zero).
 
     φ is reduced modulo the collection's bins. Sums enter as slot 0 of their collection,
     their ET saturated at 2^15 − 1 (16 TeV). ``needed`` (bool, collection × field) fills
@@ -81,6 +93,13 @@ def stack_objects(batch: EventBatch, needed: np.ndarray | None = None, out: np.n
         if needed is None or needed[c].any():
             out[c, F_PT, 0] = np.minimum(batch[name], _I16)
             out[c, F_PHI, 0] = np.mod(batch[f"{name}_phi"], CALO_PHI_BINS)
+    mu = COLLECTIONS["muon"]
+    for k, bx in enumerate(OFFSET_MUONS.values()):
+        c = FIRST_OFFSET_MUON + k
+        for f, name in enumerate(OBJ_FIELDS):
+            column = neighbour_column(mu.column(name), bx) if name in mu.fields else ""
+            if column in batch and (needed is None or needed[c, f]):
+                _fill_transposed(out[c, f], batch[column], mu.phi_bins if name == "phi" else 0)
     return out
 
 
@@ -98,7 +117,7 @@ def _fill_transposed(dst: np.ndarray, src: np.ndarray, mod: int) -> None:
 def _coord(obj: np.ndarray, bins: np.ndarray, e: int, c: int, j: int, to_calo: bool) -> tuple[int, int]:
     x = np.int64(obj[c, F_ETA, j, e])
     y = np.int64(obj[c, F_PHI, j, e]) % bins[c]
-    if to_calo and c == MUON:
+    if to_calo and (c == MUON or c >= FIRST_OFFSET_MUON):
         return int((x + 2) >> 2), int(y >> 2)
     return int(x), int(y)
 
@@ -116,6 +135,14 @@ def _deltas(obj: np.ndarray, coll_bins: np.ndarray, e: int, ca: int, ja: int, cb
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def _pair_pts(obj: np.ndarray, e: int, ca: int, ja: int, cb: int, jb: int, flags: int) -> tuple[np.int64, np.int64]:
+    """The pair's pT in 0.5 GeV units: hwPt, or with flag 4 the unconstrained 2·hwUpt (1 GeV LSB)."""
+    if flags & 4:
+        return 2 * np.int64(obj[ca, F_UPT, ja, e]), 2 * np.int64(obj[cb, F_UPT, jb, e])
+    return np.int64(obj[ca, F_PT, ja, e]), np.int64(obj[cb, F_PT, jb, e])
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def _pair_ok(
     obj: np.ndarray, coll_bins: np.ndarray, e: int, ca: int, ja: int, cb: int, jb: int, scale: int,
     cut: np.ndarray, deta2: np.ndarray, dphi2: np.ndarray, cosh: np.ndarray, cos: np.ndarray,
@@ -130,7 +157,7 @@ def _pair_ok(
         return False
     if dr2 < cut[4] or dr2 > cut[5]:
         return False
-    pta, ptb = np.int64(obj[ca, F_PT, ja, e]), np.int64(obj[cb, F_PT, jb, e])
+    pta, ptb = _pair_pts(obj, e, ca, ja, cb, jb, cut[12])
     if cut[6] > 0 or cut[7] < _NO_MAX or cut[10] > 0 or cut[11] < _NO_MAX:
         ch = cosh[scale, 0] if cut[12] & 1 else cosh[scale, de]
         m2 = pta * ptb * (ch - cos[scale, dp])
@@ -193,7 +220,8 @@ def best_pair_mass2(
             if _pair_ok(obj, coll_bins, e, ca, ja, cb, jb, scale, cut, deta2, dphi2, cosh, cos, phi_bins):
                 de, dp = _deltas(obj, coll_bins, e, ca, ja, cb, jb, scale, deta2.shape[1], phi_bins)
                 ch = cosh[scale, 0] if cut[12] & 1 else cosh[scale, de]
-                m2 = np.int64(obj[ca, F_PT, ja, e]) * np.int64(obj[cb, F_PT, jb, e]) * (ch - cos[scale, dp])
+                pta, ptb = _pair_pts(obj, e, ca, ja, cb, jb, cut[12])
+                m2 = pta * ptb * (ch - cos[scale, dp])
                 best = max(best, m2)
     return best
 
@@ -273,3 +301,36 @@ def _any_assignment(
 
 #: The jitted search, typed for callers (numba's dispatcher type hides the signature).
 any_assignment: Callable[..., None] = _any_assignment
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def leg_extra_cuts(flat: np.ndarray, legs: np.ndarray, leg: int, r: int, e0: int, m: int, ok: np.ndarray,
+                w: np.ndarray) -> None:  # fmt: skip
+    """``ok &=`` the schema-2 cuts of row ``leg`` of the program's leg table (its leg stage):
+    uPT window, IP LUT, displaced flag, track-finder index ranges."""
+    ulo, uhi = legs[leg, 26], legs[leg, 27]
+    if ulo > 0 or uhi < _BIG_BOUND:
+        rf = r + NSLOT * F_UPT
+        for e in range(e0, e0 + m):
+            ok[e - e0] &= (flat[rf, e] >= ulo) & (flat[rf, e] <= uhi)
+    mask = legs[leg, 28]
+    if mask != _ALL_QUAL_BITS:
+        rf = r + NSLOT * F_IP
+        for e in range(e0, e0 + m):
+            ok[e - e0] &= ((mask >> min(np.int32(flat[rf, e]), 16)) & 1) != 0
+    disp = legs[leg, 29]
+    if disp >= 0:
+        rf = r + NSLOT * F_DISP
+        for e in range(e0, e0 + m):
+            ok[e - e0] &= flat[rf, e] == disp
+    n = legs[leg, 30]
+    if n > 0:
+        rf = r + NSLOT * F_INDEX
+        for e in range(m):
+            w[e] = False
+        for k in range(n):
+            wlo, whi = legs[leg, 31 + 2 * k], legs[leg, 32 + 2 * k]
+            for e in range(e0, e0 + m):
+                w[e - e0] |= (flat[rf, e] >= wlo) & (flat[rf, e] <= whi)
+        for e in range(m):
+            ok[e] &= w[e]

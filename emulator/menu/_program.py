@@ -34,16 +34,22 @@ from emulator.menu._evaluate import (
     BatchEvaluator,
     condition_label,
     correlation_tables,
+    missing_inputs,
     objects_extra,
+    offset_needs,
 )
 from emulator.menu._kernels import (
     COLL_SIZES,
     F_CHARGE,
+    F_DISP,
     F_ETA,
+    F_INDEX,
+    F_IP,
     F_ISO,
     F_PHI,
     F_PT,
     F_QUAL,
+    F_UPT,
     KERNEL_COLLECTIONS,
     OBJ_FIELDS,
     stack_objects,
@@ -85,7 +91,8 @@ def _pairs(windows: tuple[tuple[int, int], ...], n: int) -> list[int]:
 def _leg_row(leg: HwLeg) -> list[int]:
     head = [COLL_INDEX[leg.collection], leg.pt_min, _clip(leg.pt_max), leg.qual_mask, leg.iso_mask, leg.charge,
             *leg.slots, leg.eta_min, _clip(leg.eta_max)]  # fmt: skip
-    return head + _pairs(leg.eta_windows, 5) + _pairs(leg.phi_windows, 2)
+    extra = [leg.upt[0], _clip(leg.upt[1]), leg.ip_mask, leg.disp]
+    return head + _pairs(leg.eta_windows, 5) + _pairs(leg.phi_windows, 2) + extra + _pairs(leg.index_windows, 5)
 
 
 def _sum_row(s: HwSum) -> list[int]:
@@ -104,6 +111,8 @@ def _contains(a: HwLeg, b: HwLeg) -> bool:
         and _within(a.phi_windows, b.phi_windows) and a.qual_mask & b.qual_mask == b.qual_mask
         and a.iso_mask & b.iso_mask == b.iso_mask and a.charge in (0, b.charge)
         and a.slots[0] <= b.slots[0] and a.slots[1] >= b.slots[1]
+        and a.upt[0] <= b.upt[0] and a.upt[1] >= b.upt[1] and a.ip_mask & b.ip_mask == b.ip_mask
+        and _within(a.index_windows, b.index_windows) and a.disp in (-1, b.disp)
     )  # fmt: skip
 
 
@@ -207,13 +216,19 @@ def _needed_fields(legs: list[HwLeg], conds: list[HwObjects]) -> np.ndarray:
         out[c, F_QUAL] |= leg.qual_mask != ALL_BITS
         out[c, F_ISO] |= leg.iso_mask != ALL_BITS
         out[c, F_CHARGE] |= leg.charge != 0
+        out[c, F_UPT] |= leg.upt != (0, NO_MAX)
+        out[c, F_IP] |= leg.ip_mask != ALL_BITS
+        out[c, F_INDEX] |= bool(leg.index_windows)
+        out[c, F_DISP] |= leg.disp >= 0
     for cond in conds:
         if _needs_search(cond):
             charge = cond.charge != 0 or any(k.charge for k in cond.correlations)
+            upt = any(k.upt for k in cond.correlations)
             for leg in cond.legs:
                 c = COLL_INDEX[leg.collection]
                 out[c, [F_ETA, F_PHI]] = True
                 out[c, F_CHARGE] |= charge
+                out[c, F_UPT] |= upt
     return out
 
 
@@ -237,6 +252,7 @@ class MenuProgram:
                 else:
                     others.setdefault(cond, len(others))
         self.others = tuple(others)
+        self.offset_needs = offset_needs(seeds)
         self.fields = _needed_fields(list(legs), list(objects))
         self._local = threading.local()  # per-thread object buffer (see _stacked)
         self.legs = np.array([_leg_row(leg) for leg in legs], np.int64).reshape(-1, LEG_FIELDS)
@@ -368,4 +384,6 @@ class MenuProgram:
         run_program(self._stacked(batch), sums, other, self.legs, COLL_SIZES, tabs, tabs2, self.sum_rows,
                     self.seed_ptr, self.ops, self.args, self.depth, _COLL_BINS, (_DETA2, _DPHI2, _COSH, _COS),
                     _PHI_BINS, res, res.view(np.uint64), out, out64)  # fmt: skip
+        for s in missing_inputs(self.seeds, self.offset_needs, batch, menu):
+            out[:, s] = False
         return out

@@ -22,7 +22,7 @@ from typing import Final
 import numba
 import numpy as np
 
-from emulator.menu._kernels import F_CHARGE, NSLOT, OBJ_FIELDS, assignment_ok, best_pair_mass2
+from emulator.menu._kernels import F_CHARGE, NSLOT, OBJ_FIELDS, assignment_ok, best_pair_mass2, leg_extra_cuts
 
 __all__ = [
     "CHUNK",
@@ -40,8 +40,9 @@ __all__ = [
 
 CHUNK: Final = 128
 #: Leg table columns: collection, pt lo/hi, quality/isolation masks, charge, slot lo/hi,
-#: |η| lo/hi, number of η windows and 5 (lo, hi) pairs, number of φ windows and 2 pairs.
-LEG_FIELDS: Final = 26
+#: |η| lo/hi, number of η windows and 5 (lo, hi) pairs, number of φ windows and 2 pairs, uPT lo/hi,
+#: IP mask, displaced flag (−1 any), number of track-finder index ranges and 5 (lo, hi) pairs.
+LEG_FIELDS: Final = 41
 #: Sum table columns: sum row, ET lo/hi, number of φ windows and 2 (lo, hi) pairs.
 SUM_FIELDS: Final = 8
 OP_PUSH, OP_ANDC, OP_ORC, OP_AND, OP_OR, OP_NOT, OP_FALSE = range(7)
@@ -109,6 +110,7 @@ def _legs_stage(flat: np.ndarray, legs: np.ndarray, sizes: np.ndarray, maxpt: np
             if q != 0:
                 for e in range(e0, e0 + m):
                     ok[e - e0] &= flat[r + NSLOT * F_CHARGE, e] == q
+            leg_extra_cuts(flat, legs, leg, r, e0, m, ok, w)
             for e in range(m):
                 bits[leg, e] |= np.int32(ok[e]) << j
 

@@ -29,7 +29,7 @@ from emulator.errors import MenuError
 from emulator.menu._conditions import Condition, CorrelationConfig, LegConfig, ObjectCondition
 from emulator.menu._cuts import FUNCTION_CUTS, CutDef
 from emulator.menu._grammar import OBJECTS, And, Atom, Function, Node, Not, Or, parse_expression
-from emulator.menu._utm_atoms import MISSING, Unsupported, atom_condition, build, object_leg, sum_leg
+from emulator.menu._utm_atoms import Unsupported, atom_condition, build, object_leg, sum_leg
 
 __all__ = ["AND", "NOT", "OR", "Compiled", "compile_expression"]
 
@@ -112,9 +112,6 @@ class _Seed:
     def function(self, fn: Function) -> Condition:
         fcuts = self.function_cuts(fn)
         legs = self.legs(fn)
-        if "MASSUPT" in fcuts:
-            reason = f"{fcuts['MASSUPT'].name}: {MISSING['UPT']}"
-            raise Unsupported(reason)
         if fn.name.endswith("_orm"):
             return self.orm(fn, legs, fcuts)
         if fn.name in ("comb", "mass_inv_3"):
@@ -205,6 +202,8 @@ def _correlation(
             kw["tbpt_min"] = c.minimum
         elif t == "CHGCOR":
             kw["charge"] = {"os": "opposite", "ls": "same"}[c.data]
+        elif t == "MASSUPT":  # mass_inv_upt: the mass of the muons' unconstrained pT
+            kw |= {"mass_min": c.minimum, "mass_max": c.maximum, "upt": True}
     return build(CorrelationConfig, where, **kw)
 
 

@@ -17,10 +17,20 @@ from collections.abc import Mapping
 from typing import Any, Final, TypeVar
 
 from emulator.errors import MenuError
-from emulator.menu._conditions import Condition, ExternalCondition, LegConfig, ObjectCondition, SumCondition
+from emulator.menu._anomaly_points import resolve_axo
+from emulator.menu._conditions import (
+    Condition,
+    ExternalCondition,
+    LegConfig,
+    ObjectCondition,
+    ScoreCondition,
+    SignalCondition,
+    SumCondition,
+)
 from emulator.menu._cuts import OBJECT_CUTS, CutDef
 from emulator.menu._grammar import COUNTS, OBJECTS, SUMS, Atom, format_expression
 from streams.filling import BPTX_SIGNALS
+from streams.schema import MU_SHOWER_BITS
 
 __all__ = ["LEG_TYPES", "MISSING", "Unsupported", "atom_condition", "build", "object_leg", "sum_leg"]
 
@@ -32,10 +42,6 @@ LEG_TYPES: Final = {"MU": "muon", "EG": "egamma", "TAU": "tau", "JET": "jet",
 _SUM_NAMES: Final = {"ETT": "ett", "HTT": "htt", "ETM": "etm", "HTM": "htm", "ETMHF": "etmhf"}
 #: What each feature the event model lacks would need (the reason a seed is unsupported).
 MISSING: Final = {
-    "UPT": "unconstrained muon pT (UPT) needs event column mu_upt (uGT 8 bits, 1 GeV)",
-    "IP": "muon impact parameter (IP) needs event column mu_ip (2 bits)",
-    "INDEX": "muon track-finder index (INDEX: BMTF/OMTF/EMTF) needs event column mu_tfindex (7 bits)",
-    "DISP": "displaced-jet flag (DISP) needs event column jet_disp",
     "HTMHF": "HTMHF needs event columns htmhf and htmhf_phi",
     "ETTEM": "ETTEM needs event column ettem",
     "MBT": "minimum-bias HF counts need event columns mbt0hfp, mbt0hfm, mbt1hfp, mbt1hfm (4 bits each)",
@@ -45,16 +51,15 @@ MISSING: Final = {
     "EXT": "external conditions need an event column of external-condition bits",
     "EXT_BPTX": "this BPTX reference/beam-gas signal is not derived from the filling scheme (l1emu derives "
                 + ", ".join(BPTX_SIGNALS) + ")",
-    "MUS": "muon-shower bits need event column mu_shower (MUS0, MUS1, MUS2, MUSOOT0, MUSOOT1)",
     "CENT": "centrality bits need event column centrality (CENT0..7)",
-    "AXO": "the CMS AXOL1TL score (thresholds in that model's units) needs a column of that model's "
-           "score (l1emu's score_axol1tl is another model on another scale, see l1emu calibrate)",
+    "AXO": "an AXO condition needs AXO-MODEL and AXO-SCORE cuts: l1emu maps CMS's named operating point "
+           "of a known model to its own calibrated point (score_axol1tl is another model on another scale)",
     "TOPO": "the CMS TOPO score needs a column of that model's score",
     "CICADA": "the CMS CICADA score (CSCORE thresholds in its units) needs a column of that model's score "
               "(l1emu's score_cicada is another model on another scale, see l1emu calibrate)",
     "ADT": "the ADT anomaly score needs an event column of that score",
-    "BX": "needs the objects of that crossing (event columns of bx {bx:+d}), the event model holds the "
-          "central crossing only",
+    "BX": "needs the objects of that crossing (event columns of bx {bx:+d}); samples carry other "
+          "crossings' muons only (l1emu generate --neighbour-muons)",
 }  # fmt: skip
 
 
@@ -105,12 +110,19 @@ def _pt(atom: Atom) -> dict[str, float | None]:
 def object_leg(atom: Atom, cuts: Mapping[str, CutDef], *, where: str) -> LegConfig:
     """A MU/EG/TAU/JET atom as a leg; a feature without event column raises :class:`Unsupported`."""
     by_type = _cuts_of(atom, cuts, where)
-    missing = [_unsupported(by_type[k][0].name, k).reasons[0] for k in ("UPT", "IP", "INDEX", "DISP") if k in by_type]
-    if atom.bx:
-        missing.append(_unsupported(format_expression(atom), "BX", bx=atom.bx).reasons[0])
-    if missing:
-        raise Unsupported(*missing)
+    if atom.bx and atom.name != "MU":
+        raise _unsupported(format_expression(atom), "BX", bx=atom.bx)
     kw: dict[str, Any] = _pt(atom)
+    if atom.bx:
+        kw["bx"] = atom.bx  # the muons of that crossing (bxm1_mu_* columns)
+    if "UPT" in by_type:
+        kw["upt_min"], kw["upt_max"] = by_type["UPT"][0].window()
+    if "IP" in by_type:
+        kw["ip"] = by_type["IP"][0].values()
+    if "INDEX" in by_type:
+        kw["index"] = tuple((round(c.minimum), round(c.maximum)) for c in by_type["INDEX"])
+    if "DISP" in by_type:
+        kw["displaced"] = by_type["DISP"][0].data == "1"
     kw["eta"] = tuple(c.window() for c in by_type.get("ETA", ()))
     kw["phi"] = tuple(c.window() for c in by_type.get("PHI", ()))
     if "QLTY" in by_type:
@@ -174,4 +186,23 @@ def atom_condition(atom: Atom, cuts: Mapping[str, CutDef], *, where: str) -> Con
         raise _unsupported(text, _count_key(atom.name))
     if atom.name in BPTX_SIGNALS:
         return build(ExternalCondition, where, external=atom.name, bx=atom.bx)
-    raise _unsupported(text, _signal_key(atom.name))
+    if atom.name in MU_SHOWER_BITS and not atom.bx:
+        return build(SignalCondition, where, signal=atom.name)
+    if atom.name == "AXO" and not atom.bx:
+        return _axo(atom, cuts, where)
+    key = _signal_key(atom.name)
+    raise _unsupported(text, "BX" if atom.bx and key in ("MUS", "AXO") else key, bx=atom.bx)
+
+
+def _axo(atom: Atom, cuts: Mapping[str, CutDef], where: str) -> Condition:
+    """``AXO[AXO-MODEL_vN, AXO-SCORE_<point>]`` as l1emu's calibrated operating point of that name."""
+    by_type = _cuts_of(atom, cuts, where)
+    if "SCORE" not in by_type or "MODEL" not in by_type:
+        raise _unsupported(format_expression(atom), "AXO")
+    score = by_type["SCORE"][0]
+    point = score.name.split("_", 1)[1] if "_" in score.name else score.name
+    found = resolve_axo(by_type["MODEL"][0].data, point)
+    if isinstance(found, str):
+        msg = f"{format_expression(atom)}: {found}"
+        raise Unsupported(msg)
+    return build(ScoreCondition, where, score=found[0], min=found[1])

@@ -25,6 +25,7 @@ from emulator.menu._conditions import (
     ExternalCondition,
     LegConfig,
     ObjectCondition,
+    SignalCondition,
     SumCondition,
 )
 from emulator.menu._cuts import CutDef
@@ -83,7 +84,26 @@ def _atom(leg: LegConfig, cuts: Cuts, where: str) -> str:
     if leg.slots:
         lo, hi = leg.slots
         names.append(_add(cuts, CutDef(f"{t}-SLICE_{lo}to{hi}", t, "SLICE", data=f"{lo},{hi}")))
-    return f"{t}{cmp}{_num(leg.pt_min)}" + (f"[{', '.join(names)}]" if names else "")
+    names += _extra_cuts(leg, t, cuts)
+    bx = f"{leg.bx:+d}" if leg.bx else ""
+    return f"{t}{cmp}{_num(leg.pt_min)}{bx}" + (f"[{', '.join(names)}]" if names else "")
+
+
+def _extra_cuts(leg: LegConfig, t: str, cuts: Cuts) -> list[str]:
+    """UPT, IP, INDEX (muons) and DISP (jets) cuts of a leg."""
+    out = []
+    if leg.upt_min is not None or leg.upt_max is not None:
+        lo, hi = leg.upt_min or 0.0, 255.0 if leg.upt_max is None else leg.upt_max
+        out.append(_add(cuts, CutDef(f"MU-UPT_{_num(lo)}to{_num(hi)}", "MU", "UPT", lo, hi)))
+    if leg.ip is not None:
+        vals = _lut(leg.ip, 3)
+        mask = sum(1 << v for v in vals)
+        out.append(_add(cuts, CutDef(f"MU-IP_0x{mask:X}", "MU", "IP", data=",".join(map(str, vals)))))
+    out += [_add(cuts, CutDef(f"MU-INDEX_{lo}to{hi}", "MU", "INDEX", lo, hi)) for lo, hi in leg.index]
+    if leg.displaced is not None:
+        flag = int(leg.displaced)
+        out.append(_add(cuts, CutDef(f"{t}-DISP_{flag}", t, "DISP", data=str(flag))))
+    return out
 
 
 def _window(cuts: Cuts, kind: str, lo: float | None, hi: float | None, top: float) -> str | None:
@@ -99,7 +119,7 @@ def _corr_cuts(corr: CorrelationConfig, cuts: Cuts, orm: bool = False) -> list[s
         _window(cuts, f"{prefix}DETA", corr.deta_min, corr.deta_max, 10.0),
         _window(cuts, f"{prefix}DPHI", corr.dphi_min, corr.dphi_max, 3.15),
         _window(cuts, f"{prefix}DR", corr.dr_min, corr.dr_max, 11.8),
-        _window(cuts, "MASS", corr.mass_min, corr.mass_max, 151982.0),
+        _window(cuts, "MASSUPT" if corr.upt else "MASS", corr.mass_min, corr.mass_max, 151982.0),
         _window(cuts, "MASSDR", corr.massdr_min, corr.massdr_max, 151982.0),
     ]
     if corr.tbpt_min is not None:
@@ -143,7 +163,7 @@ def _objects(cond: ObjectCondition, cuts: Cuts, where: str) -> str:
     if corr.massdr_min is not None or corr.massdr_max is not None:
         return _fn("mass_inv_dr", atoms, names)
     if corr.mass_min is not None or corr.mass_max is not None:
-        return _fn("mass_inv", atoms, names)
+        return _fn("mass_inv_upt" if corr.upt else "mass_inv", atoms, names)
     geometric = any(getattr(corr, f) is not None for f in ("deta_min", "deta_max", "dphi_min", "dphi_max", "dr_min",
                                                           "dr_max"))  # fmt: skip
     return _fn("dist" if geometric or types[0] != types[1] else "comb", atoms, names)
@@ -193,6 +213,8 @@ def _condition(cond: Condition, cuts: Cuts, where: str) -> str:
         return _sum(cond, cuts, where)
     if isinstance(cond, ExternalCondition):
         return cond.external + (f"{cond.bx:+d}" if cond.bx else "")
+    if isinstance(cond, SignalCondition):
+        return cond.signal
     kind = "a score column" if hasattr(cond, "score") else "an always-true condition"
     msg = f"{where}: {kind} has no utm form (uGT anomaly scores and zero bias are their own signals)"
     raise MenuError(msg)

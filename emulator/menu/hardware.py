@@ -25,7 +25,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
-from emulator.menu._conditions import SUM_LEGS, Window
+from emulator.menu._conditions import OFFSET_MUONS, SUM_LEGS, Window, leg_collection
 from emulator.menu._config import (
     AlwaysCondition,
     Condition,
@@ -35,10 +35,11 @@ from emulator.menu._config import (
     ObjectCondition,
     ScoreCondition,
     SeedConfig,
+    SignalCondition,
     SumCondition,
 )
 from emulator.menu.luts import COSH_BITS, DR2_BITS, LUTS, ScaleName
-from streams.schema import CALO_PHI_BINS, COLLECTIONS, PT_LSB
+from streams.schema import CALO_PHI_BINS, COLLECTIONS, MU_SHOWER_BITS, PT_LSB
 
 __all__ = [
     "ALL_BITS",
@@ -53,6 +54,7 @@ __all__ = [
     "HwObjects",
     "HwScore",
     "HwSeed",
+    "HwSignal",
     "HwSum",
     "compile_leg",
     "compile_seed",
@@ -82,13 +84,17 @@ def _floor(x: float) -> int:
 
 def phi_bins(collection: str) -> int:
     """φ bins of a collection or sum leg."""
+    if collection in OFFSET_MUONS:
+        return COLLECTIONS["muon"].phi_bins
     return CALO_PHI_BINS if collection in SUM_LEGS else COLLECTIONS[collection].phi_bins
 
 
 @dataclass(frozen=True, slots=True)
 class HwLeg:
     """Single-object cuts: ``pt_min ≤ hwPt ≤ pt_max``, ``eta_min ≤ |hwEta| ≤ eta_max``, masks,
-    signed η windows and φ windows (OR-ed within each; none = no cut), charge (0 any, ±1), slots."""
+    signed η windows and φ windows (OR-ed within each; none = no cut), charge (0 any, ±1), slots;
+    muons ``upt`` (hwUpt bounds, 1 GeV), ``ip_mask`` (bit v: IP v accepted), ``index_windows``
+    (track-finder index ranges); jets ``disp`` (−1 any, 0 clear, 1 set)."""
 
     collection: str
     pt_min: int
@@ -101,6 +107,19 @@ class HwLeg:
     phi_windows: tuple[tuple[int, int], ...] = ()  # lo > hi: wraps through 0
     charge: int = 0
     slots: tuple[int, int] = (0, 11)
+    upt: tuple[int, int] = (0, NO_MAX)
+    ip_mask: int = ALL_BITS
+    index_windows: tuple[tuple[int, int], ...] = ()
+    disp: int = -1
+
+    @property
+    def extra_cuts(self) -> tuple[str, ...]:
+        """The schema-2 cuts this leg uses (UPT, IP, INDEX, DISP; BX: another crossing's muon), for
+        writers that lack them."""
+        used = {"UPT": self.upt != (0, NO_MAX), "IP": self.ip_mask != ALL_BITS,
+                "INDEX": bool(self.index_windows), "DISP": self.disp >= 0,
+                "BX": self.collection in OFFSET_MUONS}  # fmt: skip
+        return tuple(k for k, v in used.items() if v)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +140,7 @@ class HwCorrelation:
     massdr: tuple[int, int] = (0, NO_MAX)
     transverse: bool = False
     veto: bool = False
+    upt: bool = False  # the mass from hwUpt (1 GeV, read as 2·hwUpt in pT units)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +183,16 @@ class HwExternal:
     bx: int = 0
 
 
-HwCondition = HwObjects | HwSum | HwScore | HwAlways | HwExternal
+@dataclass(frozen=True, slots=True)
+class HwSignal:
+    """A uGT signal bit of the event: bit ``bit`` of column ``column`` (muon showers: ``mu_shower``)."""
+
+    signal: str
+    column: str
+    bit: int
+
+
+HwCondition = HwObjects | HwSum | HwScore | HwAlways | HwExternal | HwSignal
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +224,12 @@ def _mask(value: int | tuple[int, ...] | None) -> int:
     return sum(1 << v for v in set(values))
 
 
+def _ip_mask(value: int | tuple[int, ...] | None) -> int:
+    if value is None:
+        return ALL_BITS
+    return sum(1 << v for v in set(range(value, 4) if isinstance(value, int) else value))
+
+
 def _phi_window(w: Window, bins: int) -> tuple[int, int]:
     lsb = 2 * math.pi / bins
     lo, hi = _ceil(w[0] / lsb), _floor(w[1] / lsb)
@@ -209,7 +244,7 @@ def compile_leg(leg: LegConfig) -> HwLeg:
     lsb = COLLECTIONS[leg.type].eta_lsb if leg.type in COLLECTIONS else 1.0
     charge = {None: 0, "positive": 1, "negative": -1}[leg.charge]
     return HwLeg(
-        collection=leg.type,
+        collection=leg_collection(leg),
         pt_min=max(1, _ceil(leg.pt_min / PT_LSB)),
         eta_min=0 if leg.eta_min is None else _ceil(leg.eta_min / lsb),
         eta_max=NO_MAX if leg.eta_max is None else _floor(leg.eta_max / lsb),
@@ -220,6 +255,10 @@ def compile_leg(leg: LegConfig) -> HwLeg:
         phi_windows=tuple(_phi_window(w, bins) for w in leg.phi),
         charge=charge,
         slots=leg.slots or (0, 11),
+        upt=(0 if leg.upt_min is None else _ceil(leg.upt_min), NO_MAX if leg.upt_max is None else _floor(leg.upt_max)),
+        ip_mask=_ip_mask(leg.ip),
+        index_windows=tuple(leg.index),
+        disp=-1 if leg.displaced is None else int(leg.displaced),
     )
 
 
@@ -253,6 +292,7 @@ def _compile_corr(corr: CorrelationConfig, legs: tuple[LegConfig, ...]) -> HwCor
         massdr=_bounds(_sq(corr.massdr_min), _sq(corr.massdr_max), float(1 << MASSDR_BITS)),
         transverse=corr.transverse,
         veto=corr.veto,
+        upt=corr.upt,
     )
 
 
@@ -273,6 +313,8 @@ def _compile_condition(cond: Condition) -> HwCondition:
         return HwScore(cond.score, cond.min)
     if isinstance(cond, ExternalCondition):
         return HwExternal(cond.external, cond.bx)
+    if isinstance(cond, SignalCondition):
+        return HwSignal(cond.signal, "mu_shower", MU_SHOWER_BITS[cond.signal])
     assert isinstance(cond, AlwaysCondition)
     return HwAlways()
 

@@ -16,10 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from emulator.menu._conditions import KINDS
+from emulator.menu._conditions import KINDS, OFFSET_MUONS
 from emulator.menu._config import SeedConfig
+from emulator.menu._evaluate import offset_collections
 from emulator.menu._grammar import And, Atom, Function, Node, Not, atoms, functions
 from emulator.menu.menu import Menu
+from streams.schema import neighbour_column
 
 __all__ = ["format_inspection", "inspect_menu", "seed_features"]
 
@@ -59,7 +61,7 @@ def inspect_menu(menu: Menu, column: str | None = None) -> dict[str, Any]:
     cut_types = {c.name: c.type for c in menu.config.cuts}
     seeds, features = [], Counter[str]()
     masks = zip(np.asarray(menu.finor_mask), np.asarray(menu.veto_mask), strict=True)
-    for s, p, (finor, veto) in zip(menu.config.seeds, prescales, masks, strict=True):
+    for s, hw, p, (finor, veto) in zip(menu.config.seeds, menu.hw_seeds, prescales, masks, strict=True):
         feats = seed_features(s, cut_types)
         features.update(feats)
         entry: dict[str, Any] = {
@@ -73,6 +75,9 @@ def inspect_menu(menu: Menu, column: str | None = None) -> dict[str, Any]:
             entry["veto"] = True
         if s.unsupported:
             entry["unsupported"] = s.unsupported
+        other = [f"{neighbour_column('mu', OFFSET_MUONS[c])}_*" for c in offset_collections(hw)]
+        if other:
+            entry["needs_columns"] = other  # another crossing's muons: a sample without them never fires it
         seeds.append(entry)
     unsupported = menu.unsupported
     enabled = [e["name"] for e in seeds if e["enabled"]]

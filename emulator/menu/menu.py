@@ -22,7 +22,7 @@ import numpy as np
 
 from emulator.errors import MenuError, StageError
 from emulator.menu._config import MenuConfig, parse_menu
-from emulator.menu._evaluate import BatchEvaluator, condition_label
+from emulator.menu._evaluate import BatchEvaluator, condition_label, missing_inputs
 from emulator.menu._program import MenuProgram
 from emulator.menu._xml import read_tmxsd
 from emulator.menu.hardware import HwSeed, compile_seed
@@ -148,7 +148,14 @@ class Menu:
                     msg = f"menu {self.name!r}: {condition_label(self.hw_seeds, s, j)}: {exc}"
                     raise StageError(msg) from exc
             out[:, s] = _run_logic(self.config.seeds[s].program, values)
+        for s in missing_inputs(self.hw_seeds, self._program.offset_needs, batch, self.name):
+            out[:, s] = False
         return out
+
+    def missing_inputs(self, batch: EventBatch) -> dict[str, str]:
+        """Seeds that read columns ``batch`` lacks (another crossing's muons) and so do not fire on it."""
+        found = missing_inputs(self.hw_seeds, self._program.offset_needs, batch, self.name)
+        return {self.hw_seeds[s].name: why for s, why in found.items()}
 
     def hardware(self) -> dict[str, Any]:
         """Every seed's integer cuts and the prescale table as plain Python data."""

@@ -49,6 +49,7 @@ from emulator.menu.hardware import (
     HwObjects,
     HwScore,
     HwSeed,
+    HwSignal,
     HwSum,
 )
 from firmware._menu_layout import Field, ScoreKind, menu_fields
@@ -109,6 +110,17 @@ def _check_rtl_form(seed: HwSeed, scores: dict[str, ScoreKind]) -> None:
     for cond in seed.conditions:
         if isinstance(cond, HwExternal):
             msg = f"{cond.signal}: external conditions are inputs of the uGT board, not in the generated RTL"
+            raise UnsupportedError(msg)
+        if isinstance(cond, HwSignal):
+            msg = f"{cond.signal}: muon-shower bits are inputs of the uGT board, not in the generated RTL"
+            raise UnsupportedError(msg)
+        for leg in cond.legs if isinstance(cond, HwObjects) else ():
+            if leg.extra_cuts:
+                msg = (f"{leg.collection} {'/'.join(leg.extra_cuts)} cuts (schema-2 columns) have no "
+                       f"RTL form yet")
+                raise UnsupportedError(msg)
+        if isinstance(cond, HwObjects) and any(c.upt for c in cond.correlations):
+            msg = "a mass of unconstrained pT (mass_inv_upt) has no RTL form yet"
             raise UnsupportedError(msg)
     if seed.logic:
         msg = "OR/NOT seed logic has no RTL form yet (the writer ANDs a seed's conditions)"

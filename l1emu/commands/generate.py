@@ -44,6 +44,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--pthat-min", type=float, default=20.0, help="soft/hard split of stitched zero bias, GeV")
     p.add_argument("--ecm", type=float, default=13600.0, help="centre-of-mass energy, GeV")
     p.add_argument("--cache-dir", type=Path, default=None, help="pool cache (default $L1EMU_CACHE or ~/.cache/l1emu)")
+    p.add_argument("--neighbour-muons", type=_bx_list, default=(), metavar="BX[,BX]",
+                   help="also write the muons of the crossings at these offsets (e.g. -1: bxm1_mu_* columns, "
+                        "which menu conditions at bx -1 read); each an independent crossing of the same kind")
     p.add_argument("--batch-size", type=int, default=4096)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--dask", default=None, metavar="ADDRESS|local[:N]",
@@ -62,12 +65,21 @@ def _mu_list(text: str) -> tuple[float, ...]:
     return values
 
 
+def _bx_list(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        msg = f"--neighbour-muons {text!r}: expected crossing offsets such as -1 or -1,1"
+        raise argparse.ArgumentTypeError(msg) from None
+    return values
+
+
 def run(args: argparse.Namespace) -> int:
     mu = args.pileup
     spec = SampleSpec(process=args.process, mu=sum(mu) / len(mu), events=args.events, seed=args.seed,
                       pool_events=args.pool_events, pool_seed=args.pool_seed, ecm_gev=args.ecm,
                       stitch=not args.plain, hard_events=args.hard_events, pthat_min=args.pthat_min,
-                      mu_profile=mu if len(mu) > 1 else ())
+                      mu_profile=mu if len(mu) > 1 else (), neighbour_muons=args.neighbour_muons)
     if args.dask:
         return _run_dask(args, spec)
     t0 = time.perf_counter()

@@ -22,7 +22,7 @@ columns (``hard_columns``, e.g. the ``gen_*`` truth) follow the hard scatter.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -34,12 +34,27 @@ from streams.l1sim.config import L1SimConfig
 from streams.l1sim.crossing import MUON_WEIGHT, CrossingEmulator, MuonBoost
 from streams.l1sim.geometry import N_PHI
 from streams.l1sim.response import TowerPool
-from streams.schema import ALLOWED_DTYPES, BASE_COLUMNS, COLUMN_NAME_RE, HARD_EVENT
+from streams.schema import (
+    ALLOWED_DTYPES,
+    BASE_COLUMNS,
+    COLLECTIONS,
+    COLUMN_NAME_RE,
+    HARD_EVENT,
+    NEIGHBOUR_BX,
+    neighbour_column,
+)
 
 __all__ = ["Draws", "PremixConfig", "PremixSource", "Stitching", "chunk_mu", "draw_crossings"]
 
 _CHUNK = 1024
 _COLLIDING = STANDARD.colliding_bx()  # crossings fill the colliding slots of the default fill in turn
+_COLLIDES = STANDARD.signal("EXT_ZeroBias_BPTX_AND_VME")  # per slot (bx − 1): both beams
+_MUON_COLUMNS = tuple(COLLECTIONS["muon"].column(f) for f in COLLECTIONS["muon"].fields)
+
+
+def _neighbour_seed(seed: int, bx: int) -> int:
+    """The seed of the crossings ``bx`` away: draws and in-crossing randomness independent of the central ones."""
+    return seed + (bx + 3) * (1 << 40)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +72,15 @@ class PremixConfig:
     mu_profile: tuple[float, ...] = ()
     #: forced decays in flight (:class:`~streams.l1sim.crossing.MuonBoost` factor; 1: off, unweighted)
     muon_boost: float = 1.0
+    #: crossing offsets (−2, −1, 1, 2) whose muons are written too (``bxm1_mu_pt``, ...): each an
+    #: independent crossing of the same kind where the fill has a colliding bunch there, none otherwise
+    neighbour_muons: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
+        bad = [k for k in self.neighbour_muons if k not in NEIGHBOUR_BX]
+        if bad or len(set(self.neighbour_muons)) != len(self.neighbour_muons):
+            msg = f"neighbour_muons {list(self.neighbour_muons)}: distinct crossing offsets from {NEIGHBOUR_BX}"
+            raise ConfigError(msg)
         for mu in (self.mu, *self.mu_profile):
             if not 0.0 <= mu <= 400.0:
                 msg = f"pileup <mu> = {mu} outside 0 … 400"
@@ -190,6 +212,12 @@ class PremixSource:
         self._hard_columns = self._check_hard_columns(dict(hard_columns or {}))
         self.emulator = CrossingEmulator(pileup, hard, config=l1, seed=config.seed,
                                          muon_boost=MuonBoost(config.muon_boost))
+        self._neighbours = {
+            k: (replace(config, seed=_neighbour_seed(config.seed, k), neighbour_muons=()),
+                CrossingEmulator(pileup, None, config=l1, seed=_neighbour_seed(config.seed, k),
+                                 muon_boost=MuonBoost(config.muon_boost)))
+            for k in config.neighbour_muons
+        }
 
     def _check_hard_columns(self, cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         if cols and not self._hard_n:
@@ -227,7 +255,24 @@ class PremixSource:
         }
         extra = {k: v[hard] for k, v in self._hard_columns.items()} if hard is not None else {}
         extra[HARD_EVENT] = self._hard_event(d, hard).astype(np.int32)
+        for k in self._neighbours:
+            muons, w = self._neighbour_muons(k, first, n, cols["bx"])
+            extra |= muons
+            cols["weight"] = (cols["weight"] * w).astype(np.float32)
         return EventBatch({**{k: cols[k] for k in BASE_COLUMNS}, **extra}, BatchMeta(stream=self.name, first=first))
+
+    def _neighbour_muons(self, k: int, first: int, n: int, bx: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """The muon columns of the crossings ``k`` away and their weight factor: independent pileup-only
+        crossings (stitched like the central ones), empty where the fill has no colliding bunch."""
+        config, emulator = self._neighbours[k]
+        d = draw_crossings(config, first, n, self._n_pool, self.stitch)
+        cols = emulator.emulate(draw_counts=d.counts, draw_idx=d.idx, draw_rot=d.rot, draw_flip=d.flip,
+                                first_gid=first)  # fmt: skip
+        collides = _COLLIDES[(bx.astype(np.int64) - 1 + k) % len(_COLLIDES)]
+        weight = np.where(collides, d.weight * cols[MUON_WEIGHT], 1.0)
+        out = {neighbour_column(c, k): np.where(collides[:, None], cols[c], 0).astype(cols[c].dtype)
+               for c in _MUON_COLUMNS}  # fmt: skip
+        return out, weight
 
     def _hard_event(self, d: Draws, hard: np.ndarray | None) -> np.ndarray:
         if self.stitch is not None:

@@ -62,6 +62,7 @@ class SampleSpec:
     pthat_min: float = 20.0  # p̂T₀ of the soft/hard split, GeV
     mu_profile: tuple[float, ...] = ()  # ⟨μ⟩ per chunk of 1024 crossings, cycled; empty: ``mu``
     muon_boost: float = 30.0  # stitched zero bias: rare decays in flight forced ×30, weighted back
+    neighbour_muons: tuple[int, ...] = ()  # crossing offsets whose muons are written too (bx −1: (-1,))
 
     def __post_init__(self) -> None:
         get_process(self.process)
@@ -146,7 +147,8 @@ def build_source(
     if spec.stitched:
         pileup, stitch = stitched_pool(spec, mb, pileup, l1, cache_dir=cache_dir, progress=progress)
     config = PremixConfig(mu=spec.mu, events=spec.events, seed=spec.seed, mu_profile=spec.mu_profile,
-                          muon_boost=spec.muon_boost if spec.stitched else 1.0)
+                          muon_boost=spec.muon_boost if spec.stitched else 1.0,
+                          neighbour_muons=tuple(spec.neighbour_muons))
     source = PremixSource(
         pileup, config=config, hard=hard, hard_weights=weights, hard_columns=truth, l1=l1,
         name=f"{spec.process}-pu{spec.mu:g}", stitch=stitch, pileup_pthat=mb.event_pthat(),

@@ -1,6 +1,6 @@
 """The per-crossing numba kernel: sum tower deposits, quantise, find L1 objects, sums, regions.
 
-Randomness inside a crossing (muon efficiency, stations, resolution, charge) comes
+Randomness inside a crossing (muon efficiency, stations, resolution, charge; :mod:`._muons`) comes
 from a counter-based hash of (seed, global crossing number, draw number), so the
 output does not depend on how crossings are split into batches.
 """
@@ -12,8 +12,9 @@ import math
 import numba
 import numpy as np
 
+from streams.l1sim._muons import MAX_MU, MU_AUX, add_muons, muon_quality, write_muons
 from streams.l1sim._objects import MAX_CAND, PAD, find_eg, find_jets, find_taus, top_n
-from streams.l1sim._rng import M2, gauss_hash, uniform_hash
+from streams.l1sim._rng import M2
 from streams.l1sim._tau_cms import find_taus_cms
 from streams.l1sim._tau_iso import LUT
 from streams.l1sim.geometry import N_ETA, N_PHI
@@ -25,12 +26,6 @@ Arrays = tuple[np.ndarray, ...]
 #: Tower deposits are integers in units of 1/DEP_SCALE GeV (see response.py).
 DEP_SCALE = 16
 _TRIG = 1 << 10
-_MU_PHI_BINS, _MU_ETA_LSB = 576, 0.010875
-_MAX_MU = 64
-_MU_DRAWS = 16  # hashed draws reserved per muon source
-# EMTF quality base from the station mode (ME1 = 8, ME2 = 4, ME3 = 2, ME4 = 1), as CMSSW's
-# PtAssignmentEngineAux2017::getGMTQuality for |η| > 1.2; the quality is base | (mode & 3)
-_EMTF_BASE = np.array([4, 4, 4, 4, 4, 4, 4, 8, 4, 4, 8, 12, 8, 12, 12, 12], np.uint8)
 
 
 @numba.njit(cache=True)
@@ -46,93 +41,6 @@ def _add_event(grid: np.ndarray, pool: Arrays, ev: int, rot: int, flip: bool) ->
             ip -= N_PHI
         grid[ie, ip, 0] += dem[k]
         grid[ie, ip, 1] += dhad[k]
-
-
-@numba.njit(cache=True)
-def _station_mask(key: np.uint64, c: np.uint64, eff: float) -> int:
-    """Stations 1-4 (bits 3, 2, 1, 0: ME1 = 8 as the EMTF mode) that deliver a trigger segment."""
-    mask = 0
-    for s in range(4):
-        if uniform_hash(key, c + np.uint64(s)) < eff:
-            mask |= 8 >> s
-    return mask
-
-
-@numba.njit(cache=True)
-def muon_quality(tf: int, mask: int) -> int:
-    """The 4-bit quality a track finder (0 BMTF, 1 OMTF, 2 EMTF) gives a track with stations ``mask``.
-
-    BMTF (CMSSW L1MuBMAssignmentUnit::QuaAU): 12 + stations − 1, two-station tracks without MB1 12;
-    OMTF (OMTFSorter): 12, and 4 for two stations (the bad-hit-pattern list holds few-layer patterns);
-    EMTF (PtAssignmentEngineAux2017::getGMTQuality): ≥ 3 stations with ME1 12-15, ME1 + one or
-    ME2-3-4 8-11, the rest 4-7.
-    """
-    n = ((mask >> 3) & 1) + ((mask >> 2) & 1) + ((mask >> 1) & 1) + (mask & 1)
-    if tf == 0:
-        return 12 + n - 1 if (n > 2 or mask & 8) else 12
-    if tf == 1:
-        return 12 if n > 2 else 4
-    return int(_EMTF_BASE[mask]) | (mask & 3)
-
-
-@numba.njit(cache=True)
-def _inv_pt_error(key: np.uint64, c: np.uint64, res: float, tail_frac: float, tail_start: float) -> float:
-    """Relative 1/pT error: a Gaussian core, or with ``tail_frac`` the θ⁻³ single-scattering tail.
-
-    The tail has P(|t| > x) = (x0 / x)² for x ≥ x0 = ``tail_start``·res, either sign.
-    """
-    if uniform_hash(key, c) < tail_frac:
-        u = 1.0 - uniform_hash(key, c + np.uint64(1))  # (0, 1]
-        t = tail_start * res / math.sqrt(u)
-        return -t if uniform_hash(key, c + np.uint64(2)) < 0.5 else t
-    return res * gauss_hash(key, c + np.uint64(3))
-
-
-@numba.njit(cache=True)
-def _add_muons(
-    pool: Arrays, ev: int, rot: int, flip: bool, key: np.uint64, ctr: int, fpar: np.ndarray,
-    m_pt: np.ndarray, m_eta: np.ndarray, m_phi: np.ndarray, m_q: np.ndarray, m_qual: np.ndarray, nm: int,
-    boost: np.ndarray, w: float,
-) -> tuple[int, int, float]:
-    """Muon candidates of one pool event; ``boost`` = (factor, p_max, pT_min) forces rare decays.
-
-    A source with probability p < p_max and pT ≥ pT_min becomes a muon with p' = min(1, factor·p)
-    instead, and the crossing's weight ``w`` takes the likelihood ratio p/p' or (1 − p)/(1 − p').
-    """
-    off, mpt, meta, mphi, mq, mprob = pool[5], pool[6], pool[7], pool[8], pool[9], pool[10]
-    for k in range(off[ev], off[ev + 1]):
-        ctr += _MU_DRAWS
-        c = np.uint64(ctr)
-        p = mprob[k]
-        q = p
-        if boost[0] > 1.0 and p < boost[1] and mpt[k] >= boost[2]:
-            q = min(1.0, boost[0] * p)
-        made = uniform_hash(key, c) < q
-        if q != p:
-            w *= p / q if made else (1.0 - p) / (1.0 - q)
-        if not made or nm >= _MAX_MU:
-            continue
-        mask = _station_mask(key, c + np.uint64(8), fpar[14])
-        n_st = ((mask >> 3) & 1) + ((mask >> 2) & 1) + ((mask >> 1) & 1) + (mask & 1)
-        if n_st < 2:
-            continue  # a track needs two stations
-        eta = -meta[k] if flip else meta[k]
-        aeta = abs(eta)
-        tf = 0 if aeta < 0.83 else (1 if aeta < 1.24 else 2)
-        res = fpar[tf]
-        scale = 1.0 + fpar[13] * res  # the track finder's pT scale: efficiency fpar[13]σ up at threshold
-        t = _inv_pt_error(key, c + np.uint64(1), res * math.sqrt(3.0 / (n_st - 1)), fpar[3], fpar[4])
-        inv = (1.0 + t) / mpt[k]
-        charge = mq[k]
-        if inv < 0.0:  # the measured bend changed sign
-            inv, charge = -inv, -charge
-        m_pt[nm] = 1e4 if inv <= 1e-4 else scale / inv
-        m_eta[nm] = eta
-        m_phi[nm] = mphi[k] + rot * (2.0 * math.pi / N_PHI)
-        m_q[nm] = -charge if uniform_hash(key, c + np.uint64(6)) < fpar[5] else charge
-        m_qual[nm] = muon_quality(tf, mask)
-        nm += 1
-    return nm, ctr, w
 
 
 @numba.njit(cache=True)
@@ -276,23 +184,24 @@ def emulate_kernel(
     c_iso = np.zeros(MAX_CAND, np.int64)
     tau_scratch = np.zeros((4, MAX_CAND), np.int64)
     tau_at = np.full((N_ETA, N_PHI), -1, np.int64)
-    m_pt = np.zeros(_MAX_MU, np.float64)
-    m_eta = np.zeros(_MAX_MU, np.float64)
-    m_phi = np.zeros(_MAX_MU, np.float64)
-    m_q = np.zeros(_MAX_MU, np.int8)
-    m_qual = np.zeros(_MAX_MU, np.uint8)
+    m_pt = np.zeros(MAX_MU, np.float64)
+    m_eta = np.zeros(MAX_MU, np.float64)
+    m_phi = np.zeros(MAX_MU, np.float64)
+    m_q = np.zeros(MAX_MU, np.int8)
+    m_qual = np.zeros(MAX_MU, np.uint8)
+    aux = np.zeros((MAX_MU, MU_AUX), np.float64)
     for row in range(len(hs_idx)):
         grid[:] = 0
         key = key0 ^ (np.uint64(first_gid + row) * M2)
         nm, ctr, w = 0, 0, 1.0
         for j in range(draw_off[row], draw_off[row + 1]):
             _add_event(grid, pu, draw_idx[j], draw_rot[j], draw_flip[j])
-            nm, ctr, w = _add_muons(pu, draw_idx[j], draw_rot[j], draw_flip[j], key, ctr, fpar,
-                                    m_pt, m_eta, m_phi, m_q, m_qual, nm, boost, w)
+            nm, ctr, w = add_muons(pu, draw_idx[j], draw_rot[j], draw_flip[j], key, ctr, fpar,
+                                   m_pt, m_eta, m_phi, m_q, m_qual, aux, nm, boost, w)
         if hs_idx[row] >= 0:
             _add_event(grid, hs, hs_idx[row], 0, False)
-            nm, ctr, w = _add_muons(hs, hs_idx[row], 0, False, key, ctr, fpar,
-                                    m_pt, m_eta, m_phi, m_q, m_qual, nm, boost, w)
+            nm, ctr, w = add_muons(hs, hs_idx[row], 0, False, key, ctr, fpar,
+                                   m_pt, m_eta, m_phi, m_q, m_qual, aux, nm, boost, w)
         weight[row] = w
         rho, n_tt = _quantise(grid, em, had, tot, S, ipar, cos72, sin72, region_eta, met_thr, regions, sums, row)
         n = find_eg(em, had, S, rho, ipar[6], ipar[7], ipar[0], ipar[9], ipar[10], fpar[6], fpar[7], fpar[8],
@@ -309,29 +218,8 @@ def emulate_kernel(
         _write_calo(tau, row, top_n(c_pt, n, tau[0].shape[1]), c_pt, c_ie, c_ip, c_iso, hw_eta, 511)
         n = find_jets(tot, S, ipar[2], ipar[8] != 0, fpar[12], c_pt, c_ie, c_ip)
         c_iso[:n] = 0
-        _write_calo(jet, row, top_n(c_pt, n, jet[0].shape[1]), c_pt, c_ie, c_ip, c_iso, hw_eta, 2047)
+        _write_calo(jet[:5], row, top_n(c_pt, n, jet[0].shape[1]), c_pt, c_ie, c_ip, c_iso, hw_eta, 2047)
         for k in range(jet[4].shape[1]):
             jet[4][row, k] = 0  # jets carry no quality bits
         _jet_sums(jet[0], jet[1], jet[2], ipar, cos144, sin144, sums, row)
-        _write_muons(mu, row, m_pt, m_eta, m_phi, m_q, m_qual, nm)
-
-
-@numba.njit(cache=True)
-def _write_muons(mu: Arrays, row: int, m_pt: np.ndarray, m_eta: np.ndarray, m_phi: np.ndarray,
-                 m_q: np.ndarray, m_qual: np.ndarray, nm: int) -> None:
-    o_pt, o_eta, o_phi, o_iso, o_qual, o_q = mu
-    idx = top_n(m_pt, nm, o_pt.shape[1])
-    for k in range(len(idx)):
-        j = idx[k]
-        if j < 0:
-            break
-        hw = math.floor(m_pt[j] * 2.0)
-        if hw <= 0:
-            break
-        o_pt[row, k] = min(hw, 511)
-        o_eta[row, k] = round(m_eta[j] / _MU_ETA_LSB)
-        phi = m_phi[j] % (2.0 * math.pi)
-        o_phi[row, k] = math.floor(phi / (2.0 * math.pi) * _MU_PHI_BINS) % _MU_PHI_BINS
-        o_iso[row, k] = 0
-        o_qual[row, k] = m_qual[j]
-        o_q[row, k] = m_q[j]
+        write_muons(mu, row, m_pt, m_eta, m_phi, m_q, m_qual, aux, nm)

@@ -90,6 +90,9 @@ class L1SimConfig:
     # this efficiency (CMS BMTF/OMTF/EMTF: 90 %); 0.5 is an unbiased assignment; one scale per track
     # finder, from its four-station core
     muon_threshold_efficiency: float = 0.90
+    # the track finders' 2-bit impact parameter (Run-3 BMTF/EMTF displaced-muon assignment): classes of
+    # |d_xy| at these edges (cm); l1emu computes d_xy for decays in flight (docs/physics.md §4)
+    muon_ip_edges_cm: tuple[float, float, float] = (25.0, 50.0, 75.0)
     # -- object finding (hardware units, 0.5 GeV) ----------------------------------------
     # e/γ as CMS Stage-2 layer 2 builds it (CMSSW L1Trigger/L1TCalorimeter Stage2Layer2Cluster- and
     # EGammaAlgorithmFirmwareImp1, caloParams 2018-2024; JINST 15 (2020) P10017): a seed of ECAL ET
@@ -168,6 +171,10 @@ class L1SimConfig:
             if not getattr(self, name) <= 1.0:
                 msg = f"L1SimConfig.{name} = {getattr(self, name)}: a probability must be in [0, 1]"
                 raise ConfigError(msg)
+        edges = self.muon_ip_edges_cm
+        if len(edges) != 3 or list(edges) != sorted(edges) or edges[0] <= 0:
+            msg = f"L1SimConfig.muon_ip_edges_cm = {edges}: three positive increasing edges (cm)"
+            raise ConfigError(msg)
         if not self.muon_tail_start > 0:
             msg = f"L1SimConfig.muon_tail_start = {self.muon_tail_start}: the tail must start above 0 σ"
             raise ConfigError(msg)
@@ -222,5 +229,5 @@ class L1SimConfig:
         """Hash of the fields that change the per-pool-event detector response."""
         fields = {k: v for k, v in asdict(self).items()
                   if not k.startswith(("eg_", "tau_", "jet_", "sum_", "ht_", "muon_res", "muon_tail",
-                                       "muon_station", "muon_charge", "muon_threshold", "met_"))}
+                                       "muon_station", "muon_charge", "muon_threshold", "muon_ip", "met_"))}
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]

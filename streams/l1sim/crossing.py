@@ -163,6 +163,8 @@ class CrossingEmulator:
             c.muon_tail_start, c.muon_charge_flip, c.eg_hoe_max, c.eg_iso_loose, c.eg_iso_tight,
             0.0, c.tau_iso_loose, c.tau_iso_tight, c.jet_calibration,  # slot 9 unused: τ scales in egtau_luts
             NormalDist().inv_cdf(c.muon_threshold_efficiency), c.muon_station_efficiency,
+            float(np.float32(c.muon_efficiency)),  # a source below the prompt efficiency is a decay in flight
+            c.b_field_t, *c.muon_ip_edges_cm,
         ], dtype=np.float64)
         self._geo = _geometry(c)
         self._eg_lut, self._tau_cal = egtau_luts(c)

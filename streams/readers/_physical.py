@@ -89,6 +89,7 @@ def to_batch(
         "event": np.arange(first + 1, first + n + 1, dtype=np.uint64), "bx": np.ones(n, np.uint16),
         "pileup": np.zeros(n, np.float32), "weight": np.ones(n, np.float32),
         "regions": np.zeros((n, *BASE_COLUMNS["regions"].shape), np.uint16),
+        "mu_shower": np.zeros(n, np.uint8),
     }
     for name, value in (extra or {}).items():
         spec = BASE_COLUMNS[name]

@@ -29,6 +29,7 @@ import numpy as np
 
 from streams.event import BatchMeta, EventBatch
 from streams.filling import STANDARD
+from streams.l1sim._muons import muon_indices
 from streams.schema import (
     BASE_COLUMNS,
     CALO_ETA_LSB,
@@ -225,5 +226,10 @@ def generate(
     cols["etmhf"], cols["etmhf_phi"] = _hw_sum(mx + fx, my + fy)
     cols["ett"] = np.minimum(np.floor(ett / PT_LSB), 1 << 20).astype(np.int32)
     cols["regions"] = np.minimum(np.floor(regions / PT_LSB), 1023).astype(np.uint16)
+    # schema 2: prompt muons (uPT = pT, IP 0) indexed by their track finder's link; no LLP signals
+    cols["mu_upt"] = np.minimum(cols["mu_pt"] // 2, 255).astype(np.uint8)
+    cols["mu_tfindex"] = muon_indices(cols["mu_eta"], cols["mu_phi"], cols["mu_pt"])
+    for name in ("mu_ip", "jet_disp", "mu_shower"):
+        cols[name] = np.zeros((n, *BASE_COLUMNS[name].shape), BASE_COLUMNS[name].dtype)
     meta = BatchMeta(stream="parametric", first=first)
     return EventBatch({k: cols[k] for k in BASE_COLUMNS}, meta)
