@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 import numba
 import numpy as np
@@ -74,6 +75,10 @@ def main() -> None:
     print(f"  premix + L1 emulation : {n / t_full:10.0f} crossings/s/core ({1e6 * t_full / n:.1f} us each)")
     print(f"  bare draw + sum loop  : {n / t_bare:10.0f} crossings/s/core ({1e6 * t_bare / n:.1f} us each)")
     print(f"  full / bare time ratio: {t_full / t_bare:.2f}")
+    box = PremixSource(towers, config=cfg, l1=replace(L1SimConfig(), tau_clustering="box"))
+    box.batch_at(0, 8)
+    t_box = _best(lambda: box.batch_at(0, n), args.reps)
+    print(f"  with the box τ model  : {n / t_box:10.0f} crossings/s/core (CMS τ / box time {t_full / t_box:.2f})")
     if not args.no_stitched:
         stitched, _ = build_source(SampleSpec(mu=args.mu, events=n, pool_events=args.pool, seed=3))
         stitched.batch_at(0, 8)
