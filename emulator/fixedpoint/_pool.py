@@ -4,6 +4,11 @@ Max pooling: the window maximum (padding reads the value with only the top bit s
 cast to ``accum_t`` and then to ``res_T``. Average pooling: ``accum_t y = 0; y += x`` over
 the window (each ``+=`` a cast to ``accum_t``), ``y /= n`` truncating toward zero, where ``n``
 counts the cells inside the image unless ``count_pad``; then ``res_T``.
+
+io_stream (``stream``, ``nnet_pooling_stream.h``): every cell is cast to ``accum_t`` first,
+then the window's maximum, or its sum (a tree of ``accum_t`` additions; global pooling adds
+pixel by pixel) divided by the window size, truncating toward zero; then ``res_T``. The
+stream kernels never pad (hls4ml puts a zero-padding layer in front).
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ class Pool(Op):
     stride: tuple[int, int]
     pads: tuple[int, int, int, int] = (0, 0, 0, 0)
     count_pad: bool = False
+    stream: bool = False  # io_stream: cells cast to accum_t before the reduction
     _idx: np.ndarray = field(init=False, repr=False)
     _length: np.ndarray = field(init=False, repr=False)
 
@@ -71,10 +77,28 @@ class Pool(Op):
                 self.in_type.width + frac - self.in_type.fractional,
             )
             self._check_bits("an average-pooling sum", 1 << widest)
+        if self.stream:
+            self._check_stream(shape, idx)
         inside = (idx >= 0).sum(axis=1)
         length = np.full(idx.shape[0], idx.shape[1]) if self.count_pad else inside
         object.__setattr__(self, "_idx", np.where(idx < 0, self.n_in, idx))
         object.__setattr__(self, "_length", length.astype(np.int64))
+
+    def _check_stream(self, hwc: tuple[int, ...], idx: np.ndarray) -> None:
+        """The stream kernels' window sum is a tree: the engine's in-order sum equals it unless it saturates."""
+        if (idx < 0).any():
+            msg = f"layer {self.name!r}: io_stream pooling with padding {self.pads} (hls4ml pads in a layer of its own)"
+            raise FixedPointError(msg)
+        a, t, k = self.accum_type, self.in_type, idx.shape[1]
+        windowed = tuple(self.pool) != (hwc[0], hwc[1])
+        if self.op == "average" and windowed and a.overflow.value != "WRAP":
+            shift = a.fractional - t.fractional
+            cell = max(-t.min_int, t.max_int)
+            bound = k * ((cell << shift) if shift >= 0 else -(-cell >> -shift) + 1)
+            if bound >= a.max_int:
+                msg = (f"layer {self.name!r}: io_stream average pooling sums {k} cells in a tree of "
+                       f"{a} additions, which can saturate (the engine sums in order)")  # fmt: skip
+                raise FixedPointError(msg)
 
     def forward(self, x: np.ndarray, run: Run, *, float_out: type | None = None) -> np.ndarray:
         t = self.in_type
@@ -85,17 +109,23 @@ class Pool(Op):
         n_win, k = self._idx.shape
         win = run.buf(self, "windows", (n_ev, n_win * k))
         np.take(padded, self._idx.reshape(-1), axis=1, out=win)
-        if self.op == "max":
+        if self.stream:
+            cells = self._cast(win, t.fractional, self.accum_type, run, "cells")
+            if self.op == "max":
+                acc = run.buf(self, "max", (n_ev, n_win))
+                np.max(cells.reshape(n_ev, n_win, k), axis=2, out=acc)
+            else:
+                acc = self._average(cells.reshape(n_ev, n_win, k), run.tally, self.accum_type.fractional)
+        elif self.op == "max":
             top = run.buf(self, "max", (n_ev, n_win))
             np.max(win.reshape(n_ev, n_win, k), axis=2, out=top)
             acc = self._cast(top, t.fractional, self.accum_type, run, "accumulate")
         else:
-            acc = self._average(win.reshape(n_ev, n_win, k), run.tally)
+            acc = self._average(win.reshape(n_ev, n_win, k), run.tally, t.fractional)
         return self._cast(acc, self.accum_type.fractional, self.out_type, run, "result")
 
-    def _average(self, win: np.ndarray, tally: Tally | None) -> np.ndarray:
+    def _average(self, win: np.ndarray, tally: Tally | None, f_x: int) -> np.ndarray:
         a = self.accum_type
-        f_x = self.in_type.fractional
         frac = max(a.fractional, f_x)
         y = np.zeros(win.shape[:2], np.int64)
         n_ovf = 0
@@ -108,7 +138,8 @@ class Pool(Op):
         return mean
 
     def describe(self) -> str:
-        return f"{self.op} pool {self.pool} stride {self.stride}: acc {self.accum_type}, out {self.out_type}"
+        stream = " (io_stream)" if self.stream else ""
+        return f"{self.op} pool {self.pool} stride {self.stride}{stream}: acc {self.accum_type}, out {self.out_type}"
 
 
 @register_op
