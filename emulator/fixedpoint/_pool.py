@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from emulator.fixedpoint._base import Op, Run, register_op
+from emulator.fixedpoint._lut import reduce_pairs
 from emulator.fixedpoint.audit import Tally
 from emulator.fixedpoint.errors import FixedPointError
 from emulator.fixedpoint.types import FixedType
@@ -60,6 +61,7 @@ class Pool(Op):
     stream: bool = False  # io_stream: cells cast to accum_t before the reduction
     _idx: np.ndarray = field(init=False, repr=False)
     _length: np.ndarray = field(init=False, repr=False)
+    _tree: list[tuple[int, int, int]] = field(init=False, repr=False, default_factory=list)
 
     def __post_init__(self) -> None:
         if self.op not in ("max", "average"):
@@ -85,20 +87,10 @@ class Pool(Op):
         object.__setattr__(self, "_length", length.astype(np.int64))
 
     def _check_stream(self, hwc: tuple[int, ...], idx: np.ndarray) -> None:
-        """The stream kernels' window sum is a tree: the engine's in-order sum equals it unless it saturates."""
         if (idx < 0).any():
             msg = f"layer {self.name!r}: io_stream pooling with padding {self.pads} (hls4ml pads in a layer of its own)"
             raise FixedPointError(msg)
-        a, t, k = self.accum_type, self.in_type, idx.shape[1]
-        windowed = tuple(self.pool) != (hwc[0], hwc[1])
-        if self.op == "average" and windowed and a.overflow.value != "WRAP":
-            shift = a.fractional - t.fractional
-            cell = max(-t.min_int, t.max_int)
-            bound = k * ((cell << shift) if shift >= 0 else -(-cell >> -shift) + 1)
-            if bound >= a.max_int:
-                msg = (f"layer {self.name!r}: io_stream average pooling sums {k} cells in a tree of "
-                       f"{a} additions, which can saturate (the engine sums in order)")  # fmt: skip
-                raise FixedPointError(msg)
+        object.__setattr__(self, "_tree", reduce_pairs(idx.shape[1]) if tuple(self.pool) != hwc[:2] else [])
 
     def forward(self, x: np.ndarray, run: Run, *, float_out: type | None = None) -> np.ndarray:
         t = self.in_type
@@ -114,7 +106,9 @@ class Pool(Op):
             if self.op == "max":
                 acc = run.buf(self, "max", (n_ev, n_win))
                 np.max(cells.reshape(n_ev, n_win, k), axis=2, out=acc)
-            else:
+            elif self._tree:  # a window: nnet::reduce's tree of accum_t additions
+                acc = self._tree_average(cells.reshape(n_ev, n_win, k), run.tally)
+            else:  # global: pixel by pixel
                 acc = self._average(cells.reshape(n_ev, n_win, k), run.tally, self.accum_type.fractional)
         elif self.op == "max":
             top = run.buf(self, "max", (n_ev, n_win))
@@ -135,6 +129,20 @@ class Pool(Op):
         if tally is not None:
             tally.add(self.name, "accumulate", a.overflow.value, values=y.size, overflowed=n_ovf)
         mean: np.ndarray = np.sign(y) * (np.abs(y) // self._length)  # y /= n truncates toward zero
+        return mean
+
+    def _tree_average(self, cells: np.ndarray, tally: Tally | None) -> np.ndarray:
+        a = self.accum_type
+        slots = [cells[:, :, i] for i in range(cells.shape[2])]
+        n_ovf = 0
+        for _dst, left, right in self._tree:
+            y, n = self._cast_n(slots[left] + slots[right], a.fractional, a)
+            slots.append(y)
+            n_ovf += n
+        if tally is not None:
+            tally.add(self.name, "accumulate", a.overflow.value, values=slots[-1].size, overflowed=n_ovf)
+        total = slots[-1]
+        mean: np.ndarray = np.sign(total) * (np.abs(total) // cells.shape[2])  # sum / N truncates toward zero
         return mean
 
     def describe(self) -> str:

@@ -69,7 +69,8 @@ def _loop_source(project: Project, inputs: Sequence[str], outputs: Sequence[str]
         i, size, t = len(inputs) + j, sizes[name], params[name].type
         if stream:
             lines += [f"    for (int k = 0; k < {size}; k += {t}::size) {{ {t} p = v{i}.read();",
-                      f"      for (unsigned j = 0; j < {t}::size; j++) out[{j}][e * {size} + k + j] = p[j].to_double(); }}"]  # fmt: skip
+                      f"      for (unsigned m = 0; m < {t}::size; m++)",
+                      f"        out[{j}][e * {size} + k + m] = p[m].to_double(); }}"]  # fmt: skip
         else:
             lines.append(f"    for (int k = 0; k < {size}; k++) out[{j}][e * ({size}) + k] = v{i}[k].to_double();")
     lines += ["  }", "}"]
