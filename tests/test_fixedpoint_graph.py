@@ -1,8 +1,9 @@
 """Multi-input, multi-head networks and power-of-two weights against hls4ml's C simulation.
 
 Four projects, converted and compiled once per module (two at a time): a DeepSets-like jet
-tagger ((16, 8) constituents, input batch norm, pointwise Dense, global average pooling, a
-classification and a regression head), a QConv1D net with two heads, a three-input net of
+tagger ((16, 8) constituents, input batch norm, pointwise Dense (one with the Resource
+strategy), global average pooling, a classification and a regression head), a QConv1D net
+with two heads (the second convolution with the Resource strategy), a three-input net of
 merges (add, subtract, multiply, average, maximum, minimum, concatenate), global max
 pooling and a softmax of a (6, 5) tensor (flat in hls4ml; per row in an edited project), and
 a QKeras MLP with ``quantized_po2`` weights (hls4ml 1.3 cannot write those under numpy 2
@@ -156,11 +157,13 @@ def _narrow(cfg: dict[str, Any]) -> None:
     cfg["LayerName"]["pt"]["Precision"].update({"accum": "fixed<12,4>", "result": "fixed<12,4>"})
     cfg["LayerName"]["cls"]["Implementation"] = "stable"
     cfg["LayerName"]["rho"].update({"Strategy": "Resource", "ReuseFactor": 2})
+    cfg["LayerName"]["phi1"]["Strategy"] = "Resource"  # a pointwise convolution in hls4ml
 
 
 def _conv_cfg(cfg: dict[str, Any]) -> None:
+    """A latency softmax; the second convolution with the Resource strategy (weights written transposed)."""
     cfg["LayerName"]["cls"]["Implementation"] = "latency"
-    cfg["LayerName"]["conv2"]["ReuseFactor"] = 2
+    cfg["LayerName"]["conv2"].update({"Strategy": "Resource", "ReuseFactor": 2})
 
 
 def _merge_cfg(cfg: dict[str, Any]) -> None:

@@ -164,7 +164,8 @@ def test_stream_layers_as_read(projects: dict[str, Project]) -> None:
     image = FixedPointGraph.from_hls4ml_project(projects["image"].root)
     ops = {n.op.name: n.op for n in image.nodes}
     assert image.outputs == ("cls", "gmp")
-    assert ops["ap"].stream and ops["ap"].accum_type.overflow.value == "SAT"  # type: ignore[attr-defined]
+    assert ops["ap"].stream  # type: ignore[attr-defined]
+    assert ops["ap"].accum_type.overflow.value == "SAT"  # type: ignore[attr-defined]
     assert any(n.op.kind == "pad" for n in image.nodes)  # 'same' becomes a zero-padding layer
     tracks = FixedPointGraph.from_hls4ml_project(projects["tracks"].root)
     rows = next(n.op for n in tracks.nodes if n.op.name == "rows")
