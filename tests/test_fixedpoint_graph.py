@@ -2,7 +2,7 @@
 
 Four projects, converted and compiled once per module (two at a time): a DeepSets-like jet
 tagger ((16, 8) constituents, input batch norm, pointwise Dense (one with the Resource
-strategy), global average pooling, a classification and a regression head), a QConv1D net
+strategy, one 60 % pruned), global average pooling, a classification and a regression head), a QConv1D net
 with two heads (the second convolution with the Resource strategy), a three-input net of
 merges (add, subtract, multiply, average, maximum, minimum, concatenate), global max
 pooling and a softmax of a (6, 5) tensor (flat in hls4ml; per row in an edited project), and
@@ -81,7 +81,15 @@ def _deepsets(rng: np.random.Generator) -> Any:
     reg = _qdense(1, "pt", bits=10, integer=4)(h)
     model = Model(inp, [cls, reg])
     _randomize(model, rng)
+    _prune(model.get_layer("phi2"), rng, 0.6)
     return model
+
+
+def _prune(layer: Any, rng: np.random.Generator, fraction: float) -> None:
+    """Zero ``fraction`` of the kernel, as magnitude pruning leaves it (hls4ml counts them in ``n_zeros``)."""
+    w, b = layer.get_weights()
+    w[rng.random(w.shape) < fraction] = 0.0
+    layer.set_weights([w, b])
 
 
 def _conv1d(rng: np.random.Generator) -> Any:

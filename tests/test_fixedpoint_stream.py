@@ -6,7 +6,7 @@ both compiled at once):
 * ``image`` (Vitis): Conv2D with the encoded implementation, ReLU, batch norm, 2x2 average
   pooling whose ``accum_t`` saturates (the stream kernel sums in ``nnet::reduce``'s tree), a
   ``same`` Conv2D (hls4ml puts a zero-padding layer in front) with the Resource strategy, a
-  ``clone_stream`` feeding a Resource dense (RF 2) + tanh + stable softmax head and a global
+  ``clone_stream`` feeding a 70 % pruned Resource dense (RF 2) + tanh + stable softmax head and a global
   max pooling head;
 * ``tracks`` (Vivado, two inputs): Conv1D, average and global average pooling, sigmoid, a
   Dense on the (width, channels) tensor (a stream pointwise convolution) with a latency
@@ -17,6 +17,7 @@ Inputs include NaN, ±inf, huge, tiny and exact ties; 20 000 events each.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -85,6 +86,9 @@ def _image(rng: np.random.Generator) -> tuple[Any, Tune]:
     cls = layers.Activation("softmax", name="cls")(QDense(3, kernel_quantizer=q, bias_quantizer=q, name="d2")(d))
     model = Model(inp, [cls, layers.GlobalMaxPooling2D(name="gmp")(x)])
     _randomize(model, rng)
+    w, bias = model.get_layer("d1").get_weights()
+    w[rng.random(w.shape) < 0.7] = 0.0  # pruned
+    model.get_layer("d1").set_weights([w, bias])
 
     def tune(cfg: dict[str, Any]) -> None:
         names = cfg["LayerName"]
@@ -186,3 +190,21 @@ def test_stream_errors_name_the_layer(projects: dict[str, Project], tmp_path: Pa
     top.write_text(text.replace("nnet::clone_stream<", "nnet::broadcast_stream<", 1))
     with pytest.raises(UnsupportedLayerError, match=r"nnet::broadcast_stream"):
         FixedPointGraph.from_hls4ml_project(copy)
+
+
+def test_stream_project_imports_as_a_model(
+    projects: dict[str, Project], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``l1emu model import DIR``: the saved engine model (stream pooling included) replays the project."""
+    from emulator.models.imported import PROJECT_DIR
+    from l1emu.cli import main
+
+    project = projects["image"]
+    assert main(["model", "import", str(project.root), "--out", str(tmp_path / "image")]) == 0
+    assert main(["model", "inspect", str(tmp_path / "image"), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["source"]["io_type"] == "io_stream"
+    assert (tmp_path / "image" / PROJECT_DIR / "firmware" / "myproject.cpp").is_file()
+    got = FixedPointGraph.load(tmp_path / "image").predict(project.inputs)
+    for g, w in zip(got, project.want, strict=True):
+        assert np.array_equal(g.reshape(w.shape), w)
