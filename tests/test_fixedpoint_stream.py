@@ -201,6 +201,7 @@ def test_stream_project_imports_as_a_model(
 
     project = projects["image"]
     assert main(["model", "import", str(project.root), "--out", str(tmp_path / "image")]) == 0
+    assert "myproject" in capsys.readouterr().out  # the import's summary
     assert main(["model", "inspect", str(tmp_path / "image"), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["source"]["io_type"] == "io_stream"
