@@ -31,7 +31,7 @@ from emulator.fixedpoint._pool import Pad, Pool
 from emulator.fixedpoint._project_parse import Call, Config, Project, parse_project, read_weight_text
 from emulator.fixedpoint._quantize import Quantize
 from emulator.fixedpoint.errors import FixedPointError, UnsupportedLayerError
-from emulator.fixedpoint.types import FixedType
+from emulator.fixedpoint.types import FixedType, Overflow, Rounding
 
 __all__ = ["read_project"]
 
@@ -198,6 +198,8 @@ def _softmax(layer: _Layer) -> Op:
     impl = layer.value("implementation", "stable").lower()
     if impl not in ("latency", "stable", "argmax"):
         layer.fail(f"softmax implementation {impl!r} is not supported")
+    if "inv_inp_t" not in layer.config.types and "table_size" in layer.config.ints:
+        return _softmax_v0(layer, io, impl)
     exp_t, inv_inp = layer.type("exp_table_t"), layer.type("inv_inp_t")
     norm = layer.type("inp_norm_t") if "inp_norm_t" in layer.config.types else FixedType(1, 0)
     addr = norm if impl == "stable" else io["in_type"]
@@ -222,6 +224,20 @@ def _softmax(layer: _Layer) -> Op:
         n_outer=n_outer,
         n_inner=n_inner,
     )
+
+
+def _softmax_v0(layer: _Layer, io: dict[str, Any], impl: str) -> Op:
+    """hls4ml 0.8's softmax: one ``table_size``, ``exp_table_t`` sums and addresses the inverse
+    table; ``stable`` normalises ``x − max`` in the input's format (``AP_RND, AP_SAT``)."""
+    size, in_t = layer.get("table_size"), io["in_type"]
+    exp_t, inv_t = layer.type("exp_table_t"), layer.type("inv_table_t")
+    pack = layer.project.pack(layer.call.template[0], layer.config) if layer.project.io_type == "io_stream" else 0
+    n_outer = io["in_shape"][0] // pack if pack else 1  # io_stream: one softmax per pack
+    norm = FixedType(in_t.width, in_t.integer, signed=True, rounding=Rounding.RND, overflow=Overflow.SAT)
+    return Softmax(**io, implementation="stable_v0" if impl == "stable" else impl,
+                   exp_table=_tables.exp_table(size, in_t, exp_t, 1.0, negative=False),
+                   inv_table=_tables.inv_table(size, exp_t, inv_t), exp_table_type=exp_t, inv_table_type=inv_t,
+                   accum_type=exp_t, inv_inp_type=exp_t, inp_norm_type=norm, n_outer=n_outer)  # fmt: skip
 
 
 def _batchnorm(layer: _Layer) -> Op:
