@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emulator.fixedpoint import FixedPointGraph, FixedPointModel
+from emulator.fixedpoint import FixedPointGraph, FixedPointModel, UnsupportedLayerError
 
 DATA = Path(__file__).parent / "data" / "hls4ml-0.8.1"
 
@@ -47,3 +47,14 @@ def test_hls4ml_08_project_equals_its_compiled_library(name: str) -> None:
     assert graph.source["io_type"] == ("io_stream" if name.startswith("stream") else "io_parallel")
     chain = FixedPointModel.from_hls4ml_project(DATA / name)  # one chain: the FixedPointModel path too
     assert np.array_equal(chain.predict(_events()), want)
+
+
+def test_stream_softmax_on_another_axis_is_refused(tmp_path: Path) -> None:
+    """As hls4ml 0.8.1's PyTorch front end wrote it: the stream kernel would abort on its assert."""
+    import shutil
+
+    shutil.copytree(DATA / "stream_resource", tmp_path / "p")
+    params = tmp_path / "p" / "firmware" / "parameters.h"
+    params.write_text(params.read_text().replace("axis = -1;", "axis = 1;"))
+    with pytest.raises(UnsupportedLayerError, match=r"layer 'softmax'.*axis = 1"):
+        FixedPointGraph.from_hls4ml_project(tmp_path / "p")

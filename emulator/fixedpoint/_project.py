@@ -198,6 +198,8 @@ def _softmax(layer: _Layer) -> Op:
     impl = layer.value("implementation", "stable").lower()
     if impl not in ("latency", "stable", "argmax"):
         layer.fail(f"softmax implementation {impl!r} is not supported")
+    if layer.project.io_type == "io_stream" and layer.get("axis", -1) != -1:
+        layer.fail(f"axis = {layer.get('axis')}: hls4ml's stream softmax asserts axis == -1 (its C simulation aborts)")
     if "inv_inp_t" not in layer.config.types and "table_size" in layer.config.ints:
         return _softmax_v0(layer, io, impl)
     exp_t, inv_inp = layer.type("exp_table_t"), layer.type("inv_inp_t")
