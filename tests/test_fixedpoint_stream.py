@@ -9,8 +9,9 @@ both compiled at once):
   ``clone_stream`` feeding a 70 % pruned Resource dense (RF 2) + tanh + stable softmax head and a global
   max pooling head;
 * ``tracks`` (Vivado, two inputs): Conv1D, average and global average pooling, sigmoid, a
-  Dense on the (width, channels) tensor (a stream pointwise convolution) with a latency
-  softmax per row, add, concatenate, an argmax softmax head and a head that is also cloned.
+  reshape (``repack_stream``) and a Dense on the (width, channels) tensor (a stream pointwise
+  convolution) with a latency softmax per row, add, concatenate, an argmax softmax head and
+  a head that is also cloned.
 
 Inputs include NaN, ±inf, huge, tiny and exact ties; 20 000 events each.
 """
@@ -111,7 +112,9 @@ def _tracks(rng: np.random.Generator) -> tuple[Any, Tune]:
     x = layers.AveragePooling1D(2, name="ap")(x)
     x = layers.Activation("sigmoid", name="sg")(QConv1D(4, 3, strides=2, kernel_quantizer=q, bias_quantizer=q,
                                                         name="c2")(x))  # fmt: skip
-    rows = layers.Activation("softmax", name="rows")(QDense(5, kernel_quantizer=q, bias_quantizer=q, name="pw")(x))
+    regrouped = layers.Reshape((6, 2), name="rs")(x)  # packs of 4 values become packs of 2: repack_stream
+    rows = layers.Activation("softmax", name="rows")(QDense(5, kernel_quantizer=q, bias_quantizer=q, name="pw")(
+        regrouped))  # fmt: skip
     db = QDense(4, kernel_quantizer=q, bias_quantizer=q, name="db")(b)
     s = layers.Add(name="add")([layers.GlobalAveragePooling1D(name="gap")(x), db])
     c = layers.Concatenate(name="cat")([s, db])
@@ -173,8 +176,11 @@ def test_stream_layers_as_read(projects: dict[str, Project]) -> None:
     assert any(n.op.kind == "pad" for n in image.nodes)  # 'same' becomes a zero-padding layer
     tracks = FixedPointGraph.from_hls4ml_project(projects["tracks"].root)
     rows = next(n.op for n in tracks.nodes if n.op.name == "rows")
-    assert (rows.n_outer, rows.n_inner) == (3, 1)  # type: ignore[attr-defined]  # one softmax per pack (pixel)
+    assert (rows.n_outer, rows.n_inner) == (6, 1)  # type: ignore[attr-defined]  # one softmax per pack (pixel)
     assert [i.name for i in tracks.inputs] == ["trk", "glob"]
+    top = (projects["tracks"].root / "firmware" / "myproject.cpp").read_text()
+    assert "nnet::repack_stream<" in top
+    assert "nnet::clone_stream<" in top
 
 
 def test_stream_errors_name_the_layer(projects: dict[str, Project], tmp_path: Path) -> None:
