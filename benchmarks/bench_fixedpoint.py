@@ -1,18 +1,25 @@
 """Fixed-point engine vs hls4ml C simulation vs onnxruntime (float), measured in one run.
 
-The network is AXOL1TL-sized: the QKeras encoder 57 -> 32 -> 16 -> 13 (quantized ReLUs,
+``encoder``: AXOL1TL-sized, the QKeras encoder 57 -> 32 -> 16 -> 13 (quantized ReLUs,
 6-bit weights, ~75 % of the first layer pruned), run on zero-padded, pT-ordered-like
 inputs. Two hls4ml configurations: ``auto`` (hls4ml infers wide accumulators) and
 ``default`` (the model-wide ap_fixed<16,6> everywhere: narrow accumulators that wrap).
+
+``multihead``: the DeepSets-like two-head jet tagger (``bench_fixedpoint_multihead.py``):
+the engine (:class:`FixedPointGraph`), ``hls_model.predict``, the project's top function
+in a C loop (:class:`ProjectLibrary`) and the float network in onnxruntime.
+
 Reports events/s (best of several repetitions: the machine is shared) and the ratios
 engine / C-sim and engine / onnxruntime, and checks the engine against the C-sim.
 
-    .venv/bin/python benchmarks/bench_fixedpoint.py [--events 2000000] [--csim-events 20000]
+    .venv/bin/python benchmarks/bench_fixedpoint.py [--model both] [--events 2000000] [--csim-events 20000]
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -115,12 +122,25 @@ def make_events(n: int, seed: int) -> np.ndarray:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", choices=("encoder", "multihead", "both"), default="both")
     ap.add_argument("--events", type=int, default=2_000_000, help="events for the engine and onnxruntime")
+    ap.add_argument("--multihead-events", type=int, default=200_000, help="engine/onnxruntime events, multihead")
     ap.add_argument("--csim-events", type=int, default=20_000, help="events for the (slow) C simulation")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2, help="threads for the multi-threaded rows")
     args = ap.parse_args()
+    if args.model in ("encoder", "both"):
+        encoder(args)
+    if args.model in ("multihead", "both"):
+        from bench_fixedpoint_multihead import multihead  # this folder (the script's sys.path[0])
 
+        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+        print()
+        multihead(n_events=args.multihead_events, csim_events=args.csim_events, reps=args.reps)
+
+
+def encoder(args: argparse.Namespace) -> None:
+    """The AXOL1TL-sized encoder in two accumulator configurations."""
     keras_model = build_keras(seed=7)
     x = make_events(args.events, seed=1)
     x_csim = np.ascontiguousarray(x[: args.csim_events])

@@ -1,8 +1,9 @@
 """Multi-input, multi-head networks and power-of-two weights against hls4ml's C simulation.
 
 Four projects, converted and compiled once per module (two at a time): a DeepSets-like jet
-tagger ((16, 8) constituents, input batch norm, pointwise Dense, global average pooling, a
-classification and a regression head), a QConv1D net with two heads, a three-input net of
+tagger ((16, 8) constituents, input batch norm, pointwise Dense (one with the Resource
+strategy, one 60 % pruned), global average pooling, a classification and a regression head), a QConv1D net
+with two heads (the second convolution with the Resource strategy), a three-input net of
 merges (add, subtract, multiply, average, maximum, minimum, concatenate), global max
 pooling and a softmax of a (6, 5) tensor (flat in hls4ml; per row in an edited project), and
 a QKeras MLP with ``quantized_po2`` weights (hls4ml 1.3 cannot write those under numpy 2
@@ -80,7 +81,15 @@ def _deepsets(rng: np.random.Generator) -> Any:
     reg = _qdense(1, "pt", bits=10, integer=4)(h)
     model = Model(inp, [cls, reg])
     _randomize(model, rng)
+    _prune(model.get_layer("phi2"), rng, 0.6)
     return model
+
+
+def _prune(layer: Any, rng: np.random.Generator, fraction: float) -> None:
+    """Zero ``fraction`` of the kernel, as magnitude pruning leaves it (hls4ml counts them in ``n_zeros``)."""
+    w, b = layer.get_weights()
+    w[rng.random(w.shape) < fraction] = 0.0
+    layer.set_weights([w, b])
 
 
 def _conv1d(rng: np.random.Generator) -> Any:
@@ -156,11 +165,13 @@ def _narrow(cfg: dict[str, Any]) -> None:
     cfg["LayerName"]["pt"]["Precision"].update({"accum": "fixed<12,4>", "result": "fixed<12,4>"})
     cfg["LayerName"]["cls"]["Implementation"] = "stable"
     cfg["LayerName"]["rho"].update({"Strategy": "Resource", "ReuseFactor": 2})
+    cfg["LayerName"]["phi1"]["Strategy"] = "Resource"  # a pointwise convolution in hls4ml
 
 
 def _conv_cfg(cfg: dict[str, Any]) -> None:
+    """A latency softmax; the second convolution with the Resource strategy (weights written transposed)."""
     cfg["LayerName"]["cls"]["Implementation"] = "latency"
-    cfg["LayerName"]["conv2"]["ReuseFactor"] = 2
+    cfg["LayerName"]["conv2"].update({"Strategy": "Resource", "ReuseFactor": 2})
 
 
 def _merge_cfg(cfg: dict[str, Any]) -> None:

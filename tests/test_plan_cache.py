@@ -19,9 +19,10 @@ import json, sys
 import numpy as np
 from emulator.fixedpoint import FixedPointModel
 from emulator.fixedpoint._columnar import _compile
-model = FixedPointModel.load(sys.argv[1])
-x = np.random.default_rng(5).normal(0, 4, (2000, model.n_inputs))
-y = model.predict(x)
+for path in sys.argv[1:]:  # the last model is reported
+    model = FixedPointModel.load(path)
+    x = np.random.default_rng(5).normal(0, 4, (2000, model.n_inputs))
+    y = model.predict(x)
 plan = model._plan
 fn = _compile(plan.source)
 stats = getattr(fn, "stats", None)
@@ -31,9 +32,11 @@ print(json.dumps({"hits": sum(stats.cache_hits.values()) if stats else 0,
 """
 
 
-def _run(cache: Path, **env: str) -> dict[str, object]:
+def _run(cache: Path, *before: str, **env: str) -> dict[str, object]:
+    """The shipped AXOL1TL model run in a fresh process (after the shipped models ``before``)."""
+    models = [str(ROOT / "configs" / "models" / f"{name}.fxp") for name in (*before, "axol1tl")]
     proc = subprocess.run(
-        [sys.executable, "-c", _SCRIPT, str(ROOT / "configs" / "models" / "axol1tl.fxp")],
+        [sys.executable, "-c", _SCRIPT, *models],
         env={**os.environ, "L1EMU_CACHE": str(cache), "PYTHONPATH": str(ROOT), **env},
         capture_output=True, text=True, timeout=600, check=True,
     )  # fmt: skip
@@ -42,7 +45,10 @@ def _run(cache: Path, **env: str) -> dict[str, object]:
 
 
 def test_a_second_process_loads_the_compiled_plan(tmp_path: Path) -> None:
-    first, second = _run(tmp_path), _run(tmp_path)
+    """The second process compiles CICADA's plan first, then loads AXOL1TL's from disk. numba names
+    compiled kernels by a per-process counter: before the kernels' names carried their arguments,
+    AXOL1TL's cached code called CICADA's kernels of the same name here (sum -14799 for -5011)."""
+    first, second = _run(tmp_path), _run(tmp_path, "cicada")
     assert (first["misses"], first["hits"]) == (1, 0)
     assert (second["misses"], second["hits"]) == (0, 1)  # machine code from disk, nothing compiled
     assert first["sum"] == second["sum"]

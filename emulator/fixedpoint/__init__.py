@@ -1,4 +1,6 @@
-"""Bit-exact replay of hls4ml fixed-point networks (io_parallel), vectorised over events.
+"""Bit-exact replay of hls4ml fixed-point networks, vectorised over events.
+
+hls4ml ``ModelGraph`` objects (io_parallel) and project directories (io_parallel or io_stream).
 
 >>> from emulator.fixedpoint import FixedType, cast_float
 >>> cast_float([0.3, -0.3], FixedType.parse("ap_fixed<6,2,AP_RND,AP_SAT>")).tolist()

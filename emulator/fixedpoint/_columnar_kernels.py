@@ -10,6 +10,7 @@ indirect calls) that LLVM vectorises.
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
 from typing import Any
 
@@ -39,6 +40,20 @@ _TILE = 16  # events per tile of the transposing kernels
 _inline = nb.njit(inline="always", cache=False)
 _jit = nb.njit(cache=False, nogil=True)
 Kernel = Any  # a numba dispatcher
+
+
+def _jit_named(kernel: Any, *key: object) -> Kernel:
+    """``_jit`` of a factory's kernel, its name carrying the factory's arguments.
+
+    numba names compiled code by qualified name and a per-process counter. A cached plan's
+    machine code calls its kernels by those names, so two plans cached by different processes
+    and loaded into one could call each other's kernel (same name, other constants: wrong
+    results). With the arguments in the name, kernels of the same name are the same code.
+    """
+    tag = hashlib.sha256(repr(key).encode()).hexdigest()[:16]
+    kernel.__qualname__ = f"{kernel.__qualname__}_{tag}"
+    kernel.__name__ = f"{kernel.__name__}_{tag}"
+    return _jit(kernel)
 
 
 @cache
@@ -85,7 +100,7 @@ def cast_kernel(specs: tuple[CastSpec, ...], dtype: type) -> Kernel:
         for i in range(x.size):
             out[i] = fn(x[i])
 
-    return _jit(kernel)
+    return _jit_named(kernel, "cast", specs, dtype)
 
 
 @cache
@@ -109,7 +124,7 @@ def input_kernel(q: int, mode: int, zero_on_sat: bool) -> Kernel:
             out[i] = ovf(rnd(y if ok else 0.0), lo, hi, mod, inv_mod, off)
         return x.size - n_ok
 
-    return _jit(kernel)
+    return _jit_named(kernel, "input", q, mode, zero_on_sat)
 
 
 @_inline
@@ -144,7 +159,7 @@ def dense_kernel(q: int | None, dtype: type) -> Kernel:
                     for e in range(n):
                         acc[e] += (rnd(x0[e] * w0) + rnd(x1[e] * w1)) + (rnd(x2[e] * w2) + rnd(x3[e] * w3))
 
-    return _jit(kernel)
+    return _jit_named(kernel, "dense", q, dtype)
 
 
 @cache
@@ -168,7 +183,7 @@ def dense_sat_kernel(q: int | None, zero_on_sat: bool, dtype: type) -> Kernel:
                     p = xr[e] * wk if exact else rnd(xr[e] * wk)
                     acc[e] = ovf(acc[e] + ovf(p, lo, hi, one, one, one), lo, hi, one, one, one)
 
-    return _jit(kernel)
+    return _jit_named(kernel, "dense_sat", q, zero_on_sat, dtype)
 
 
 @_jit

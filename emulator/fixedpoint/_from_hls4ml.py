@@ -281,6 +281,8 @@ def check_config(hls_model: Any) -> dict[str, Any]:
     io_type = str(config.get_config_value("IOType"))
     if backend.lower() not in _BACKENDS or io_type != "io_parallel":
         msg = f"hls4ml model: backend {backend} with {io_type} (supported: Vivado/Vitis, io_parallel)"
+        if io_type == "io_stream":
+            msg += "; an io_stream project is read from its directory: write() it, then from_hls4ml_project(DIR)"
         raise UnsupportedLayerError(msg)
     return {"hls4ml": hls4ml_version, "backend": backend, "io_type": io_type}
 

@@ -104,10 +104,14 @@ def reduce_pairs(n: int) -> list[tuple[int, int, int]]:
 @dataclass(frozen=True, eq=False)
 class Softmax(Op):
     """``nnet::softmax_latency`` / ``softmax_stable`` / ``softmax_argmax`` on one slice, or on
-    each slice of a multi-dimensional input (``softmax_multidim``)."""
+    each slice of a multi-dimensional input (``softmax_multidim``).
+
+    ``stable_v0`` is hls4ml 0.8's ``softmax_stable``: ``x − max`` cast to ``inp_norm_type``
+    (the input's width with ``AP_RND, AP_SAT``), then to the input type, whose top bits address
+    an exp table of positive-signed addresses."""
 
     kind = "softmax"
-    implementation: str  # latency | stable | argmax
+    implementation: str  # latency | stable | stable_v0 | argmax
     exp_table: np.ndarray
     inv_table: np.ndarray
     exp_table_type: FixedType
@@ -121,7 +125,7 @@ class Softmax(Op):
     _gather: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.implementation not in ("latency", "stable", "argmax"):
+        if self.implementation not in ("latency", "stable", "stable_v0", "argmax"):
             msg = f"layer {self.name!r}: softmax implementation {self.implementation!r} is not supported"
             raise FixedPointError(msg)
         addr = self.inp_norm_type if self.implementation == "stable" else self.in_type
@@ -163,6 +167,11 @@ class Softmax(Op):
             d = x.max(axis=1, keepdims=True) - x
             norm = self._cast(d, self.in_type.fractional, self.inp_norm_type, run, "normalise")
             idx = _top_bits(norm, self.inp_norm_type, len(self.exp_table))
+        elif self.implementation == "stable_v0":
+            d = x - x.max(axis=1, keepdims=True)
+            norm = self._cast(d, self.in_type.fractional, self.inp_norm_type, run, "normalise")
+            addr = self._cast(norm, self.inp_norm_type.fractional, self.in_type, run, "address")
+            idx = _top_bits(addr, self.in_type, len(self.exp_table))
         else:
             idx = _top_bits(x, self.in_type, len(self.exp_table))
         a = self.accum_type

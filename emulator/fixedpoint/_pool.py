@@ -4,6 +4,11 @@ Max pooling: the window maximum (padding reads the value with only the top bit s
 cast to ``accum_t`` and then to ``res_T``. Average pooling: ``accum_t y = 0; y += x`` over
 the window (each ``+=`` a cast to ``accum_t``), ``y /= n`` truncating toward zero, where ``n``
 counts the cells inside the image unless ``count_pad``; then ``res_T``.
+
+io_stream (``stream``, ``nnet_pooling_stream.h``): every cell is cast to ``accum_t`` first,
+then the window's maximum, or its sum (a tree of ``accum_t`` additions; global pooling adds
+pixel by pixel) divided by the window size, truncating toward zero; then ``res_T``. The
+stream kernels never pad (hls4ml puts a zero-padding layer in front).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from emulator.fixedpoint._base import Op, Run, register_op
+from emulator.fixedpoint._lut import reduce_pairs
 from emulator.fixedpoint.audit import Tally
 from emulator.fixedpoint.errors import FixedPointError
 from emulator.fixedpoint.types import FixedType
@@ -52,8 +58,10 @@ class Pool(Op):
     stride: tuple[int, int]
     pads: tuple[int, int, int, int] = (0, 0, 0, 0)
     count_pad: bool = False
+    stream: bool = False  # io_stream: cells cast to accum_t before the reduction
     _idx: np.ndarray = field(init=False, repr=False)
     _length: np.ndarray = field(init=False, repr=False)
+    _tree: list[tuple[int, int, int]] = field(init=False, repr=False, default_factory=list)
 
     def __post_init__(self) -> None:
         if self.op not in ("max", "average"):
@@ -71,10 +79,18 @@ class Pool(Op):
                 self.in_type.width + frac - self.in_type.fractional,
             )
             self._check_bits("an average-pooling sum", 1 << widest)
+        if self.stream:
+            self._check_stream(shape, idx)
         inside = (idx >= 0).sum(axis=1)
         length = np.full(idx.shape[0], idx.shape[1]) if self.count_pad else inside
         object.__setattr__(self, "_idx", np.where(idx < 0, self.n_in, idx))
         object.__setattr__(self, "_length", length.astype(np.int64))
+
+    def _check_stream(self, hwc: tuple[int, ...], idx: np.ndarray) -> None:
+        if (idx < 0).any():
+            msg = f"layer {self.name!r}: io_stream pooling with padding {self.pads} (hls4ml pads in a layer of its own)"
+            raise FixedPointError(msg)
+        object.__setattr__(self, "_tree", reduce_pairs(idx.shape[1]) if tuple(self.pool) != hwc[:2] else [])
 
     def forward(self, x: np.ndarray, run: Run, *, float_out: type | None = None) -> np.ndarray:
         t = self.in_type
@@ -85,17 +101,25 @@ class Pool(Op):
         n_win, k = self._idx.shape
         win = run.buf(self, "windows", (n_ev, n_win * k))
         np.take(padded, self._idx.reshape(-1), axis=1, out=win)
-        if self.op == "max":
+        if self.stream:
+            cells = self._cast(win, t.fractional, self.accum_type, run, "cells")
+            if self.op == "max":
+                acc = run.buf(self, "max", (n_ev, n_win))
+                np.max(cells.reshape(n_ev, n_win, k), axis=2, out=acc)
+            elif self._tree:  # a window: nnet::reduce's tree of accum_t additions
+                acc = self._tree_average(cells.reshape(n_ev, n_win, k), run.tally)
+            else:  # global: pixel by pixel
+                acc = self._average(cells.reshape(n_ev, n_win, k), run.tally, self.accum_type.fractional)
+        elif self.op == "max":
             top = run.buf(self, "max", (n_ev, n_win))
             np.max(win.reshape(n_ev, n_win, k), axis=2, out=top)
             acc = self._cast(top, t.fractional, self.accum_type, run, "accumulate")
         else:
-            acc = self._average(win.reshape(n_ev, n_win, k), run.tally)
+            acc = self._average(win.reshape(n_ev, n_win, k), run.tally, t.fractional)
         return self._cast(acc, self.accum_type.fractional, self.out_type, run, "result")
 
-    def _average(self, win: np.ndarray, tally: Tally | None) -> np.ndarray:
+    def _average(self, win: np.ndarray, tally: Tally | None, f_x: int) -> np.ndarray:
         a = self.accum_type
-        f_x = self.in_type.fractional
         frac = max(a.fractional, f_x)
         y = np.zeros(win.shape[:2], np.int64)
         n_ovf = 0
@@ -107,8 +131,23 @@ class Pool(Op):
         mean: np.ndarray = np.sign(y) * (np.abs(y) // self._length)  # y /= n truncates toward zero
         return mean
 
+    def _tree_average(self, cells: np.ndarray, tally: Tally | None) -> np.ndarray:
+        a = self.accum_type
+        slots = [cells[:, :, i] for i in range(cells.shape[2])]
+        n_ovf = 0
+        for _dst, left, right in self._tree:
+            y, n = self._cast_n(slots[left] + slots[right], a.fractional, a)
+            slots.append(y)
+            n_ovf += n
+        if tally is not None:
+            tally.add(self.name, "accumulate", a.overflow.value, values=slots[-1].size, overflowed=n_ovf)
+        total = slots[-1]
+        mean: np.ndarray = np.sign(total) * (np.abs(total) // cells.shape[2])  # sum / N truncates toward zero
+        return mean
+
     def describe(self) -> str:
-        return f"{self.op} pool {self.pool} stride {self.stride}: acc {self.accum_type}, out {self.out_type}"
+        stream = " (io_stream)" if self.stream else ""
+        return f"{self.op} pool {self.pool} stride {self.stride}{stream}: acc {self.accum_type}, out {self.out_type}"
 
 
 @register_op

@@ -3,6 +3,10 @@
 One builder per ``nnet::`` kernel family; each reads its ``configN`` fields and the typedefs
 the call names, and the weights as the C simulation loads them (decimal text -> double ->
 ``weight_t``). Anything else raises :class:`UnsupportedLayerError` naming the layer.
+
+io_stream projects use the same kernels on packs of values (``nnet::array<T, N>``); where
+the arithmetic differs the op is told (pooling casts every cell to ``accum_t`` first; a
+softmax runs on each pack). ``clone_stream``/``repack_stream`` only move values.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from emulator.fixedpoint._pool import Pad, Pool
 from emulator.fixedpoint._project_parse import Call, Config, Project, parse_project, read_weight_text
 from emulator.fixedpoint._quantize import Quantize
 from emulator.fixedpoint.errors import FixedPointError, UnsupportedLayerError
-from emulator.fixedpoint.types import FixedType
+from emulator.fixedpoint.types import FixedType, Overflow, Rounding
 
 __all__ = ["read_project"]
 
@@ -102,21 +106,25 @@ def _dense_like(layer: _Layer, x_type: FixedType, n_out: int) -> dict[str, Any]:
     layer.product()
     w, wt = layer.weights(2, "weight_t", x_type)
     b, bt = layer.weights(3, "bias_t", x_type)
-    if strategy == "resource":
-        if cfg.base != "dense_config":
-            layer.fail("Resource strategy convolutions are not supported from a project")
-        w = w.reshape(n_out, -1).T  # written transposed (n_out, n_in)
+    if strategy == "resource":  # written transposed: (n_out, n_in), a convolution's (n_filt, kh, kw, n_chan)
+        if cfg.base not in ("dense_config", "conv1d_config", "conv2d_config"):
+            layer.fail(f"Resource strategy for a {cfg.base} is not supported")
+        w = w.reshape(n_out, -1).T
     return {"weight": w.reshape(-1, n_out), "bias": b, "weight_type": wt, "bias_type": bt,
             "accum_type": layer.type("accum_t"), "reuse_factor": layer.get("reuse_factor", 1)}  # fmt: skip
+
+
+def _resource_order(layer: _Layer, op: Dense) -> Dense:
+    """Resource kernels add the products in another order: only a saturating sum can tell."""
+    if layer.value("strategy").lower() == "resource" and op.plan == "sat":
+        layer.fail("Resource strategy with a saturating accumulator that can overflow")
+    return op
 
 
 def _dense(layer: _Layer) -> Op:
     n_in, n_out = layer.get("n_in"), layer.get("n_out")
     io = layer.io((n_in,), (n_out,))
-    op = Dense(**io, **_dense_like(layer, io["in_type"], n_out))
-    if layer.value("strategy").lower() == "resource" and op.plan == "sat":
-        layer.fail("Resource strategy with a saturating accumulator that can overflow")
-    return op
+    return _resource_order(layer, Dense(**io, **_dense_like(layer, io["in_type"], n_out)))
 
 
 def _conv(layer: _Layer) -> Op:
@@ -133,18 +141,24 @@ def _conv(layer: _Layer) -> Op:
         kernel, stride, pads = (1, g("filt_width")), (1, g("stride_width")), (0, 0, g("pad_left"), g("pad_right"))
         shapes = (g("in_width"), g("n_chan")), (g("out_width"), n_filt)
     io = layer.io(*shapes)
-    return Conv(**io, **_dense_like(layer, io["in_type"], n_filt), kernel=kernel, stride=stride, pads=pads)
+    conv = Conv(**io, **_dense_like(layer, io["in_type"], n_filt), kernel=kernel, stride=stride, pads=pads)
+    return _resource_order(layer, conv)
 
 
 def _pool(layer: _Layer) -> Op:
     g, f = layer.get, layer.call.function
     op = layer.value("pool_op").lower()
-    common: dict[str, Any] = {"op": op, "accum_type": layer.type("accum_t")}
+    stream = layer.project.io_type == "io_stream"
+    common: dict[str, Any] = {"op": op, "accum_type": layer.type("accum_t"), "stream": stream}
     if f.startswith("global_pooling1d"):
         w = g("n_in")
+        if stream and layer.project.pack(layer.call.template[0]) != g("n_filt"):
+            layer.fail(f"io_stream global pooling of packs that are not one pixel ({g('n_filt')} channels)")
         return Pool(**layer.io((w, g("n_filt")), (g("n_filt"),)), **common, pool=(1, w), stride=(1, w))
     if f.startswith("global_pooling2d"):
         h, w = g("in_height"), g("in_width")
+        if stream and layer.project.pack(layer.call.template[0]) != g("n_filt"):
+            layer.fail(f"io_stream global pooling of packs that are not one pixel ({g('n_filt')} channels)")
         return Pool(**layer.io((h, w, g("n_filt")), (g("n_filt"),)), **common, pool=(h, w), stride=(h, w))
     count = bool(g("count_pad", 0))
     if f.startswith("pooling2d"):
@@ -184,10 +198,20 @@ def _softmax(layer: _Layer) -> Op:
     impl = layer.value("implementation", "stable").lower()
     if impl not in ("latency", "stable", "argmax"):
         layer.fail(f"softmax implementation {impl!r} is not supported")
+    if layer.project.io_type == "io_stream" and layer.get("axis", -1) != -1:
+        layer.fail(f"axis = {layer.get('axis')}: hls4ml's stream softmax asserts axis == -1 (its C simulation aborts)")
+    if "inv_inp_t" not in layer.config.types and "table_size" in layer.config.ints:
+        return _softmax_v0(layer, io, impl)
     exp_t, inv_inp = layer.type("exp_table_t"), layer.type("inv_inp_t")
     norm = layer.type("inp_norm_t") if "inp_norm_t" in layer.config.types else FixedType(1, 0)
     addr = norm if impl == "stable" else io["in_type"]
     exp_size, inv_size = layer.get("exp_table_size"), layer.get("inv_table_size")
+    n_outer, n_inner = layer.get("n_outer", 1), layer.get("n_inner", 1)
+    if layer.project.io_type == "io_stream":  # nnet_activation_stream.h: one softmax per stream element
+        pack = layer.project.pack(layer.call.template[0], layer.config)
+        if n % pack or layer.call.function != "softmax":
+            layer.fail(f"io_stream {layer.call.function} of {n} values in packs of {pack}")
+        n_outer, n_inner = n // pack, 1
     scale = float(np.float32(float(layer.config.values.get("exp_scale", "1.0").rstrip("f"))))
     return Softmax(
         **io,
@@ -199,9 +223,23 @@ def _softmax(layer: _Layer) -> Op:
         accum_type=layer.type("accum_t"),
         inv_inp_type=inv_inp,
         inp_norm_type=norm,
-        n_outer=layer.get("n_outer", 1),
-        n_inner=layer.get("n_inner", 1),
+        n_outer=n_outer,
+        n_inner=n_inner,
     )
+
+
+def _softmax_v0(layer: _Layer, io: dict[str, Any], impl: str) -> Op:
+    """hls4ml 0.8's softmax: one ``table_size``, ``exp_table_t`` sums and addresses the inverse
+    table; ``stable`` normalises ``x − max`` in the input's format (``AP_RND, AP_SAT``)."""
+    size, in_t = layer.get("table_size"), io["in_type"]
+    exp_t, inv_t = layer.type("exp_table_t"), layer.type("inv_table_t")
+    pack = layer.project.pack(layer.call.template[0], layer.config) if layer.project.io_type == "io_stream" else 0
+    n_outer = io["in_shape"][0] // pack if pack else 1  # io_stream: one softmax per pack
+    norm = FixedType(in_t.width, in_t.integer, signed=True, rounding=Rounding.RND, overflow=Overflow.SAT)
+    return Softmax(**io, implementation="stable_v0" if impl == "stable" else impl,
+                   exp_table=_tables.exp_table(size, in_t, exp_t, 1.0, negative=False),
+                   inv_table=_tables.inv_table(size, exp_t, inv_t), exp_table_type=exp_t, inv_table_type=inv_t,
+                   accum_type=exp_t, inv_inp_type=exp_t, inp_norm_type=norm, n_outer=n_outer)  # fmt: skip
 
 
 def _batchnorm(layer: _Layer) -> Op:
@@ -255,6 +293,10 @@ def read_project(root: str | Path) -> HlsDag:
     tensor: dict[str, str] = {}  # array -> the layer that writes it (tensors are named after layers)
     for call in project.calls:
         build = next((b for names, b in _BUILDERS if call.function in names), None)
+        if call.function in _COPIES:
+            node = _copy(project, call, tensor)
+            nodes.extend([node] if node else [])
+            continue
         if call.function in project.quantizers:
             op: Op = _quantizer(project, call)
         elif build is None:
@@ -271,9 +313,42 @@ def read_project(root: str | Path) -> HlsDag:
         if p.name in tensor:
             outputs.append(tensor[p.name])
         else:
-            inputs.append(GraphInput(p.name, _input_type(project, p.type), _shape(p.size)))
-    source = {"hls4ml_project": str(project.root), "top": project.name, "io_type": "io_parallel"}
+            shape = _shape(p.size) if p.size else _read_shape(project, p.name, nodes)
+            inputs.append(GraphInput(p.name, _input_type(project, p.type), shape))
+    source = {"hls4ml_project": str(project.root), "top": project.name, "io_type": project.io_type}
     return HlsDag(tuple(inputs), tuple(nodes), tuple(outputs), name=project.name, source=source)
+
+
+_COPIES = ("clone_stream", "repack_stream")
+
+
+def _copy(project: Project, call: Call, tensor: dict[str, str]) -> Node | None:
+    """``clone_stream<in_t, out_t, N>(in, out1, out2…)`` / ``repack_stream``: the outputs are the
+    input (a ``linear`` cast when the element types differ)."""
+    if len(call.template) != 3 or not call.template[2].isdigit():
+        msg = f"{project.root}: layer {call.layer!r}: nnet::{call.function} with template {call.template}"
+        raise UnsupportedLayerError(msg)
+    src = project.source(call.args[0])
+    read = tensor.get(src, src)
+    in_t, out_t = (_input_type(project, t) for t in call.template[:2])
+    node = None
+    if in_t != out_t:
+        n = int(call.template[2])
+        node = Node(Activation(call.layer, in_t, out_t, (n,), (n,), function="linear"), (read,), call.layer)
+        read = call.layer
+    for out in call.args[1:]:
+        tensor[project.source(out)] = read
+    return node
+
+
+def _read_shape(project: Project, name: str, nodes: list[Node]) -> tuple[int, ...]:
+    """The per-event shape of io_stream input ``name``: what the first layer reading it expects."""
+    for node in nodes:
+        if name in node.inputs:
+            second = len(node.inputs) == 2 and node.inputs[1] == name and isinstance(node.op, Merge)
+            return node.op.in_shape2 if second else node.op.in_shape  # type: ignore[attr-defined]
+    msg = f"{project.root}: top function {project.name}(): no layer reads the stream {name!r}"
+    raise UnsupportedLayerError(msg)
 
 
 def _quantizer(project: Project, call: Call) -> Quantize:

@@ -1,10 +1,13 @@
 """Read the parts of an hls4ml project directory that define its arithmetic (text only, no compiler).
 
-hls4ml (0.8-1.3, Vivado/Vitis, io_parallel) writes ``firmware/defines.h`` (the typedefs),
+hls4ml (0.8-1.3, Vivado/Vitis, io_parallel or io_stream) writes ``firmware/defines.h`` (the typedefs;
+``nnet::array<T, N>`` for the packs of an io_stream project),
 ``firmware/parameters.h`` (one ``struct configN : nnet::..._config`` per layer),
 ``firmware/weights/*.txt`` (or ``.h`` initialisers) and ``firmware/<project>.cpp``, whose top
 function calls one ``nnet::`` kernel per layer:
 ``nnet::dense<layer9_t, rho_result_t, config10>(layer9_out, layer10_out, w10, b10); // rho``.
+An io_stream top function takes ``hls::stream<input_t> &x`` arguments (no sizes: the layers'
+configs give them) and wires the layers with ``hls::stream`` variables and ``clone_stream``.
 
 >>> cfg = parse_structs("struct config2 : nnet::dense_config { static const unsigned n_in = 4*2;"
 ...                     " typedef ap_fixed<8,3> accum_t; template<class x_T, class y_T>"
@@ -16,6 +19,7 @@ function calls one ``nnet::`` kernel per layer:
 from __future__ import annotations
 
 import ast
+import math
 import operator
 import re
 from collections.abc import Callable
@@ -45,6 +49,8 @@ _ALIAS = re.compile(r"auto\s*&\s*(\w+)\s*=\s*(\w+)\s*;")
 _ARRAY = re.compile(r"^\s*(\w+)\s+(\w+)\s*\[([\w\s*+]+)\]\s*;", re.M)
 _SIGNATURE = re.compile(r"void\s+(\w+)\s*\(([^)]*)\)\s*\{")
 _PARAM = re.compile(r"(\w+)\s+(\w+)\s*\[([^\]]+)\]")
+_STREAM_PARAM = re.compile(r"hls::stream\s*<\s*(\w+)\s*>\s*&\s*(\w+)")
+_PACK = re.compile(r"^nnet::array\s*<\s*(.+?)\s*,\s*([\d\s*]+)>$")
 _DEFINE = re.compile(r"^\s*#define\s+(\w+)\s+(\d+)\s*$", re.M)
 _CODEGEN_FN = re.compile(r"void\s+(\w+)\s*\(\s*input_t\s*\*\s*inp\s*,\s*output_t\s*\*\s*out\s*\)\s*\{(.*?)\n\}", re.S)
 _CODEGEN_LINE = re.compile(r"out\[(\d+)\]\s*=\s*(?:0|(ap_u?fixed<[^>]*>)\s*\(\s*inp\[(\d+)\]\s*\))\s*;")
@@ -138,9 +144,9 @@ class Project:
     aliases: dict[str, str]
     arrays: dict[str, Signature] = field(default_factory=dict)
     quantizers: dict[str, tuple[str | None, ...]] = field(default_factory=dict)  # nnet_code_gen.h
+    io_type: str = "io_parallel"
 
-    def resolve(self, name: str, config: Config | None = None) -> str:
-        """The ``ap_*`` spelling of a type name (through the config's and the global typedefs)."""
+    def _spelling(self, name: str, config: Config | None) -> str:
         seen = 0
         while seen < 16:
             if config is not None and name in config.types:
@@ -152,6 +158,18 @@ class Project:
             config = None
             seen += 1
         return name
+
+    def resolve(self, name: str, config: Config | None = None) -> str:
+        """The ``ap_*`` spelling of a type name (through the config's and the global typedefs);
+        the element type of an io_stream pack ``nnet::array<T, N>``."""
+        text = self._spelling(name, config)
+        m = _PACK.match(text)
+        return self._spelling(m.group(1), None) if m else text
+
+    def pack(self, name: str, config: Config | None = None) -> int:
+        """Values per stream element of type ``name`` (``N`` of ``nnet::array<T, N>``; 1 otherwise)."""
+        m = _PACK.match(self._spelling(name, config))
+        return math.prod(int(v) for v in m.group(2).split("*") if v.strip()) if m else 1
 
     def source(self, name: str) -> str:
         """The array an alias (``auto& layer10_out = layer9_out;``) stands for."""
@@ -220,9 +238,6 @@ def parse_project(root: str | Path) -> Project:
     except OSError as exc:
         msg = f"{base}: not an hls4ml project directory ({exc})"
         raise UnsupportedLayerError(msg) from exc
-    if "hls::stream" in top:
-        msg = f"{base}: the top function uses hls::stream (io_stream); only io_parallel projects are supported"
-        raise UnsupportedLayerError(msg)
     sig = _SIGNATURE.search(top)
     assert sig is not None
     macros = dict(_DEFINE.findall(defines))  # hls4ml 0.8 sizes: #define N_INPUT_1_1 57
@@ -230,7 +245,11 @@ def parse_project(root: str | Path) -> Project:
     def expand(text: str) -> str:
         return re.sub(r"\b[A-Z_][A-Z0-9_]*\b", lambda m: macros.get(m.group(0), m.group(0)), text)
 
-    params = tuple(Signature(t, n, expand(size)) for t, n, size in _PARAM.findall(sig.group(2)))
+    io_type = "io_stream" if "hls::stream" in sig.group(2) else "io_parallel"
+    if io_type == "io_stream":  # sizes come from the layers that read and write the streams
+        params = tuple(Signature(t, n, "") for t, n in _STREAM_PARAM.findall(sig.group(2)))
+    else:
+        params = tuple(Signature(t, n, expand(size)) for t, n, size in _PARAM.findall(sig.group(2)))
     if len(params) != len([a for a in sig.group(2).split(",") if a.strip()]):
         msg = f"{base}: the top function {name}() takes arguments that are not arrays: {sig.group(2).split()}"
         raise UnsupportedLayerError(msg)
@@ -249,7 +268,7 @@ def parse_project(root: str | Path) -> Project:
     codegen = base / "firmware" / "nnet_utils" / "nnet_code_gen.h"
     quantizers = parse_quantizers(codegen.read_text(errors="replace"), codegen) if codegen.is_file() else {}
     return Project(base, name, typedefs, structs, parse_structs(parameters), params, tuple(calls),
-                   dict(_ALIAS.findall(body)), arrays, quantizers)  # fmt: skip
+                   dict(_ALIAS.findall(body)), arrays, quantizers, io_type)  # fmt: skip
 
 
 def read_weight_text(project: Project, array: str) -> list[str]:

@@ -46,22 +46,33 @@ def _support_dir(root: Path, name: str) -> Path:
     return Path(hls4ml.__file__).parent / "templates" / "vivado" / name
 
 
-def _loop_source(project: Project, inputs: Sequence[str], outputs: Sequence[str]) -> str:
+def _loop_source(project: Project, inputs: Sequence[str], outputs: Sequence[str], sizes: dict[str, int]) -> str:
     params = {p.name: p for p in project.params}
     lines = [f'#include "{project.name}.h"', 'extern "C" void l1emu_run(long n, const double** in, double** out) {',
              "  for (long e = 0; e < n; e++) {"]  # fmt: skip
     call = []
+    stream = project.io_type == "io_stream"
     for i, name in enumerate([*inputs, *outputs]):
-        p = params[name]
-        lines.append(f"    {p.type} v{i}[{p.size}];")
+        t = params[name].type
+        lines.append(f"    hls::stream<{t}> v{i};" if stream else f"    {t} v{i}[{sizes[name]}];")
         call.append(f"v{i}")
     for i, name in enumerate(inputs):
-        size = params[name].size
-        lines.append(f"    for (int k = 0; k < {size}; k++) v{i}[k] = in[{i}][e * ({size}) + k];")
+        size, t = sizes[name], params[name].type
+        if stream:  # packs of t::size values, written in order
+            lines += [f"    for (int k = 0; k < {size}; k += {t}::size) {{ {t} p;",
+                      f"      for (unsigned j = 0; j < {t}::size; j++) p[j] = in[{i}][e * {size} + k + j];",
+                      f"      v{i}.write(p); }}"]  # fmt: skip
+        else:
+            lines.append(f"    for (int k = 0; k < {size}; k++) v{i}[k] = in[{i}][e * ({size}) + k];")
     lines.append(f"    {project.name}({', '.join(call)});")
     for j, name in enumerate(outputs):
-        i, size = len(inputs) + j, params[name].size
-        lines.append(f"    for (int k = 0; k < {size}; k++) out[{j}][e * ({size}) + k] = v{i}[k].to_double();")
+        i, size, t = len(inputs) + j, sizes[name], params[name].type
+        if stream:
+            lines += [f"    for (int k = 0; k < {size}; k += {t}::size) {{ {t} p = v{i}.read();",
+                      f"      for (unsigned m = 0; m < {t}::size; m++)",
+                      f"        out[{j}][e * {size} + k + m] = p[m].to_double(); }}"]  # fmt: skip
+        else:
+            lines.append(f"    for (int k = 0; k < {size}; k++) out[{j}][e * ({size}) + k] = v{i}[k].to_double();")
     lines += ["  }", "}"]
     return "\n".join(lines) + "\n"
 
@@ -84,13 +95,16 @@ class ProjectLibrary:
         dag = read_project(base)  # which arrays are inputs and outputs, and that the engine reads it
         inputs = tuple(i.name for i in dag.inputs)
         outputs = tuple(p.name for p in project.params if p.name not in inputs)  # the heads' arrays, in order
+        shapes = {n.output: n.op.out_shape for n in dag.nodes}
+        sizes = {i.name: i.size for i in dag.inputs}
+        sizes |= {name: math.prod(shapes[head]) for name, head in zip(outputs, dag.outputs, strict=True)}
         gxx = shutil.which("g++")
         if gxx is None:
             msg = "g++ is not on PATH: cannot compile the project's C simulation"
             raise FixedPointError(msg)
         work = Path(tempfile.mkdtemp(prefix="l1emu-csim-"))
         loop = work / "l1emu_loop.cpp"
-        loop.write_text(_loop_source(project, inputs, outputs))
+        loop.write_text(_loop_source(project, inputs, outputs, sizes))
         firmware = base / "firmware"
         weights = (firmware / "weights").resolve()
         flags = [opt, "-fPIC", "-shared", "-std=c++17", f"-I{firmware}", f"-I{_support_dir(base, 'ap_types')}",
@@ -102,7 +116,6 @@ class ProjectLibrary:
         if done.returncode != 0:
             msg = f"{base}: g++ failed ({done.returncode}): {done.stderr[-2000:]}"
             raise FixedPointError(msg)
-        sizes = {p.name: math.prod(int(s) for s in p.size.split("*")) for p in project.params}
         return cls(base, inputs, outputs, sizes, ctypes.CDLL(str(lib)))
 
     def predict(self, X: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:

@@ -213,7 +213,8 @@ class FixedPointGraph:
     @classmethod
     def from_hls4ml_project(cls, path: str | Path) -> FixedPointGraph:
         """Build from a project directory hls4ml wrote (``firmware/``: the top function,
-        ``parameters.h``, ``defines.h``, ``weights/``), without hls4ml or a compiler.
+        ``parameters.h``, ``defines.h``, ``weights/``), without hls4ml or a compiler;
+        io_parallel or io_stream, Latency or Resource strategy.
 
         >>> FixedPointGraph.from_hls4ml_project("/nonexistent")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
