@@ -13,11 +13,12 @@ from typing import Final, Literal
 
 import numpy as np
 
+from emulator.menu.hardware import HwExternal, HwObjects, HwSeed, HwSignal
 from firmware.errors import UnsupportedError
 from streams.event import EventBatch
 from streams.schema import BASE_COLUMNS, COLLECTIONS, SUMS
 
-__all__ = ["RECORD_FIELDS", "Field", "ScoreKind", "menu_fields", "pack_events", "score_kind"]
+__all__ = ["RECORD_FIELDS", "Field", "ScoreKind", "check_board_inputs", "menu_fields", "pack_events", "score_kind"]
 
 ScoreKind = Literal["float", "double", "int"]
 
@@ -86,3 +87,29 @@ def pack_events(batch: EventBatch, fields: tuple[Field, ...]) -> np.ndarray:
             words = col.astype(np.int64)
         parts.append(words)
     return np.ascontiguousarray(np.concatenate(parts, axis=1), dtype="<i8")
+
+
+def check_board_inputs(seed: HwSeed, target: str) -> None:
+    """Raise UnsupportedError for what neither generated menu (``target``: "HLS" or "RTL") holds: seeds
+    the emulator cannot evaluate, the uGT board's own inputs (external conditions, muon showers), the
+    schema-2 cuts and masses, and OR/NOT logic."""
+    if seed.unsupported:
+        msg = f"not evaluated by the emulator either ({seed.unsupported})"
+        raise UnsupportedError(msg)
+    for cond in seed.conditions:
+        if isinstance(cond, HwExternal):
+            msg = f"{cond.signal}: external conditions are inputs of the uGT board, not in the generated {target}"
+            raise UnsupportedError(msg)
+        if isinstance(cond, HwSignal):
+            msg = f"{cond.signal}: muon-shower bits are inputs of the uGT board, not in the generated {target}"
+            raise UnsupportedError(msg)
+        for leg in cond.legs if isinstance(cond, HwObjects) else ():
+            if leg.extra_cuts:
+                msg = f"{leg.collection} {'/'.join(leg.extra_cuts)} cuts (schema-2 columns) have no {target} form yet"
+                raise UnsupportedError(msg)
+        if isinstance(cond, HwObjects) and any(c.upt for c in cond.correlations):
+            msg = f"a mass of unconstrained pT (mass_inv_upt) has no {target} form yet"
+            raise UnsupportedError(msg)
+    if seed.logic:
+        msg = f"OR/NOT seed logic has no {target} form yet (the writer ANDs a seed's conditions)"
+        raise UnsupportedError(msg)

@@ -18,16 +18,14 @@ from emulator.menu.hardware import (
     NO_MAX,
     HwAlways,
     HwCondition,
-    HwExternal,
     HwLeg,
     HwObjects,
     HwScore,
     HwSeed,
-    HwSignal,
     HwSum,
 )
 from firmware import _menu_cpp as cpp
-from firmware._menu_layout import Field, ScoreKind, menu_fields
+from firmware._menu_layout import Field, ScoreKind, check_board_inputs, menu_fields
 from firmware._templates import render
 from firmware.errors import UnsupportedError
 
@@ -152,27 +150,7 @@ def _uncovered_leg(leg: HwLeg) -> str:
 
 def _check_hls_form(seed: HwSeed) -> None:
     """Raise UnsupportedError for what :func:`write_menu_hls` would otherwise drop silently."""
-    if seed.unsupported:
-        msg = f"not evaluated by the emulator either ({seed.unsupported})"
-        raise UnsupportedError(msg)
-    for cond in seed.conditions:
-        if isinstance(cond, HwExternal):
-            msg = f"{cond.signal}: external conditions are inputs of the uGT board, not in the generated HLS"
-            raise UnsupportedError(msg)
-        if isinstance(cond, HwSignal):
-            msg = f"{cond.signal}: muon-shower bits are inputs of the uGT board, not in the generated HLS"
-            raise UnsupportedError(msg)
-        for leg in cond.legs if isinstance(cond, HwObjects) else ():
-            if leg.extra_cuts:
-                msg = (f"{leg.collection} {'/'.join(leg.extra_cuts)} cuts (schema-2 columns) have no "
-                       f"HLS form yet")
-                raise UnsupportedError(msg)
-        if isinstance(cond, HwObjects) and any(c.upt for c in cond.correlations):
-            msg = "a mass of unconstrained pT (mass_inv_upt) has no HLS form yet"
-            raise UnsupportedError(msg)
-    if seed.logic:
-        msg = "OR/NOT seed logic has no HLS form yet (the writer ANDs a seed's conditions)"
-        raise UnsupportedError(msg)
+    check_board_inputs(seed, "HLS")
     for cond in seed.conditions:
         if isinstance(cond, HwSum) and cond.phi_windows:
             msg = f"φ windows on {cond.sum} have no HLS form yet"

@@ -44,15 +44,13 @@ from emulator.menu.hardware import (
     NO_MAX,
     HwAlways,
     HwCondition,
-    HwExternal,
     HwLeg,
     HwObjects,
     HwScore,
     HwSeed,
-    HwSignal,
     HwSum,
 )
-from firmware._menu_layout import Field, ScoreKind, menu_fields
+from firmware._menu_layout import Field, ScoreKind, check_board_inputs, menu_fields
 from firmware.errors import UnsupportedError
 from firmware.rtl._menu_pairs import PAIR_FUNCTIONS, PAIR_READY, PairWriter, pair_form_error
 from streams.schema import COLLECTIONS
@@ -104,27 +102,7 @@ def _lit(v: int, width: int = _W) -> str:
 
 def _check_rtl_form(seed: HwSeed, scores: dict[str, ScoreKind]) -> None:
     """Raise UnsupportedError for what this writer has no Verilog for."""
-    if seed.unsupported:
-        msg = f"not evaluated by the emulator either ({seed.unsupported})"
-        raise UnsupportedError(msg)
-    for cond in seed.conditions:
-        if isinstance(cond, HwExternal):
-            msg = f"{cond.signal}: external conditions are inputs of the uGT board, not in the generated RTL"
-            raise UnsupportedError(msg)
-        if isinstance(cond, HwSignal):
-            msg = f"{cond.signal}: muon-shower bits are inputs of the uGT board, not in the generated RTL"
-            raise UnsupportedError(msg)
-        for leg in cond.legs if isinstance(cond, HwObjects) else ():
-            if leg.extra_cuts:
-                msg = (f"{leg.collection} {'/'.join(leg.extra_cuts)} cuts (schema-2 columns) have no "
-                       f"RTL form yet")
-                raise UnsupportedError(msg)
-        if isinstance(cond, HwObjects) and any(c.upt for c in cond.correlations):
-            msg = "a mass of unconstrained pT (mass_inv_upt) has no RTL form yet"
-            raise UnsupportedError(msg)
-    if seed.logic:
-        msg = "OR/NOT seed logic has no RTL form yet (the writer ANDs a seed's conditions)"
-        raise UnsupportedError(msg)
+    check_board_inputs(seed, "RTL")
     for cond in seed.conditions:
         if isinstance(cond, HwSum) and cond.phi_windows:
             msg = f"φ windows on {cond.sum} have no RTL form yet"
