@@ -19,7 +19,8 @@ import numpy as np
 
 from streams.l1sim.geometry import N_ETA, N_PHI
 
-__all__ = ["MAX_CAND", "PAD", "box", "eg_cluster", "find_eg", "find_jets", "find_taus", "is_local_max", "top_n"]
+__all__ = ["MAX_CAND", "PAD", "box", "eg_cluster", "find_eg", "find_jets", "find_taus", "is_local_max",
+           "tau_iso_bits", "top_n"]
 
 PAD = 7
 MAX_CAND = 512
@@ -197,6 +198,23 @@ def _tau_mains(c_raw: np.ndarray, c_ie: np.ndarray, c_ip: np.ndarray, n: int, at
         at[c_ie[i], c_ip[i]] = -1
 
 
+@numba.njit(cache=True, inline="always")
+def tau_iso_bits(
+    S: np.ndarray, ie: int, ip: int, elo: int, clu: int, raw: float, area: int, rho: float, loose: float,
+    tight: float, iso_lut: np.ndarray, eta_c: np.ndarray, et_c: np.ndarray, ntt_c: int,
+) -> int:
+    """Isolation bits of a τ whose towers (``area`` of them, ET ``clu``) sit at main seed (ie, ip), grown to
+    the η side starting at row ``elo`` (−1 or 0). With ``ntt_c`` < 0: the 7 × 9 box minus the τ's towers and
+    ρ × the rest, against ``loose`` / ``tight`` × ``raw`` (bits 0, 1); else CMS's LUT on the 6 η × 9 φ box
+    (one more row on the grown side) minus the τ's towers, both bits."""
+    if ntt_c < 0:
+        iso = max(box(S, ie, ip, -3, 3, -4, 4) - clu, 0) - rho * (63 - area)
+        return _iso_bits(iso, raw, loose, tight)
+    e_iso = max(box(S, ie, ip, elo - 2, elo + 3, -4, 4) - clu, 0)
+    thr = iso_lut[eta_c[ie], et_c[min(clu, 255)], ntt_c]
+    return 3 if e_iso < thr or thr > 255 else 0
+
+
 @numba.njit(cache=True)
 def find_taus(
     tot: np.ndarray, S: np.ndarray, rho: float, ie_lo: int, ie_hi: int, seed: int, calib: np.ndarray,
@@ -249,13 +267,8 @@ def find_taus(
             area += 10 - ov_area
         raw = math.floor(clu - rho * area)
         c_pt[j] = math.floor(raw * calib[c_ie[j], 1 if k >= 0 else 0] + 0.5) if raw > 0 else 0
-        if ntt_c < 0:
-            iso = max(box(S, c_ie[j], c_ip[j], -3, 3, -4, 4) - clu, 0) - rho * (63 - area)
-            c_iso[j] = _iso_bits(iso, raw, loose, tight)
-        else:
-            e_iso = max(box(S, c_ie[j], c_ip[j], elo[j] - 2, elo[j] + 3, -4, 4) - clu, 0)
-            thr = iso_lut[eta_c[c_ie[j]], et_c[min(clu, 255)], ntt_c]
-            c_iso[j] = 3 if e_iso < thr or thr > 255 else 0
+        c_iso[j] = tau_iso_bits(S, c_ie[j], c_ip[j], elo[j], clu, raw, area, rho, loose, tight, iso_lut, eta_c,
+                                et_c, ntt_c)
     m = 0
     for j in range(n):  # compact in place (m <= j)
         if c_pt[j] > 0:

@@ -26,7 +26,7 @@ import math
 import numba
 import numpy as np
 
-from streams.l1sim._objects import MAX_CAND, PAD, box, is_local_max
+from streams.l1sim._objects import MAX_CAND, PAD, eg_cluster, is_local_max, tau_iso_bits
 from streams.l1sim.geometry import N_PHI
 
 __all__ = ["find_taus_cms", "tau_cluster"]
@@ -43,7 +43,9 @@ def _bit(de: int, dp: int) -> int:
 
 @numba.njit(cache=True)
 def tau_cluster(tot: np.ndarray, ie: int, ip: int, nb: int) -> tuple[int, int, int]:
-    """(ET, η side, mask) of CMS's trimmed cluster on the E+H grid around tower (ie, ip).
+    """(ET, η side, mask) of CMS's trimmed cluster on the E+H grid around tower (ie, ip): the e/γ
+    cluster (:func:`~streams.l1sim._objects.eg_cluster`, the same firmware clustering) with its 7-bit
+    shape as a mask of tower positions.
 
     >>> from streams.l1sim.geometry import N_ETA
     >>> g = np.zeros((N_ETA + 2 * PAD, N_PHI + 2 * PAD), np.int32)
@@ -51,35 +53,12 @@ def tau_cluster(tot: np.ndarray, ie: int, ip: int, nb: int) -> tuple[int, int, i
     >>> tau_cluster(g, 10, 5, 2)  # the η − 1 tower is below threshold: trimmed to +η, φ + 2 joins
     (25, 1, 896)
     """
-    r, c = ie + PAD, ip + PAD
-    et = int(tot[r, c])
+    et, side, shape = eg_cluster(tot, ie, ip, nb)
     mask = _bit(0, 0)
-    n, s = tot[r, c - 1] >= nb, tot[r, c + 1] >= nb
-    if n:
-        et += int(tot[r, c - 1])
-        mask |= _bit(0, -1)
-        if tot[r, c - 2] >= nb:
-            et += int(tot[r, c - 2])
-            mask |= _bit(0, -2)
-    if s:
-        et += int(tot[r, c + 1])
-        mask |= _bit(0, 1)
-        if tot[r, c + 2] >= nb:
-            et += int(tot[r, c + 2])
-            mask |= _bit(0, 2)
-    lo, hi, m_lo, m_hi = 0, 0, 0, 0
-    for dp in range(-1, 2):
-        v = int(tot[r - 1, c + dp])
-        if v >= nb:
-            lo += v
-            m_lo |= _bit(-1, dp)
-        v = int(tot[r + 1, c + dp])
-        if v >= nb:
-            hi += v
-            m_hi |= _bit(1, dp)
-    if hi >= lo:
-        return et + hi, 1, mask | m_hi
-    return et + lo, -1, mask | m_lo
+    for b, (de, dp) in enumerate(((0, -1), (0, 1), (side, 0), (side, -1), (side, 1), (0, -2), (0, 2))):
+        if shape >> b & 1:
+            mask |= _bit(de, dp)
+    return et, side, mask
 
 
 @numba.njit(cache=True, inline="always")
@@ -109,8 +88,9 @@ def _unshift(mask: int, se: int, sp: int) -> int:
 
 @numba.njit(cache=True)
 def _pick_site(tot: np.ndarray, ie: int, ip: int, main_mask: int, sec_seed: int, nb: int,
-               site_et: np.ndarray) -> int:
-    """CMS's choice of the secondary site (0-7), or −1; ``site_et`` gets each valid site's cluster ET."""
+               site_et: np.ndarray, site_mask: np.ndarray) -> int:
+    """CMS's choice of the secondary site (0-7), or −1; ``site_et`` / ``site_mask`` get each valid site's
+    cluster ET and towers."""
     for k in range(8):
         site_et[k] = -1
         de, dp = _SITE_ETA[k], _SITE_PHI[k]
@@ -119,7 +99,7 @@ def _pick_site(tot: np.ndarray, ie: int, ip: int, main_mask: int, sec_seed: int,
         if tot[ie + de + PAD, (ip + dp) % N_PHI + PAD] < sec_seed or not is_local_max(
                 tot, ie + de, (ip + dp) % N_PHI, 1, 1):
             continue
-        site_et[k] = tau_cluster(tot, ie + de, (ip + dp) % N_PHI, nb)[0]
+        site_et[k], _, site_mask[k] = tau_cluster(tot, ie + de, (ip + dp) % N_PHI, nb)
     best = np.full(2, -1, np.int64)
     for side in range(2):
         o = 4 * side
@@ -153,6 +133,7 @@ def find_taus_cms(
     around the main cluster (one more tower on the side it grew to) minus the τ's towers.
     """
     site_et = np.empty(8, np.int64)
+    site_mask = np.empty(8, np.int64)
     n = 0
     for ie in range(ie_lo, ie_hi):
         for ip in range(N_PHI):
@@ -160,25 +141,18 @@ def find_taus_cms(
                 continue
             raw, side, mask = tau_cluster(tot, ie, ip, nb)
             area = _masked_et(tot, ie, ip, mask)[1]
-            k = _pick_site(tot, ie, ip, mask, sec_seed, nb, site_et)
+            k = _pick_site(tot, ie, ip, mask, sec_seed, nb, site_et, site_mask)
             if k >= 0:
                 se, sp = _SITE_ETA[k], _SITE_PHI[k]
-                sec = tau_cluster(tot, ie + se, (ip + sp) % N_PHI, nb)[2]
-                sec &= ~_unshift(mask, se, sp)
+                sec = site_mask[k] & ~_unshift(mask, se, sp)
                 et_s, n_s = _masked_et(tot, ie + se, (ip + sp) % N_PHI, sec)
                 raw += et_s
                 area += n_s
             if raw <= 0:
                 continue
             c_pt[n] = math.floor(raw * calib[ie, 1 if k >= 0 else 0] + 0.5)
-            if ntt_c < 0:
-                iso = max(box(S, ie, ip, -3, 3, -4, 4) - raw, 0) - rho * (63 - area)
-                c_iso[n] = 3 if iso <= tight * raw else (1 if iso <= loose * raw else 0)
-            else:
-                elo = -1 if side < 0 else 0
-                e_iso = max(box(S, ie, ip, elo - 2, elo + 3, -4, 4) - raw, 0)
-                thr = iso_lut[eta_c[ie], et_c[min(raw, 255)], ntt_c]
-                c_iso[n] = 3 if e_iso < thr or thr > 255 else 0
+            c_iso[n] = tau_iso_bits(S, ie, ip, -1 if side < 0 else 0, raw, raw, area, rho, loose, tight,
+                                    iso_lut, eta_c, et_c, ntt_c)
             c_ie[n], c_ip[n] = ie, ip
             n += 1
     return n
