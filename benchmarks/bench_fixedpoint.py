@@ -21,26 +21,17 @@ import argparse
 import logging
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _timing import best_of  # this folder (the script's sys.path[0])
 
 from emulator.fixedpoint import FixedPointModel
 from emulator.fixedpoint import _hls4ml_compat as compat
 
 SIZES = (57, 32, 16, 13)
 
-
-def _best(fn: Callable[[], object], reps: int) -> float:
-    best = float("inf")
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def build_keras(seed: int) -> Any:
@@ -145,18 +136,18 @@ def encoder(args: argparse.Namespace) -> None:
     x = make_events(args.events, seed=1)
     x_csim = np.ascontiguousarray(x[: args.csim_events])
     sessions = {1: build_onnx(keras_model, 1), args.threads: build_onnx(keras_model, args.threads)}
-    ort_rate = {t: args.events / _best(lambda s=s: s.run(None, {"x": x}), args.reps) for t, s in sessions.items()}
+    ort_rate = {t: args.events / best_of(lambda s=s: s.run(None, {"x": x}), args.reps) for t, s in sessions.items()}
     print(f"onnxruntime float: {ort_rate[1] / 1e6:.2f} M ev/s (1 thread), "
           f"{ort_rate[args.threads] / 1e6:.2f} M ev/s ({args.threads} threads)")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         for precision in ("auto", "default"):
             hls = build_hls(keras_model, Path(tmp) / precision, precision)
             engine = FixedPointModel.from_hls4ml(hls)
-            csim_s = _best(lambda h=hls: h.predict(x_csim), 2)
+            csim_s = best_of(lambda h=hls: h.predict(x_csim), 2)
             same = np.array_equal(engine.predict(x_csim), hls.predict(x_csim))
             engine.predict(x[:10_000])  # load the numba kernels
-            t1 = _best(lambda e=engine: e.predict(x), args.reps)
-            tn = _best(lambda e=engine: e.predict(x, threads=args.threads), args.reps)
+            t1 = best_of(lambda e=engine: e.predict(x), args.reps)
+            tn = best_of(lambda e=engine: e.predict(x, threads=args.threads), args.reps)
             csim = args.csim_events / csim_s
             e1, en = args.events / t1, args.events / tn
             print(f"\n[{precision}] {engine.summary()}")

@@ -18,12 +18,11 @@ import argparse
 import logging
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _timing import best_of  # this folder (the script's sys.path[0])
 
 from emulator.fixedpoint import FixedPointGraph
 from emulator.fixedpoint import _hls4ml_compat as compat
@@ -31,14 +30,6 @@ from emulator.fixedpoint.csim import ProjectLibrary
 
 log = logging.getLogger("bench_fixedpoint_multihead")
 
-
-def _best(fn: Callable[[], object], reps: int) -> float:
-    best = float("inf")
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def build_keras(seed: int) -> Any:
@@ -144,10 +135,10 @@ def multihead(*, n_events: int, csim_events: int, reps: int) -> dict[str, float]
             assert np.array_equal(g[:n].astype(np.float64), d), "engine differs from the g++ library"
         for o, f in zip(session.run(None, {"x": x[:1000]}), float_forward(model, x[:1000]), strict=True):
             assert np.allclose(o, f, rtol=1e-4, atol=1e-4), "onnxruntime differs from the float network"
-        t_engine = _best(lambda: graph.predict(x), reps) / len(x)
-        t_ort = _best(lambda: session.run(None, {"x": x}), reps) / len(x)
-        t_csim = _best(lambda: hls.predict(small), 1) / len(small)
-        t_lib = _best(lambda: library.predict(small), reps) / len(small)
+        t_engine = best_of(lambda: graph.predict(x), reps) / len(x)
+        t_ort = best_of(lambda: session.run(None, {"x": x}), reps) / len(x)
+        t_csim = best_of(lambda: hls.predict(small), 1) / len(small)
+        t_lib = best_of(lambda: library.predict(small), reps) / len(small)
     log.info("DeepSets two-head, %d events (C-sim %d): bit-exact; plan %s", len(x), len(small), graph.plan)
     log.info("  engine (1 thread)      %10.0f ev/s", 1 / t_engine)
     log.info("  hls4ml C-sim           %10.0f ev/s  (engine x%.0f)", 1 / t_csim, t_csim / t_engine)

@@ -16,6 +16,7 @@ from dataclasses import replace
 
 import numba
 import numpy as np
+from _timing import best_of  # this folder (the script's sys.path[0])
 
 from streams.generators.pool import PoolSettings, load_pool
 from streams.generators.premix import PremixConfig, PremixSource, draw_crossings
@@ -36,14 +37,6 @@ def _bare(off: np.ndarray, idx: np.ndarray, dep_off: np.ndarray, dep_em: np.ndar
     return total
 
 
-def _best(fn: object, reps: int) -> float:
-    best = float("inf")
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()  # type: ignore[operator]
-        best = min(best, time.perf_counter() - t0)
-    return best
-
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -63,12 +56,12 @@ def main() -> None:
     src = PremixSource(towers, config=cfg)
     src.batch_at(0, 8)  # compile
     n = args.crossings
-    t_full = _best(lambda: src.batch_at(0, n), args.reps)
+    t_full = best_of(lambda: src.batch_at(0, n), args.reps)
     d = draw_crossings(cfg, 0, n, len(towers))
     off = np.concatenate([[0], np.cumsum(d.counts)]).astype(np.int64)
     _bare(off[:2], d.idx, towers.dep_off, towers.dep_em)
-    t_draw = _best(lambda: draw_crossings(cfg, 0, n, len(towers)), args.reps)
-    t_bare = _best(lambda: _bare(off, d.idx, towers.dep_off, towers.dep_em), args.reps) + t_draw
+    t_draw = best_of(lambda: draw_crossings(cfg, 0, n, len(towers)), args.reps)
+    t_bare = best_of(lambda: _bare(off, d.idx, towers.dep_off, towers.dep_em), args.reps) + t_draw
     print(f"pool: {len(pool)} events, {pool.n_particles / len(pool):.0f} particles/event, "
           f"{len(towers.dep_em) / len(towers):.0f} tower deposits/event; response {t_resp:.2f} s")
     print(f"<mu> = {args.mu:g}, {n} crossings, best of {args.reps}:")
@@ -77,12 +70,12 @@ def main() -> None:
     print(f"  full / bare time ratio: {t_full / t_bare:.2f}")
     box = PremixSource(towers, config=cfg, l1=replace(L1SimConfig(), tau_clustering="box"))
     box.batch_at(0, 8)
-    t_box = _best(lambda: box.batch_at(0, n), args.reps)
+    t_box = best_of(lambda: box.batch_at(0, n), args.reps)
     print(f"  with the box τ model  : {n / t_box:10.0f} crossings/s/core (CMS τ / box time {t_full / t_box:.2f})")
     if not args.no_stitched:
         stitched, _ = build_source(SampleSpec(mu=args.mu, events=n, pool_events=args.pool, seed=3))
         stitched.batch_at(0, 8)
-        t_st = _best(lambda: stitched.batch_at(0, n), args.reps)
+        t_st = best_of(lambda: stitched.batch_at(0, n), args.reps)
         print(f"  stitched zero bias    : {n / t_st:10.0f} crossings/s/core ({1e6 * t_st / n:.1f} us each; "
               f"{t_st / t_full:.2f} x plain)")
 

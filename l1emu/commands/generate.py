@@ -15,6 +15,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -56,22 +57,20 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(func=run)
 
 
-def _mu_list(text: str) -> tuple[float, ...]:
+def _comma_list(text: str, kind: type, flag: str, expected: str) -> tuple[Any, ...]:
     try:
-        values = tuple(float(v) for v in text.split(","))
+        return tuple(kind(v) for v in text.split(","))
     except ValueError:
-        msg = f"--pileup {text!r}: expected a number or comma-separated numbers"
+        msg = f"{flag} {text!r}: expected {expected}"
         raise argparse.ArgumentTypeError(msg) from None
-    return values
+
+
+def _mu_list(text: str) -> tuple[float, ...]:
+    return _comma_list(text, float, "--pileup", "a number or comma-separated numbers")
 
 
 def _bx_list(text: str) -> tuple[int, ...]:
-    try:
-        values = tuple(int(v) for v in text.split(","))
-    except ValueError:
-        msg = f"--neighbour-muons {text!r}: expected crossing offsets such as -1 or -1,1"
-        raise argparse.ArgumentTypeError(msg) from None
-    return values
+    return _comma_list(text, int, "--neighbour-muons", "crossing offsets such as -1 or -1,1")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -94,7 +94,7 @@ def _kept(v: int, nb: int) -> int:
     return v if v >= nb else 0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def eg_cluster(em: np.ndarray, ie: int, ip: int, nb: int) -> tuple[int, int, int]:
     """CMS layer-2 e/γ cluster of the seed at tower (ie, ip): (ET, η side, shape).
 

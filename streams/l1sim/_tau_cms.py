@@ -54,10 +54,11 @@ def tau_cluster(tot: np.ndarray, ie: int, ip: int, nb: int) -> tuple[int, int, i
     (25, 1, 896)
     """
     et, side, shape = eg_cluster(tot, ie, ip, nb)
-    mask = _bit(0, 0)
-    for b, (de, dp) in enumerate(((0, -1), (0, 1), (side, 0), (side, -1), (side, 1), (0, -2), (0, 2))):
-        if shape >> b & 1:
-            mask |= _bit(de, dp)
+    mask = _bit(0, 0)  # the shape's bits: φ − 1, φ + 1, side, side φ − 1, side φ + 1, φ − 2, φ + 2
+    mask |= (_bit(0, -1) if shape & 1 else 0) | (_bit(0, 1) if shape & 2 else 0)
+    mask |= (_bit(side, 0) if shape & 4 else 0) | (_bit(side, -1) if shape & 8 else 0)
+    mask |= (_bit(side, 1) if shape & 16 else 0) | (_bit(0, -2) if shape & 32 else 0)
+    mask |= _bit(0, 2) if shape & 64 else 0
     return et, side, mask
 
 
