@@ -237,3 +237,20 @@ def test_generate_wlnu_with_pythia(tmp_path: Path) -> None:
     assert np.corrcoef(gen[both], l1[both])[0, 1] > 0.6
     assert np.median(b["gen_met"][gen > 20]) > 20  # the neutrino of the W
     assert (b["gen_jet_pt"] > 0).mean() > 0.5
+
+
+def test_visible_tau_skips_copies_and_leptonic_decays_and_keeps_the_leading_hadronic_one() -> None:
+    from streams.generators._taus import leading_visible_tau
+
+    # event 0: τ⁻ (1) → τ⁻ copy (2) → ν_τ π⁻ (3, 4); τ⁺ (5) → ν̄_τ e⁺ ν_e (6, 7, 8): only the π⁻ is visible
+    # event 1: τ⁻ → ν_τ π⁻ π⁰ (20 + 15 GeV) at |η| = 3 (outside 2.5) and τ⁺ → ν̄_τ π⁺ (25 GeV): the π⁺
+    pid = [90, 15, 15, 16, -211, -15, -16, -11, 12,   90, 15, 16, -211, 111, -15, -16, 211]
+    d1 = [0, 2, 3, 0, 0, 6, 0, 0, 0,                   0, 2, 0, 0, 0, 6, 0, 0]
+    d2 = [0, 0, 4, 0, 0, 8, 0, 0, 0,                   0, 4, 0, 0, 0, 7, 0, 0]
+    sh = np.sinh(3.0)
+    px = [0, 40, 40, 10, 30, 70, 10, 50, 10,           0, 45, 10, 20, 15, 30, 5, 25]
+    pz = [0, 0, 0, 0, 0, 0, 0, 0, 0,                   0, 45 * sh, 10 * sh, 20 * sh, 15 * sh, 0, 0, 0]
+    out = leading_visible_tau(np.array([9, 8]), np.array(pid), np.array(d1), np.array(d2),
+                              np.array(px, float), np.zeros(17), np.array(pz, float), 2.5)
+    assert out[:, 0].tolist() == [30.0, 25.0]
+    assert out[1, 1] == 0.0
