@@ -208,3 +208,15 @@ def cms_taus_box(*parts: tuple[float, int, int]) -> list[int]:
     pool = towers(*((pt, eta_of(45 + de), PHI0 + dp * DPHI, 22) for pt, de, dp in parts))
     cfg = replace(EXACT, tau_iso="pass", tau_clustering="box")
     return [int(v) for v in emulate(pool, [[0]], config=cfg)["tau_pt"][0] if v > 0]
+
+
+def test_reconfigured_emulator_shares_its_pools_and_refuses_another_response() -> None:
+    from streams.l1sim.crossing import CrossingEmulator
+
+    emu = CrossingEmulator(towers((40.0, eta_of(45), PHI0, 22)), config=replace(EXACT, tau_iso="pass"))
+    one = {"draw_counts": np.array([1]), "draw_idx": np.array([0]), "draw_rot": np.array([0]),
+           "draw_flip": np.array([False])}
+    doubled = emu.reconfigured(replace(emu.config, tau_calibration=(2.0,) * 4))
+    assert doubled.emulate(**one)["tau_pt"][0, 0] == 2 * emu.emulate(**one)["tau_pt"][0, 0] == 160
+    with pytest.raises(ConfigError, match="response"):
+        emu.reconfigured(replace(emu.config, had_lateral_m=0.1))

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from streams.generators.premix import PremixSource
 from streams.generators.sample import SampleSpec, build_source
 from streams.l1sim.config import L1SimConfig
 from streams.schema import CALO_ETA_LSB, PT_LSB
@@ -41,8 +42,8 @@ class TauLutMeasurement:
     iso_tight: float
 
 
-def _leading(spec: SampleSpec, l1: L1SimConfig) -> dict[str, np.ndarray]:
-    source, _ = build_source(spec, l1=l1, progress=False)
+def _leading(source: PremixSource, l1: L1SimConfig) -> dict[str, np.ndarray]:
+    source = source.with_l1(l1)
     cols = ("tau_pt", "tau_eta", "tau_phi", "tau_iso", "gen_tau_pt")
     parts: dict[str, list[np.ndarray]] = {c: [] for c in cols}
     for batch in source.batches(8192):
@@ -52,13 +53,13 @@ def _leading(spec: SampleSpec, l1: L1SimConfig) -> dict[str, np.ndarray]:
     return {c: np.concatenate(v) for c, v in parts.items()}
 
 
-def _fraction_for(spec: SampleSpec, l1: L1SimConfig, sel: np.ndarray, bit: int, target: float) -> float:
+def _fraction_for(source: PremixSource, l1: L1SimConfig, sel: np.ndarray, bit: int, target: float) -> float:
     """The iso fraction (bit 0 loose, bit 1 tight) at which ``target`` of the ``sel`` τ pass (bisection)."""
     lo, hi = 0.0, 1.0
     for _ in range(12):
         mid = 0.5 * (lo + hi)
         cfg = replace(l1, tau_iso_loose=mid, tau_iso_tight=mid)
-        eff = float(np.mean(_leading(spec, cfg)["tau_iso"][sel] & (1 << bit) > 0))
+        eff = float(np.mean(_leading(source, cfg)["tau_iso"][sel] & (1 << bit) > 0))
         lo, hi = (mid, hi) if eff < target else (lo, mid)
     return round(0.5 * (lo + hi), 3)
 
@@ -67,9 +68,10 @@ def measure_tau_luts(spec: SampleSpec, l1: L1SimConfig | None = None, *, loose_e
                      tight_eff: float = 0.77) -> TauLutMeasurement:
     """Scales and iso working points of ``l1``'s τ model on the τ sample ``spec``."""
     l1 = l1 or L1SimConfig()
+    source, _ = build_source(spec, l1=l1, progress=False)  # the tower pools once; every pass reuses them
     n_eta = len(l1.tau_calibration_eta_edges) + 1
-    raw = _leading(spec, replace(l1, tau_calibration=(1.0,) * (2 * n_eta)))
-    twice = _leading(spec, replace(l1, tau_calibration=(1.0,) * n_eta + (_MERGED_SCALE,) * n_eta))
+    raw = _leading(source, replace(l1, tau_calibration=(1.0,) * (2 * n_eta)))
+    twice = _leading(source, replace(l1, tau_calibration=(1.0,) * n_eta + (_MERGED_SCALE,) * n_eta))
     same = (raw["tau_eta"] == twice["tau_eta"]) & (raw["tau_phi"] == twice["tau_phi"]) & (raw["tau_pt"] > 0)
     merged = twice["tau_pt"] > 1.5 * raw["tau_pt"]
     gen = raw["gen_tau_pt"]
@@ -86,11 +88,11 @@ def measure_tau_luts(spec: SampleSpec, l1: L1SimConfig | None = None, *, loose_e
             scales.append(round(1.0 / med, 3))
             counts.append(int(sel.sum()))
     cal = replace(l1, tau_calibration=tuple(scales))
-    calibrated = _leading(spec, cal)
+    calibrated = _leading(source, cal)
     in_wp = genuine & (calibrated["tau_pt"] * PT_LSB >= _ISO_ET_MIN) & (aeta < _ISO_ETA_MAX)
     log.info("τ responses %s from %s genuine τ; %d in the isolation selection", responses, counts, int(in_wp.sum()))
-    loose = _fraction_for(spec, cal, in_wp, 0, loose_eff)
-    tight = _fraction_for(spec, cal, in_wp, 1, tight_eff)
+    loose = _fraction_for(source, cal, in_wp, 0, loose_eff)
+    tight = _fraction_for(source, cal, in_wp, 1, tight_eff)
     return TauLutMeasurement(tuple(scales), tuple(responses), tuple(counts), loose, tight)
 
 

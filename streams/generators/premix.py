@@ -21,6 +21,7 @@ columns (``hard_columns``, e.g. the ``gen_*`` truth) follow the hard scatter.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 
@@ -218,6 +219,14 @@ class PremixSource:
                                  muon_boost=MuonBoost(config.muon_boost)))
             for k in config.neighbour_muons
         }
+
+    def with_l1(self, l1: L1SimConfig) -> PremixSource:
+        """The same crossings emulated with another object-finding configuration, sharing the tower pools
+        (no new detector response: ``l1.response_key()`` must equal this source's)."""
+        new = copy.copy(self)
+        new.emulator = self.emulator.reconfigured(l1)
+        new._neighbours = {k: (cfg, emu.reconfigured(l1)) for k, (cfg, emu) in self._neighbours.items()}
+        return new
 
     def _check_hard_columns(self, cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         if cols and not self._hard_n:

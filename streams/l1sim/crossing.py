@@ -20,6 +20,7 @@ turns a batch of such descriptions into the L1 columns of an
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -152,6 +153,11 @@ class CrossingEmulator:
         self._hs = _pool_tuple(hard if hard is not None else pileup)
         self.has_hard = hard is not None
         self._key = np.uint64(seed & 0xFFFFFFFFFFFFFFFF)
+        self._configure(c)
+
+    def _configure(self, c: L1SimConfig) -> None:
+        """The kernel's parameter arrays for the object-finding part of ``c``."""
+        self.config = c
         self._ipar = np.array([
             c.eg_seed_hw, c.tau_seed_hw, c.jet_seed_hw, c.sum_tower_min_hw,
             math.ceil(c.ht_jet_min_gev / PT_LSB - 1e-9), math.floor(c.ht_jet_eta_max / CALO_ETA_LSB + 1e-9),
@@ -169,6 +175,16 @@ class CrossingEmulator:
         self._geo = _geometry(c)
         self._eg_lut, self._tau_cal = egtau_luts(c)
         self._tau_iso = tau_iso_arrays(c.tau_iso)
+
+    def reconfigured(self, config: L1SimConfig) -> CrossingEmulator:
+        """The same pools, seed and boost with another object-finding configuration (the per-pool detector
+        response must be the one the pools were computed with: equal ``response_key``)."""
+        if config.response_key() != self.config.response_key():
+            msg = "reconfigured: the detector response differs; recompute the tower pools with compute_towers"
+            raise ConfigError(msg)
+        new = copy.copy(self)
+        new._configure(config)
+        return new
 
     def emulate(
         self, *, draw_counts: np.ndarray, draw_idx: np.ndarray, draw_rot: np.ndarray,
