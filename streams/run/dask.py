@@ -149,47 +149,70 @@ def ordered_map(
 
     At most ``window`` tasks are submitted and not yet handed back, which bounds what the
     cluster and this process hold. A task whose worker dies is rerun by Dask (after
-    ``distributed.scheduler.allowed-failures`` deaths it fails with ``KilledWorker``).
-    ``on_done`` sees each task as it finishes, in any order. Closing the iterator early
-    cancels the tasks still pending.
+    ``distributed.scheduler.allowed-failures`` deaths it fails with ``KilledWorker``); a
+    result lost with its worker before it was fetched is recomputed by Dask as well.
+    ``on_done`` sees each task once, as it first finishes, in any order. Closing the
+    iterator early cancels the tasks still pending.
+
+    Results are fetched one at a time with ``Future.result`` in task order, not through
+    ``as_completed(with_results=True)``, which can wait forever on a result whose worker
+    died (dask/distributed#7331, dask/dask#8882).
     """
+    dist = _distributed()
     token = uuid.uuid4().hex[:8]
     futures: dict[int, Any] = {}
-    index: dict[str, int] = {}
-    held: dict[int, R | Failure[T]] = {}
-    pending = _distributed().as_completed(with_results=True, raise_errors=False)
+    seen: set[int] = set()
     submitted = handed = 0
 
     def fill() -> None:
         nonlocal submitted
         while submitted < len(tasks) and submitted - handed < max(window, 1):
             key = f"{name}-{token}-{submitted}"
-            fut = client.submit(fn, tasks[submitted], key=key, pure=False)
-            futures[submitted], index[key] = fut, submitted
-            pending.add(fut)
+            futures[submitted] = client.submit(fn, tasks[submitted], key=key, pure=False)
             submitted += 1
+
+    def announce() -> None:
+        for i, fut in futures.items():
+            if i not in seen and fut.done():
+                seen.add(i)
+                if on_done is not None:
+                    on_done(tasks[i])
 
     try:
         fill()
         while handed < len(tasks):
-            while handed not in held:
-                fut, value = next(pending)  # gathered by Dask's client loop (a lost result is recomputed)
-                i = index.pop(str(fut.key))
-                if fut.status == "finished":
-                    held[i] = value
-                elif fut.status == "error":  # value: (type, exception, traceback)
-                    err = value[1] if isinstance(value, tuple) else value
-                    held[i] = Failure(tasks[i], err if isinstance(err, BaseException) else TransportError(str(err)))
-                else:
-                    msg = f"{name} task {i} was {fut.status} (did the scheduler go away?)"
-                    raise TransportError(msg)
-                del futures[i]  # the cluster may forget the result now
+            head = futures[handed]
+            announce()
+            while not head.done():
+                waiting = [f for i, f in futures.items() if i == handed or i not in seen]
+                with client.as_current():  # wait() uses the current client's loop: these futures' own
+                    dist.wait(waiting, return_when="FIRST_COMPLETED")
+                announce()
+            result = _outcome(head, tasks[handed], name, handed)
+            if handed not in seen:  # done, lost and recomputed between two looks
+                seen.add(handed)
                 if on_done is not None:
-                    on_done(tasks[i])
-            result = held.pop(handed)
+                    on_done(tasks[handed])
+            del futures[handed]  # the cluster may forget the result now
+            seen.discard(handed)
             handed += 1
             fill()
             yield tasks[handed - 1], result
     finally:
         for fut in futures.values():
             fut.cancel()
+
+
+def _outcome(fut: Any, task: T, name: str, i: int) -> R | Failure[T]:
+    """The finished future's value (fetched now; Dask recomputes it if its worker died) or its failure."""
+    if fut.status == "cancelled":
+        msg = f"{name} task {i} was cancelled (did the scheduler go away?)"
+        raise TransportError(msg)
+    try:
+        value: R = fut.result()
+    except Exception as exc:  # the task's own exception, re-raised by Dask; or the client's
+        if fut.status == "error":
+            return Failure(task, exc)
+        msg = f"{name} task {i} was {fut.status}: {type(exc).__name__}: {exc} (did the scheduler go away?)"
+        raise TransportError(msg) from exc
+    return value
