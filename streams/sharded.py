@@ -70,7 +70,8 @@ def _source(spec: SampleSpec, cache_dir: str | None) -> tuple[PremixSource, dict
         hit = _built.get((spec, cache_dir))
         if hit is None:
             _built.clear()  # one sample at a time per worker: pools are large
-            hit = build_source(spec, cache_dir=Path(cache_dir) if cache_dir else None, progress=False)
+            hit = build_source(spec, cache_dir=Path(cache_dir) if cache_dir else None, progress=False,
+                               pool_jobs=1)  # the pools were made as tasks; a worker has no child processes
             _built[(spec, cache_dir)] = hit
     return hit
 

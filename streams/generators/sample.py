@@ -29,6 +29,7 @@ import numpy as np
 
 from streams.errors import ConfigError
 from streams.generators.pool import ParticlePool, PoolSettings, load_pool
+from streams.generators.pool_jobs import prefetch_pools
 from streams.generators.premix import PremixConfig, PremixSource, Stitching
 from streams.generators.processes import STITCH_COMPONENTS, StitchComponent, get_process
 from streams.generators.stitch import DEFENSIVE, HardComponent, StitchPlan, defensive_mixture
@@ -128,10 +129,17 @@ def stitched_pool(
 
 def build_source(
     spec: SampleSpec, *, l1: L1SimConfig | None = None, cache_dir: Path | None = None,
-    progress: bool = True,
+    progress: bool = True, pool_jobs: int | None = None,
 ) -> tuple[PremixSource, dict[str, Any]]:
-    """The premixed source for ``spec`` and its provenance (settings, seeds, σ, versions)."""
+    """The premixed source for ``spec`` and its provenance (settings, seeds, σ, versions).
+
+    Pools missing from the cache are generated first, in up to ``pool_jobs`` processes (default:
+    the CPUs this process may use; 1: one after the other, here).
+    """
     l1 = l1 or L1SimConfig()
+    wanted = [spec.pileup_pool_settings(), *spec.hard_pool_settings()]
+    prefetch_pools([*wanted, *(s for _, s in spec.stitch_pool_settings())] if spec.stitched else wanted,
+                   cache_dir=cache_dir, jobs=pool_jobs)
     mb = load_pool(spec.pileup_pool_settings(), cache_dir=cache_dir, progress=progress)
     pileup = pool_towers(mb, l1, seed=spec.pool_seed)
     hard_pools = [load_pool(s, cache_dir=cache_dir, progress=progress) for s in spec.hard_pool_settings()]

@@ -1,0 +1,65 @@
+"""Generate the missing pools of a sample in parallel processes, before it is built.
+
+A first ``l1emu generate`` (or a clean CI machine) generates a stitched sample's pools one after
+the other: the minimum-bias pool and eleven hard pools, minutes of Pythia on one core while the
+others idle. :func:`prefetch_pools` runs the missing ones in a process pool (largest first), each
+child writing the cache exactly as :func:`~streams.generators.pool.load_pool` does; the sample is
+then built from the cache. Pools are the same whichever process makes them (Pythia is seeded from
+the settings).
+
+>>> prefetch_pools([], cache_dir=None)
+[]
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from streams.generators.pool import PoolSettings, default_cache_dir, load_pool
+
+__all__ = ["available_cpus", "missing_pools", "prefetch_pools"]
+
+log = logging.getLogger(__name__)
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity, not the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def missing_pools(settings: Sequence[PoolSettings], cache_dir: Path | None) -> list[PoolSettings]:
+    """The distinct settings whose pool file is not in the cache, largest first."""
+    root = cache_dir or default_cache_dir()
+    todo = {s: None for s in settings if not (root / s.filename()).exists()}
+    return sorted(todo, key=lambda s: -s.events)
+
+
+def _make(settings: PoolSettings, cache_dir: str) -> str:
+    load_pool(settings, cache_dir=Path(cache_dir), progress=False)
+    return settings.filename()
+
+
+def prefetch_pools(settings: Sequence[PoolSettings], *, cache_dir: Path | None,
+                   jobs: int | None = None) -> list[PoolSettings]:
+    """Generate the missing pools of ``settings`` in up to ``jobs`` processes (default: the CPUs);
+    the ones generated here. With one job or one missing pool nothing is done here (the sample's
+    own :func:`load_pool` calls generate it, with their progress bars)."""
+    todo = missing_pools(settings, cache_dir)
+    n = min(len(todo), jobs if jobs is not None else available_cpus())
+    if n <= 1:
+        return []
+    root = cache_dir or default_cache_dir()
+    log.info("generating %d pools in %d processes (%s)", len(todo), n, ", ".join(s.filename() for s in todo))
+    ctx = multiprocessing.get_context("spawn")  # no inherited threads or numba state
+    with ProcessPoolExecutor(n, mp_context=ctx) as pool:
+        for name in pool.map(_make, todo, [str(root)] * len(todo)):
+            log.info("pool %s written", name)
+    return todo
