@@ -2,3 +2,7 @@
 
 ``streams`` imports neither ``emulator`` nor ``firmware``.
 """
+
+from streams._numba_setup import skip_numba_extensions
+
+skip_numba_extensions()
