@@ -66,9 +66,9 @@ log = logging.getLogger(__name__)
 
 _WIDTH = {"ap_int<16>": 16, "ap_uint<8>": 8, "ap_int<8>": 8, "ap_int<32>": 32, "float": 32, "ap_int<64>": 64}
 _LIMIT = 1 << 32  # a bound at or beyond it is no cut (the HwLeg/HwSum defaults)
-EVENT, CHECKS, LEGS = 1, 2, 3  # the register stages before the conditions (see the module docstring)
-_STAGE_NAMES = {2: ": compares on the event words", 3: ": legs, sums, scores", 4: ": Hall unions",
-                5: ": Hall half counts", 6: ": Hall subsets", 7: ": conditions without pair cuts"}
+CHECKS, LEGS = 2, 3  # the register stages after the event's (1) (see the module docstring)
+_STAGE_NAMES = {2: ": compares (and pair coordinates) from the event words", 3: ": legs, sums, scores",
+                4: ": Hall unions", 5: ": Hall half counts", 6: ": Hall subsets", 7: ": conditions without pair cuts"}
 
 
 @dataclass(frozen=True, slots=True)
