@@ -58,7 +58,7 @@ class FirmwareOptions:
     seed: int = 1
     budget_cycles: int | None = None  # single model only
     rtl: bool = False  # also Verilog per model (da4ml), Verilator vs the engine, Yosys resources
-    rtl_cutoff: int | None = None  # adder levels per register stage; None: from each stage's clock
+    rtl_cutoff: int | None = None  # da4ml adder levels per register stage; None: one period of each stage's clock
     rtl_synth: bool = True  # run Yosys (slow on the large models)
 
     def rtl_options(self, clock_mhz: float) -> RtlOptions | None:

@@ -6,13 +6,13 @@
 stage           model        latency/budget  DSP     LUT      FF  BRAM  C-sim mismatches  status
 global_trigger  menu                   9/48    -       -       -     -  0/100             ok
 >>> rows["global_trigger"]["models"] = [{"name": "axol1tl", "rtl": {"latency_cycles": 28, "budget_cycles": 48,
-...     "within_budget": True, "mismatches": 0, "events": 10000, "latency_cutoff": 1,
+...     "within_budget": True, "mismatches": 0, "events": 10000, "latency_cutoff": 2.083, "cutoff_unit": "ns",
 ...     "resources": {"lut": 27000, "ff": 36000, "dsp": 0},
 ...     "depth": {"lut_levels": 3.4, "levels_per_cycle": 2.98, "fits": False},
 ...     "estimate": {"latency_cycles": 26, "lut": 169947, "ff": 9000, "dsp": 0}}}]
 >>> print(format_rtl_summary(rows).splitlines()[2:])  # doctest: +NORMALIZE_WHITESPACE
-['stage           model      cut cycles/budget  est  LUT yosys/est  FF yosys/est   DSP     depth  mismatches   status',
- 'global_trigger  axol1tl      1         28/48   26   27000/169947    36000/9000   0/0  3.4/3.0!  0/10000      ok']
+['stage model cut cycles/budget est LUT yosys/est FF yosys/est DSP depth mismatches status',
+ 'global_trigger  axol1tl  2.08ns         28/48   26   27000/169947    36000/9000   0/0  3.4/3.0!  0/10000      ok']
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def format_summary(reports: dict[str, dict[str, Any]]) -> str:
 #: columns of the RTL table (``rtl_table``) and their text widths
 RTL_COLUMNS: tuple[str, ...] = ("stage", "model", "cut", "cycles/budget", "est", "LUT yosys/est", "FF yosys/est",
                                 "DSP", "depth", "mismatches", "status")  # fmt: skip
-_RTL_WIDTHS = (-15, -10, 3, 13, 4, 14, 13, 5, 9, -12, 0)
+_RTL_WIDTHS = (-15, -10, 6, 13, 4, 14, 13, 5, 9, -12, 0)
 RTL_TITLE = (
     "RTL (da4ml, Verilator, Yosys): cycles from simulation; resources from synthesis / the estimate;\n"
     "depth: LUT levels on Yosys' longest path / levels per clock cycle ('!': does not fit; a logic-depth check, "
@@ -116,6 +116,12 @@ def _depth(rtl: dict[str, Any]) -> str:
     return f"{d['lut_levels']:.1f}/{d['levels_per_cycle']:.1f}{'' if d['fits'] else '!'}"
 
 
+def _cutoff(rtl: dict[str, Any]) -> str:
+    """The latency cutoff: ns per stage (timed) or da4ml's adder levels (given, or a report from before)."""
+    cut = rtl["latency_cutoff"]
+    return f"{cut:.2f}ns" if rtl.get("cutoff_unit") == "ns" else str(cut)
+
+
 def _rtl_cells(stage: str, name: str, rtl: dict[str, Any]) -> tuple[str, ...]:
     r, est = rtl.get("resources") or {}, rtl["estimate"]
     budget = rtl["budget_cycles"] if rtl["budget_cycles"] is not None else "-"
@@ -124,7 +130,7 @@ def _rtl_cells(stage: str, name: str, rtl: dict[str, Any]) -> tuple[str, ...]:
         return f"{r.get(key, '-')}/{est[key]}"
 
     ok = rtl["mismatches"] == 0 and rtl["within_budget"] is not False
-    return (stage, name, str(rtl["latency_cutoff"]), f"{rtl['latency_cycles']}/{budget}", str(est["latency_cycles"]),
+    return (stage, name, _cutoff(rtl), f"{rtl['latency_cycles']}/{budget}", str(est["latency_cycles"]),
             pair("lut"), pair("ff"), pair("dsp"), _depth(rtl), f"{rtl['mismatches']}/{rtl['events']}",
             _status(ok))  # fmt: skip
 

@@ -68,6 +68,8 @@ def test_the_simulated_rtl_equals_the_engine(checked: dict[str, Any]) -> None:
 def test_the_latency_is_measured_and_follows_the_pipeline(checked: dict[str, Any]) -> None:
     assert not checked["latency_ambiguous"]
     assert checked["latency_cycles"] == checked["stages"] + 1  # one register per stage and the output register
+    assert (checked["latency_cutoff"], checked["cutoff_unit"]) == (4.167, "ns")  # one period at 240 MHz, timed
+    assert "logic-depth rule" in checked["cutoff_reason"]
     # a deeper pipeline (cutoff 1): test_a_one_bit_change_in_a_weight_is_caught_and_named
 
 
@@ -91,7 +93,9 @@ def test_yosys_counts_the_resources(checked: dict[str, Any]) -> None:
     assert depth["path_ns"] > 0
     assert depth["path_cells"]
     assert depth["levels_per_cycle"] == 5.95  # 240 MHz
-    assert depth["fits"] == (depth["path_ns"] <= 1000 / 240)
+    # timed stages fit the clock: da4ml's 3 adder levels per stage gave this model 5.3 ns (7.6 levels)
+    assert depth["fits"]
+    assert depth["path_ns"] <= 1000 / 240
     assert set(checked["estimate"]) >= {"lut", "ff", "dsp", "latency_cycles"}
 
 

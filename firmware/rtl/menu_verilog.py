@@ -6,14 +6,18 @@ at its own width (:func:`port_layout`: pT/η/φ 16-bit signed, isolation/quality
 unsigned, charge 8-bit signed, sums 32-bit signed, float32 scores their 32 IEEE bits,
 integer scores 64-bit signed). ``seeds[k]`` is seed ``k`` of :attr:`MenuRtl.seed_names`.
 
-Register stages, each about one compare deep (a 16/34-bit carry chain, a 12-bit popcount
-and compare) for 480 MHz: (1) the event; (2) every distinct leg's candidate bit per object
-slot, every sum and score compare; (3) every condition without pair cuts (distinct objects
-by Hall's condition on the candidate masks, as ``emulator.menu``); two-leg conditions with
-one pair correlation take six stages from the legs (:mod:`firmware.rtl._menu_pairs`), and
-the others are delayed to meet them; (last) each seed, the AND of its conditions. The
-latency is measured in simulation (:mod:`firmware.rtl.menu_sim`): 4 cycles without pair
-cuts, 9 with.
+Register stages, each within one 480 MHz cycle of the logic-depth rule (:mod:`firmware.rtl.depth`;
+the building blocks are in :mod:`firmware.rtl._menu_logic`): (1) the event; (2) every distinct
+compare on the event words (pT, η against ±bounds instead of ``|η|``, a quality/isolation mask
+bit, a charge, a sum bound; a float32 score's order-key compares, its NaN and zero tests; an
+integer score's high and low words apart); (3) each leg's candidate bit per slot (an AND of its
+compares), each sum and score condition; (4–7) each condition without pair cuts, by Hall's
+condition on the candidate masks (as ``emulator.menu``): per leg subset the union mask, then per
+6-bit half of it ``popcount ≥ k`` as 6-input tables, then ``popcount ≥ |S|`` from the halves,
+then the AND; two-leg conditions with one pair correlation take up to 14 stages from the event
+and the OR over pairs (:mod:`firmware.rtl._menu_pairs`), and the others are delayed to meet
+them; (last) each seed, the AND of its conditions. The latency is measured in simulation
+(:mod:`firmware.rtl.menu_sim`): 8 cycles without pair cuts, 17 for cms2024 (a mass cut, 66 jet pairs).
 
 OR/NOT logic, correlations on more than two legs, vetoes, two-body pT, transverse or M/ΔR
 cuts, η/φ windows, slices and float64 scores have no RTL form yet: such a seed raises
@@ -25,7 +29,7 @@ cuts, η/φ windows, slices and float64 scores have no RTL form yet: such a seed
 >>> rtl = write_menu_rtl(load_menu("configs/menus/cms2024.yaml"), tempfile.mkdtemp(),
 ...                      scores={"score_axol1tl": "float", "score_cicada": "float"}, skip_unsupported=True)
 >>> len(rtl.seed_names), rtl.refused, rtl.stages
-(34, {}, 9)
+(34, {}, 17)
 """
 
 from __future__ import annotations
@@ -52,7 +56,8 @@ from emulator.menu.hardware import (
 )
 from firmware._menu_layout import Field, ScoreKind, check_board_inputs, menu_fields
 from firmware.errors import UnsupportedError
-from firmware.rtl._menu_pairs import PAIR_FUNCTIONS, PAIR_READY, PairWriter, pair_form_error
+from firmware.rtl._menu_logic import DSP_MODULE, MAX_FANIN, Pipe, and_all, cmp_const, ge_table, lit, split_const
+from firmware.rtl._menu_pairs import PAIR_FUNCTIONS, PairWriter, pair_form_error
 from streams.schema import COLLECTIONS
 
 __all__ = ["MenuRtl", "port_layout", "write_menu_rtl"]
@@ -60,8 +65,10 @@ __all__ = ["MenuRtl", "port_layout", "write_menu_rtl"]
 log = logging.getLogger(__name__)
 
 _WIDTH = {"ap_int<16>": 16, "ap_uint<8>": 8, "ap_int<8>": 8, "ap_int<32>": 32, "float": 32, "ap_int<64>": 64}
-_W = 34  # signed width of every object/sum compare (int32 sums and their bounds fit)
-_LIMIT = 1 << (_W - 2)
+_LIMIT = 1 << 32  # a bound at or beyond it is no cut (the HwLeg/HwSum defaults)
+CHECKS, LEGS = 2, 3  # the register stages after the event's (1) (see the module docstring)
+_STAGE_NAMES = {2: ": compares (and pair coordinates) from the event words", 3: ": legs, sums, scores",
+                4: ": Hall unions", 5: ": Hall half counts", 6: ": Hall subsets", 7: ": conditions without pair cuts"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,13 +103,12 @@ def port_layout(fields: tuple[Field, ...]) -> tuple[int, ...]:
     return tuple(_WIDTH[f.cpp_type] for f in fields for _ in range(f.count))
 
 
-def _lit(v: int, width: int = _W) -> str:
-    return f"-{width}'sd{-v}" if v < 0 else f"{width}'sd{v}"
-
-
 def _check_rtl_form(seed: HwSeed, scores: dict[str, ScoreKind]) -> None:
     """Raise UnsupportedError for what this writer has no Verilog for."""
     check_board_inputs(seed, "RTL")
+    if len(seed.conditions) > MAX_FANIN:
+        msg = f"{len(seed.conditions)} conditions: the RTL seed ANDs at most {MAX_FANIN} in one 480 MHz cycle"
+        raise UnsupportedError(msg)
     for cond in seed.conditions:
         if isinstance(cond, HwSum) and cond.phi_windows:
             msg = f"φ windows on {cond.sum} have no RTL form yet"
@@ -128,22 +134,24 @@ def _check_rtl_form(seed: HwSeed, scores: dict[str, ScoreKind]) -> None:
 
 
 class _Writer:
-    """Collects the Verilog of every distinct leg, sum, score and condition."""
+    """Collects the Verilog of every distinct check, leg, sum, score and condition in one :class:`Pipe`."""
 
     def __init__(self, offsets: dict[str, list[tuple[int, int]]], scores: dict[str, ScoreKind]) -> None:
         self.offsets = offsets  # column -> (lo, width) per slot
         self.scores = scores
+        self.pipe = Pipe()
         self.legs: dict[HwLeg, str] = {}
         self.conds: dict[HwCondition, str] = {}
-        self.stage2: list[str] = []  # register updates of stage 2
-        self.stage3: list[str] = []
-        self.decl: list[str] = []
-        self.ready: dict[str, int] = {}  # condition register -> the stage after which it holds the event
-        self.pairs = PairWriter(self._word)
+        self.ready: dict[str, int] = {}  # condition register -> the stage that updates it
+        self.pairs = PairWriter(self._word, self.pipe)
 
     def _word(self, column: str, slot: int = 0) -> str:
         lo, width = self.offsets[column][slot]
         return f"ev_r[{lo + width - 1}:{lo}]"
+
+    def _check(self, expr: str) -> str:
+        """A stage-2 register of one compare on the event words (shared by every leg that makes it)."""
+        return self.pipe.shared(CHECKS, "chk", expr)
 
     def leg(self, leg: HwLeg) -> str:
         if leg in self.legs:
@@ -151,27 +159,26 @@ class _Writer:
         name = self.legs[leg] = f"leg{len(self.legs)}"
         coll = COLLECTIONS[leg.collection]
         p = coll.prefix
-        self.decl.append(f"reg [{coll.size - 1}:0] {name};  // {leg}")
+        self.pipe.decl.append(f"reg [{coll.size - 1}:0] {name};  // {leg}")
         for i in range(coll.size):
-            checks = [self._cmp(f"{p}_pt", i, ">=", leg.pt_min)]
+            pt, eta = self._word(f"{p}_pt", i), self._word(f"{p}_eta", i)
+            checks = [self._check(cmp_const(pt, 16, ">=", leg.pt_min))]
             if leg.pt_max < _LIMIT:
-                checks.append(self._cmp(f"{p}_pt", i, "<=", leg.pt_max))
-            if leg.eta_min > 0:
-                checks.append(f"(a_{p}_eta_{i} >= {_lit(min(leg.eta_min, _LIMIT))})")
-            if leg.eta_max < _LIMIT:
-                checks.append(f"(a_{p}_eta_{i} <= {_lit(leg.eta_max)})")
+                checks.append(self._check(cmp_const(pt, 16, "<=", leg.pt_max)))
+            if leg.eta_min > 0:  # |η| ≥ m: η ≥ m or η ≤ −m
+                checks.append(_or(self._check(cmp_const(eta, 16, ">=", leg.eta_min)),
+                                  self._check(cmp_const(eta, 16, "<=", -leg.eta_min))))  # fmt: skip
+            if leg.eta_max < _LIMIT:  # |η| ≤ m: −m ≤ η ≤ m
+                checks += [self._check(cmp_const(eta, 16, ">=", -leg.eta_max)) if leg.eta_max >= 0 else "1'b0",
+                           self._check(cmp_const(eta, 16, "<=", leg.eta_max))]  # fmt: skip
             for fld, mask in (("qual", leg.qual_mask), ("iso", leg.iso_mask)):
                 if mask != ALL_BITS:
-                    checks.append(f"mask_bit(16'h{mask & 0xFFFF:04x}, {self._word(f'{p}_{fld}', i)})")
+                    checks.append(self._check(f"mask_bit(16'h{mask & 0xFFFF:04x}, {self._word(f'{p}_{fld}', i)})"))
             if leg.charge:
                 op = ">" if leg.charge > 0 else "<"
-                checks.append(f"($signed({self._word(f'{p}_charge', i)}) {op} 8'sd0)")
-            self.stage2.append(f"{name}[{i}] <= {' && '.join(checks)};")
+                checks.append(self._check(f"($signed({self._word(f'{p}_charge', i)}) {op} 8'sd0)"))
+            self.pipe.at(LEGS, f"{name}[{i}] <= {and_all(checks, str(leg))};")
         return name
-
-    def _cmp(self, column: str, slot: int, op: str, bound: int) -> str:
-        bound = max(-_LIMIT, min(_LIMIT, bound))
-        return f"(s34($signed({self._word(column, slot)})) {op} {_lit(bound)})"
 
     def condition(self, cond: HwCondition) -> str:
         if cond in self.conds:
@@ -180,104 +187,108 @@ class _Writer:
             self.conds[cond] = "1'b1"
             return "1'b1"
         name = self.conds[cond] = f"cond{len(self.conds)}"
-        self.decl.append(f"reg {name}_s2, {name};  // {cond}"[:200])
         if isinstance(cond, HwSum):
-            checks = [self._cmp(cond.sum, 0, ">=", cond.min)] if cond.min > -_LIMIT else []
-            checks += [self._cmp(cond.sum, 0, "<=", cond.max)] if cond.max < _LIMIT else []
-            expr = " && ".join(checks) or "1'b1"
-            self.stage2.append(f"{name}_s2 <= {expr};")
-            self.stage3.append(f"{name} <= {name}_s2;")
+            word = self._word(cond.sum, 0)
+            checks = [self._check(cmp_const(word, 32, ">=", cond.min))] if cond.min > -_LIMIT else []
+            checks += [self._check(cmp_const(word, 32, "<=", cond.max))] if cond.max < _LIMIT else []
+            self.ready[self.pipe.reg(LEGS, name, and_all(checks, str(cond)), comment=str(cond)[:150])] = LEGS
         elif isinstance(cond, HwScore):
-            self.stage2.append(f"{name}_s2 <= {self._score(cond)};")
-            self.stage3.append(f"{name} <= {name}_s2;")
+            self.ready[self.pipe.reg(LEGS, name, self._score(cond), comment=str(cond)[:150])] = LEGS
         elif not isinstance(cond, HwObjects):  # external conditions are refused by _check_rtl_form
             msg = f"{cond}: no RTL form"
             raise UnsupportedError(msg)
         elif cond.correlations:
-            self.decl.pop()
-            self.pairs.condition(cond, name, [self.leg(leg) for leg in cond.legs])
-            self.ready[name] = PAIR_READY
-            return name
+            reg, stage = self.pairs.condition(cond, name, [self.leg(leg) for leg in cond.legs])
+            self.ready[reg] = stage
         else:
-            legs = [self.leg(leg) for leg in cond.legs]
-            self.stage3.append(f"{name} <= {_hall(cond, legs)};")
-        self.ready[name] = 3
+            self.ready[name] = _hall(self.pipe, cond, name, [self.leg(leg) for leg in cond.legs])
         return name
 
-    def aligned(self, last: int) -> dict[str, str]:
-        """Each condition delayed to stage ``last`` (delay registers declared), by register name."""
-        out = {"1'b1": "1'b1"}
-        for name, ready in self.ready.items():
-            prev = name
-            for k in range(ready + 1, last + 1):
-                self.decl.append(f"reg {name}_d{k};")
-                self.pairs.stages[k].append(f"{name}_d{k} <= {prev};")
-                prev = f"{name}_d{k}"
-            out[name] = prev
-        return out
-
     def _score(self, cond: HwScore) -> str:
-        word = self._word(cond.column)
-        if self.scores[cond.column] == "int":
-            return f"($signed({word}) >= {_lit(math.ceil(cond.min), 65) if math.isfinite(cond.min) else '0'})"
+        """Stage-2 compares of a score word, combined in stage 3 (an AND/OR of a few bits)."""
+        lsb = self.offsets[cond.column][0][0]
+        if self.scores[cond.column] == "int":  # 64-bit signed: the high word (signed) and the low word apart
+            c = math.ceil(cond.min) if math.isfinite(cond.min) else 0
+            if c <= -(1 << 63) or c >= 1 << 63:
+                return "1'b1" if c <= -(1 << 63) else "1'b0"
+            top, low = split_const(c, 32)
+            high = f"ev_r[{lsb + 63}:{lsb + 32}]"
+            past = self._check(cmp_const(high, 32, ">=", top + 1))
+            eq = self._check(f"($signed({high}) == {lit(top, 33)})")
+            part = self._check(f"(ev_r[{lsb + 31}:{lsb}] >= 32'd{low})")
+            return _or(past, f"{eq} && {part}")
         t = np.float32(cond.min)
         if np.isnan(t):
             return "1'b0"
         key = int(_float_key(int(np.array([t], np.float32).view(np.uint32)[0])))
-        return f"f32_ge({word}, 32'h{key:08x})"
+        b, mag = f"ev_r[{lsb + 31}:{lsb}]", f"ev_r[{lsb + 30}:{lsb}]"
+        pos = self._check(f"({{1'b1, {mag}}} >= 32'h{key:08x})")  # the order key of b ≥ +0
+        neg = self._check(f"(~{b} >= 32'h{key:08x})")  # of b ≤ −0
+        nan = self._check(f"((ev_r[{lsb + 30}:{lsb + 23}] == 8'hff) && (ev_r[{lsb + 22}:{lsb}] != 23'd0))")
+        zero = self._check(f"({mag} == 31'd0)")
+        sign = self._check(f"ev_r[{lsb + 31}]")
+        zero_ok = "1'b1" if key <= 0x80000000 else "1'b0"  # −0 compares as +0
+        return f"!{nan} && ({sign} ? ({zero} ? {zero_ok} : {neg}) : {pos})"
+
+
+def _or(a: str, b: str) -> str:
+    if "1'b1" in (a, b):
+        return "1'b1"
+    parts = [x for x in (a, b) if x != "1'b0"]
+    return f"({' || '.join(parts)})" if parts else "1'b0"
 
 
 def _float_key(bits: int) -> int:
-    """The unsigned order key of float32 ``bits`` (−0 as +0), as ``f32_ge`` computes it."""
+    """The unsigned order key of float32 ``bits`` (−0 as +0): the sign flipped, negatives inverted."""
     if bits == 0x80000000:
         bits = 0
     return (~bits) & 0xFFFFFFFF if bits >> 31 else bits | 0x80000000
 
 
-def _hall(cond: HwObjects, legs: list[str]) -> str:
-    """Distinct objects exist iff, per collection, every leg subset has as many candidates as legs."""
+def _hall(pipe: Pipe, cond: HwObjects, name: str, legs: list[str]) -> int:
+    """Distinct objects exist iff, per collection, every leg subset has as many candidates as legs.
+
+    Stage 4: each subset's union mask (a single leg: whether it has any candidate); 5: per 6-bit half of
+    a union, ``popcount ≥ k`` as one 6-input table each; 6: ``popcount ≥ |S|`` from the halves' bits;
+    7: the condition. Returns the stage that updates ``name``."""
     groups: dict[str, list[int]] = {}
     for k, leg in enumerate(cond.legs):
         groups.setdefault(leg.collection, []).append(k)
     checks = []
-    for ks in groups.values():
+    for coll, ks in groups.items():
+        size = COLLECTIONS[coll].size
         for r in range(1, len(ks) + 1):
             for subset in combinations(ks, r):
                 union = " | ".join(legs[k] for k in subset)
-                size = COLLECTIONS[cond.legs[subset[0]].collection].size
-                pad = f"{{{12 - size}'b0, {union}}}" if size < 12 else f"({union})"
-                checks.append(f"(|{pad})" if r == 1 else f"(popcount12({pad}) >= 4'd{r})")
-    return " && ".join(checks)
+                if r == 1:
+                    checks.append(pipe.delay(pipe.shared(4, "any", f"|{union}"), 4, 6))
+                    continue
+                u = pipe.shared(4, "uni", union, size)
+                halves = [(lo, min(lo + 6, size)) for lo in range(0, size, 6)]
+                ge = [["1'b1"] + [pipe.shared(5, "ge", f"ge_bit(64'h{ge_table(k):016x}, {_six(u, lo, hi)})")
+                                  if k <= hi - lo else "1'b0" for k in range(1, r + 1)] for lo, hi in halves]
+                if len(ge) == 1:
+                    checks.append(pipe.delay(ge[0][r], 5, 6))
+                    continue
+                lo_ge, hi_ge = ge
+                ways = [f"{lo_ge[k]} && {hi_ge[r - k]}" for k in range(r + 1)]
+                checks.append(pipe.shared(6, "hall", " || ".join(f"({w})" for w in ways)))
+    pipe.reg(7, name, and_all(checks, str(cond)), comment=str(cond)[:150])
+    return 7
+
+
+def _six(reg: str, lo: int, hi: int) -> str:
+    """Bits ``[hi-1:lo]`` of ``reg`` zero-extended to 6."""
+    bits = f"{reg}[{hi - 1}:{lo}]"
+    return bits if hi - lo == 6 else f"{{{6 - hi + lo}'d0, {bits}}}"
 
 
 _FUNCTIONS = """\
-function automatic signed [33:0] s34(input signed [33:0] x); s34 = x; endfunction
 function automatic mask_bit(input [15:0] mask, input [7:0] v);
     mask_bit = (v[7:4] == 4'd0) && mask[v[3:0]];
 endfunction
-function automatic [3:0] popcount12(input [11:0] m);
-    integer i;
-    begin popcount12 = 4'd0; for (i = 0; i < 12; i = i + 1) popcount12 = popcount12 + {3'd0, m[i]}; end
-endfunction
-// float32 x >= t, t given as its order key (sign flipped, negatives inverted); NaN never passes
-function automatic f32_ge(input [31:0] x, input [31:0] tkey);
-    reg [31:0] b;
-    begin
-        b = (x == 32'h80000000) ? 32'h0 : x;
-        f32_ge = !(b[30:23] == 8'hff && b[22:0] != 23'd0) && ((b[31] ? ~b : (b | 32'h80000000)) >= tkey);
-    end
-endfunction
+function automatic ge_bit(input [63:0] table_bits, input [5:0] v); ge_bit = table_bits[v]; endfunction
 """
-
-
-def _abs_eta(offsets: dict[str, list[tuple[int, int]]]) -> list[str]:
-    lines = []
-    for coll in COLLECTIONS.values():
-        p = coll.prefix
-        for i, (lo, w) in enumerate(offsets[f"{p}_eta"]):
-            lines.append(f"wire signed [33:0] {p}_eta_{i} = s34($signed(ev_r[{lo + w - 1}:{lo}]));")
-            lines.append(f"wire signed [33:0] a_{p}_eta_{i} = {p}_eta_{i} < 0 ? -{p}_eta_{i} : {p}_eta_{i};")
-    return lines
 
 
 def _offsets(fields: tuple[Field, ...]) -> dict[str, list[tuple[int, int]]]:
@@ -316,27 +327,21 @@ def write_menu_rtl(
     if not seeds:
         msg = f"menu {menu.name!r}: no seed has an RTL form ({refused})"
         raise UnsupportedError(msg)
-    last = max(wr.ready.values(), default=3)
-    names = wr.aligned(last)
-    widths = port_layout(fields)
-    n = len(seeds)
-    stages = [*wr.stage2, *wr.pairs.stages[2]], [*wr.stage3, *wr.pairs.stages[3]]
-    later = [(k, wr.pairs.stages[k]) for k in range(4, last + 1) if wr.pairs.stages[k]]
+    last = max(wr.ready.values(), default=LEGS)
+    pipe, n, widths = wr.pipe, len(seeds), port_layout(fields)
+    for k, (_, name, terms) in enumerate(seeds):
+        bits = [t if t == "1'b1" else pipe.delay(t, wr.ready[t], last) for t in terms]
+        pipe.at(last + 1, f"seeds[{k}] <= {and_all(bits, name)};  // {name}")
+    rom_text = [PAIR_FUNCTIONS, *wr.pairs.roms.values()] if wr.pairs.roms else []
     body = [
         f"// {menu.name}: {n} seeds, generated by l1emu (firmware/rtl/menu_verilog.py); {last + 1} register stages",
         f"module {top} (input wire clk, input wire [{sum(widths) - 1}:0] ev, output reg [{n - 1}:0] seeds);",
-        _FUNCTIONS, *([PAIR_FUNCTIONS, *wr.pairs.roms.values()] if wr.pairs.roms or last > 3 else []),
-        f"reg [{sum(widths) - 1}:0] ev_r;  // stage 1: the event",
-        *_abs_eta(offsets), *wr.decl, *wr.pairs.decl,
-        "always @(posedge clk) begin", "    ev_r <= ev;", "end",
-        "always @(posedge clk) begin  // stage 2: legs, sums, scores", *[f"    {x}" for x in stages[0]], "end",
-        "always @(posedge clk) begin  // stage 3: conditions", *[f"    {x}" for x in stages[1]], "end",
-        *[line for k, lines in later for line in
-          (f"always @(posedge clk) begin  // stage {k}: pair correlations", *[f"    {x}" for x in lines], "end")],
-        f"always @(posedge clk) begin  // stage {last + 1}: seeds",
-        *[f"    seeds[{k}] <= {' && '.join(names[t] for t in terms)};  // {name}"
-          for k, (_, name, terms) in enumerate(seeds)], "end",
-        "endmodule", "",
+        _FUNCTIONS, *rom_text, f"reg [{sum(widths) - 1}:0] ev_r;  // stage 1: the event", *pipe.decl,
+        "always @(posedge clk) begin", "    ev_r <= ev;", "end", *pipe.instances,
+        *[line for k in sorted(pipe.stages) for line in
+          (f"always @(posedge clk) begin  // stage {k}{_STAGE_NAMES.get(k, '')}", *[f"    {x}" for x in pipe.stages[k]],
+           "end")],
+        "endmodule", *([DSP_MODULE] if pipe.instances else []), "",
     ]  # fmt: skip
     root = Path(out_dir).resolve()
     (root / "src").mkdir(parents=True, exist_ok=True)

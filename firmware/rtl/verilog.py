@@ -1,10 +1,14 @@
 """Write a traced model as pipelined Verilog (da4ml's ``RTLModel``) and record how it was cut.
 
-The latency cutoff is the number of adder levels da4ml may chain between two registers.
-It is chosen from the stage clock with the same timing model as the analytical estimate
-(:data:`firmware.budget.ADD_NS` per adder level, incl. routing): ``max(1, floor(T / ADD_NS))``.
+By default the program is cut by time (:mod:`firmware.rtl.timing`): every operation is timed in
+ns with the delays of the logic-depth rule and a register closes each clock period, so the
+latency cutoff is the period itself, ``T = 1000 / clock_mhz`` ns. A cutoff given in da4ml's own
+unit, adder levels (``latency_cutoff=``, ``--rtl-cutoff``), is passed to da4ml as it is: da4ml
+counts every add as one level whatever its width, and constant adds, ReLUs and negations as none.
 
 >>> choose_cutoff(480.0), choose_cutoff(240.0)
+(2.083, 4.167)
+>>> choose_levels(480.0), choose_levels(240.0)  # the adder-level rule of the analytical estimate
 (1, 3)
 """
 
@@ -19,19 +23,29 @@ from typing import Any
 
 from firmware.budget import ADD_NS
 from firmware.errors import FirmwareError
+from firmware.rtl.timing import TIMING_RULE, timed_pipeline
 from firmware.rtl.trace import TracedModel
 
-__all__ = ["IoLayout", "RtlProject", "choose_cutoff", "write_rtl"]
+__all__ = ["IoLayout", "RtlProject", "choose_cutoff", "choose_levels", "write_rtl"]
 
 log = logging.getLogger(__name__)
 
 
-def choose_cutoff(clock_mhz: float) -> int:
-    """Adder levels per clock period at ``clock_mhz`` (at least one)."""
+def _period(clock_mhz: float) -> float:
     if clock_mhz <= 0:
         msg = f"clock {clock_mhz} MHz must be positive"
         raise FirmwareError(msg)
-    return max(1, math.floor(1000.0 / clock_mhz / ADD_NS))
+    return 1000.0 / clock_mhz
+
+
+def choose_cutoff(clock_mhz: float) -> float:
+    """The time cutoff of a stage at ``clock_mhz``: one period, ns (three decimals)."""
+    return round(_period(clock_mhz), 3)
+
+
+def choose_levels(clock_mhz: float) -> int:
+    """Adder levels per clock period at ``clock_mhz`` with the analytical estimate's 1.1 ns a level (at least one)."""
+    return max(1, math.floor(_period(clock_mhz) / ADD_NS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +67,8 @@ class RtlProject:
     directory: Path
     top: str  # the uniform-port wrapper the testbench and synthesis use
     clock_mhz: float
-    latency_cutoff: int
+    latency_cutoff: float  # ns per stage, or adder levels when given (cutoff_unit)
+    cutoff_unit: str  # "ns" | "adder levels"
     cutoff_reason: str
     stages: int
     register_bits: int
@@ -92,17 +107,21 @@ def write_rtl(traced: TracedModel, out_dir: Path, *, clock_mhz: float, latency_c
     except ImportError as exc:
         msg = "RTL generation needs da4ml: pip install 'l1emu[rtl]'"
         raise FirmwareError(msg) from exc
+    period = _period(clock_mhz)
     if latency_cutoff is None:
-        cutoff = choose_cutoff(clock_mhz)
-        reason = (f"{cutoff} adder level(s) per {1000.0 / clock_mhz:.2f} ns cycle at {clock_mhz:g} MHz "
-                  f"({ADD_NS} ns per level, as the analytical estimate)")  # fmt: skip
+        cutoff: float = choose_cutoff(clock_mhz)
+        unit = "ns"
+        reason = (f"one {cutoff:.3f} ns period at {clock_mhz:g} MHz per stage, every operation timed by the "
+                  f"logic-depth rule ({TIMING_RULE})")  # fmt: skip
+        solution: Any = timed_pipeline(traced.comb, period)
     else:
-        cutoff, reason = latency_cutoff, "given"
+        cutoff, unit, reason = latency_cutoff, "adder levels", "given, in da4ml's adder levels (not timed)"
+        solution = traced.comb
     if out_dir.exists():
         shutil.rmtree(out_dir)
     name = _module_name(traced.name)
-    model = RTLModel(traced.comb, name, out_dir, flavor="verilog", latency_cutoff=cutoff, print_latency=False,
-                     clock_period=1000.0 / clock_mhz)  # fmt: skip
+    model = RTLModel(solution, name, out_dir, flavor="verilog", latency_cutoff=cutoff, print_latency=False,
+                     clock_period=period)  # fmt: skip
     model.write()
     pipe = model._pipe
     if pipe is None:  # pragma: no cover - a positive cutoff always pipelines
@@ -110,10 +129,12 @@ def write_rtl(traced: TracedModel, out_dir: Path, *, clock_mhz: float, latency_c
         raise FirmwareError(msg)
     prj = RtlProject(
         name=traced.name, directory=out_dir.resolve(), top=f"{name}_wrapper", clock_mhz=clock_mhz,
-        latency_cutoff=cutoff, cutoff_reason=reason, stages=len(pipe.solutions), register_bits=int(pipe.reg_bits),
+        latency_cutoff=cutoff, cutoff_unit=unit, cutoff_reason=reason, stages=len(pipe.solutions),
+        register_bits=int(pipe.reg_bits),
         inputs=_layout(pipe.inp_qint), outputs=_layout(pipe.out_qint),
     )  # fmt: skip
-    log.info("%s: Verilog in %s, %d stages at latency cutoff %d (%s)", traced.name, out_dir, prj.stages, cutoff, reason)
+    log.info("%s: Verilog in %s, %d stages at latency cutoff %g %s (%s)", traced.name, out_dir, prj.stages, cutoff,
+             unit, reason)  # fmt: skip
     return prj
 
 

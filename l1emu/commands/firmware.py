@@ -30,7 +30,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--rtl", action="store_true",
                    help="also Verilog per model (da4ml), simulated with Verilator vs the engine, Yosys resources")
     p.add_argument("--rtl-cutoff", type=int, default=None,
-                   help="adder levels per pipeline stage (default: from each stage's clock)")
+                   help="da4ml adder levels per pipeline stage, not timed (default: every operation timed by "
+                        "the logic-depth rule, a register every period of the stage's clock)")
     p.add_argument("--no-rtl-synth", action="store_true", help="with --rtl: skip Yosys")  # fmt: skip
     p.set_defaults(func=run)
 
