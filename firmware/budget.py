@@ -24,8 +24,10 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
+
 from emulator.fixedpoint import FixedPointModel
-from emulator.fixedpoint.layers import Activation, BatchNorm, Conv, Dense, Lut, Op, Pool, Softmax
+from emulator.fixedpoint.layers import Activation, BatchNorm, Conv, Dense, Lut, Op, Pool, Softmax, SoftmaxLegacy, Step
 
 __all__ = ["ADD_NS", "DSP_MIN_WIDTH", "MULT_NS", "Estimate", "LayerEstimate", "estimate"]
 
@@ -127,6 +129,16 @@ def _other(op: Op, clk: _Clock) -> LayerEstimate:
         latency = lat_e + clk.tree(op.n_in) + lat_i + clk.mult() + 1
         lut = lut_e + lut_i + op.n_in * op.accum_type.width
         return LayerEstimate(op.name, op.kind, latency, op.n_in, lut, latency * n * w_out, bram_e + bram_i)
+    if isinstance(op, Step):  # one or two comparators per value, a constant out
+        comparators = 1 if np.array_equal(op.hi, op.lo) else 2
+        return LayerEstimate(op.name, op.kind, 1, 0, n * comparators * math.ceil(op.in_type.width / 2), n * w_out, 0)
+    if isinstance(op, SoftmaxLegacy):  # n·(n−1) exp-table reads, n sums of n terms, n inverse reads
+        t = op.table_type.width
+        lut_e, bram_e, lat_e = _table(len(op.exp_table) * t * n)
+        lut_i, bram_i, lat_i = _table(len(op.inv_table) * t)
+        latency = lat_e + clk.tree(op.n_in // op.n_outer) + lat_i + 1
+        lut = lut_e + lut_i + n * n * t
+        return LayerEstimate(op.name, op.kind, latency, 0, lut, latency * n * w_out, bram_e + bram_i)
     return LayerEstimate(op.name, op.kind, 0, 0, 0, 0, 0)  # reshape, padding: wires
 
 

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from emulator.fixedpoint import FixedPointError, FixedType, Overflow, Rounding
+from emulator.fixedpoint.types import int_type
 from tests.test_fixedpoint_reference import fixed_types, ref_cast_value
 
 
@@ -33,11 +34,19 @@ def test_spelling_round_trips(t: FixedType) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["ap_int<8>", "ap_fixed<16>", "ap_fixed<16,6,AP_FOO>", "ap_fixed<8,3,AP_TRN,AP_WRAP,2>", "float"]
+    "text", ["ap_int<8,2>", "ap_fixed<16>", "ap_fixed<16,6,AP_FOO>", "ap_fixed<8,3,AP_TRN,AP_WRAP,2>", "float"]
 )
 def test_parse_refuses_unsupported_spellings(text: str) -> None:
     with pytest.raises(FixedPointError, match=r"ap_fixed|saturation bits|parse"):
         FixedType.parse(text)
+
+
+def test_integer_types_truncate_toward_zero() -> None:
+    """``ap_int<W>(ap_fixed)`` goes through ``to_ap_int_base``, which rounds toward zero like C."""
+    t = FixedType.parse("ap_int<3>")
+    assert t == int_type(3)
+    assert (str(t), str(int_type(1, signed=False))) == ("ap_int<3>", "ap_uint<1>")
+    assert [t.quantize(v) for v in (-2.5, -0.5, 0.5, 3.75, 4.0)] == [-2, 0, 0, 3, -4]
 
 
 @pytest.mark.parametrize("width", [0, 63, 80])

@@ -9,7 +9,7 @@ floats, so each weight becomes one vector multiply-add over a row of events, zer
 * at build time it bounds every mantissa, product and partial sum from the types and the
   weights, and picks float32 when all stay below ``2^24`` (float64 below ``2^52``); it
   covers dense layers and convolutions (a convolution is a dense layer over its windows),
-  batch normalisation, linear/ReLU casts and reshapes; from the first layer it cannot run
+  batch normalisation, linear/ReLU casts, binary/ternary steps and reshapes; from the first layer it cannot run
   (tables, softmax, pooling, wider values) the layer-by-layer path takes over;
 * the products of a layer are grouped per output (padded with zero weights to multiples of
   four); products that need rounding (``s > 0``) are rounded one by one with the
@@ -39,6 +39,7 @@ import numpy as np
 from emulator.fixedpoint import _columnar_kernels as ck
 from emulator.fixedpoint import _kernels, _vkernels
 from emulator.fixedpoint._base import Op
+from emulator.fixedpoint._binary import Step
 from emulator.fixedpoint._dense import Conv, Dense
 from emulator.fixedpoint._elementwise import Activation, BatchNorm, Reshape
 from emulator.fixedpoint._plan_cache import CACHE_FLAG, load_module
@@ -147,6 +148,8 @@ class _Builder:
         self.cur = dst
 
     def dense(self, op: Dense, bound: int) -> int:
+        if op.xnor_n:  # hls4ml's ap_uint<1> x ap_uint<1> cast: layer by layer
+            raise _UnsupportedError
         w, bias = _conv_as_dense(op) if isinstance(op, Conv) else (op._w, op._bias_acc)  # aligned to accum_t
         s, a = op._s, op.accum_type
         if bound.bit_length() + int(np.abs(w).max(initial=0)).bit_length() > 60:
@@ -192,6 +195,20 @@ class _Builder:
         self.lines.append(f"{name}(v{src}.reshape(({n}, nb)), {arrays}, v{dst}.reshape(({n}, nb)))")
         self.cur = dst
         return self.cast(op._frac, total, op.out_type, check=op._check, relu=False)
+
+    def step(self, op: Step, bound: int) -> int:
+        hi, lo = op._hi, op._lo
+        if op.double:  # 2x > hi <=> x > floor(hi / 2), unless the doubling wraps or saturates
+            if 2 * bound > op.in_type.max_int or -2 * bound < op.in_type.sat_min_int:
+                raise _UnsupportedError
+            hi, lo = hi // 2, lo // 2
+        self.flush()
+        src, dst = self.cur, self.new_buffer(op.n_in)
+        arrays = ", ".join(self.array(v.astype(self.dtype)) for v in (hi, lo, np.array(op.levels)))
+        name = self.kernel("step_rows", "ck.step_rows")
+        self.lines.append(f"{name}(v{src}.reshape(({op.n_in}, nb)), {arrays}, v{dst}.reshape(({op.n_in}, nb)))")
+        self.cur = dst
+        return max(abs(v) for v in op.levels)
 
     def activation(self, op: Activation, bound: int) -> int:
         t_in = op.in_type
@@ -350,4 +367,6 @@ def _step(builder: _Builder, op: Op, bound: int) -> int:
         return builder.dense(op, bound)
     if isinstance(op, BatchNorm):
         return builder.batchnorm(op, bound)
+    if isinstance(op, Step):
+        return builder.step(op, bound)
     raise _UnsupportedError

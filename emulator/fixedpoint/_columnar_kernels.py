@@ -31,6 +31,7 @@ __all__ = [
     "dense_sat_kernel",
     "input_kernel",
     "scale_rows",
+    "step_rows",
     "transpose",
 ]
 
@@ -195,6 +196,20 @@ def scale_rows(x: np.ndarray, s: np.ndarray, b: np.ndarray, out: np.ndarray) -> 
         xr, orow = x[k], out[k]
         for e in range(n):
             orow[e] = xr[e] * sk + bk
+
+
+@_jit
+def step_rows(x: np.ndarray, hi: np.ndarray, lo: np.ndarray, levels: np.ndarray, out: np.ndarray) -> None:
+    """Binary/ternary activations: ``out[k] = levels[0] if x[k] > hi[k] else levels[2] if x[k] <= lo[k]
+    else levels[1]`` (rows are features)."""
+    above, between, below = levels[0], levels[1], levels[2]
+    n = x.shape[1]
+    for k in range(x.shape[0]):
+        hk, lk = hi[k], lo[k]
+        xr, orow = x[k], out[k]
+        for e in range(n):
+            v = xr[e]
+            orow[e] = above if v > hk else (below if v <= lk else between)
 
 
 @_jit

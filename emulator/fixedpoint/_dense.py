@@ -7,6 +7,14 @@ At build time each layer picks the cheapest exact plan from its types and weight
 * ``wrap`` – modular int64 accumulation of individually quantized products (numba);
 * ``sat``  – a saturating ``accum_t`` that can overflow: products and ``+=`` saturate in
   firmware order (numba).
+
+Binary data (hls4ml's ``XnorPrecisionType``, ``ap_uint<1>`` where bit 0 means −1) changes the
+product: ``data_binary`` is ``a == 0 ? -w : w``, ``both_binary`` (binary weights too) is
+``a == w``. Each quantized product is then affine in the bit ``a`` (``a·(q(w) − q(−w)) +
+q(−w)``), so the layer runs as a plain one on the bits, with weights already in ``accum_t``
+and the constant parts in the bias (exact with a wrapping accumulator; ``a == w`` only adds,
+so a saturating sum is the clamp of the exact one). When data and weights are both C++
+``ap_uint<1>``, hls4ml's ``cast`` returns ``ap_int<ceillog2(n_in)+2>(acc·2 − n_in)``.
 """
 
 from __future__ import annotations
@@ -19,11 +27,15 @@ import numpy as np
 
 from emulator.fixedpoint._base import LayerCost, Op, Run, register_op
 from emulator.fixedpoint._dense_kernels import count_product_overflow, dense_sat, dense_wrap, dense_wrap_narrow
+from emulator.fixedpoint._tables import ceillog2
 from emulator.fixedpoint.audit import Tally
-from emulator.fixedpoint.cast import may_overflow
-from emulator.fixedpoint.types import FixedType, Overflow
+from emulator.fixedpoint.cast import fixed_cast, may_overflow
+from emulator.fixedpoint.errors import FixedPointError
+from emulator.fixedpoint.types import FixedType, Overflow, int_type
 
-__all__ = ["Conv", "Dense", "conv_index"]
+__all__ = ["PRODUCTS", "Conv", "Dense", "conv_index", "depthwise_weights"]
+
+PRODUCTS = ("mult", "data_binary", "both_binary")
 
 _F64_EXACT = 1 << 53
 _F32_EXACT = 1 << 24
@@ -42,6 +54,8 @@ class Dense(Op):
     bias_type: FixedType
     accum_type: FixedType
     reuse_factor: int = 1
+    product: str = "mult"  # or data_binary / both_binary: ``in_type`` is ap_uint<1> bits (0 means -1)
+    xnor_n: int = 0  # n_in of hls4ml's ap_uint<1> x ap_uint<1> cast (0: a plain cast)
     plan: str = field(init=False, repr=False)
     _s: int = field(init=False, repr=False)
     _w: np.ndarray = field(init=False, repr=False)
@@ -57,12 +71,15 @@ class Dense(Op):
     def __post_init__(self) -> None:
         w = np.ascontiguousarray(self.weight, dtype=np.int64)
         a = self.accum_type
+        scale = Fraction(2) ** -self.bias_type.fractional
+        bias_acc = np.array([a.quantize(int(b) * scale) for b in self.bias], dtype=np.int64)
         s = self.in_type.fractional + self.weight_type.fractional - a.fractional
+        if self.product != "mult":
+            w, offset = self._binary_products(w)
+            bias_acc, s = bias_acc + offset, 0
         if s < 0:
             self._check_bits("weights aligned to accum_t", int(np.abs(w).max(initial=0)) << -s)
             w = w << -s
-        scale = Fraction(2) ** -self.bias_type.fractional
-        bias_acc = np.array([a.quantize(int(b) * scale) for b in self.bias], dtype=np.int64)
         x_hi = max(abs(self.in_type.min_int), self.in_type.max_int)
         self._check_bits("a product", x_hi * int(np.abs(w).max(initial=0)))
         p_lo = np.minimum(self.in_type.min_int * w, self.in_type.max_int * w)
@@ -79,7 +96,13 @@ class Dense(Op):
         hi = a.max_int if acc_ovf else max(int(v) for v in sum_hi)
         res_check = may_overflow(lo, hi, a.fractional, self.out_type)
         gemm = np.float32 if biggest < _F32_EXACT else np.float64
-        if a.overflow is not Overflow.WRAP and acc_ovf:
+        if self.product != "mult":
+            prod_ovf = False  # folded into the weights
+            self._binary_order(acc_ovf)
+        if self.xnor_n and a.fractional < 0:
+            msg = f"layer {self.name!r}: the ap_uint<1> x ap_uint<1> cast of an accum_t {a} with F < 0"
+            raise FixedPointError(msg)
+        if a.overflow is not Overflow.WRAP and acc_ovf and self.product == "mult":
             plan = "sat"
         elif s <= 0 and biggest < _F64_EXACT:
             plan = "blas"
@@ -100,6 +123,31 @@ class Dense(Op):
         ):
             object.__setattr__(self, name, value)
 
+    def _binary_products(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Bit weights (in ``accum_t`` mantissas) and the constant per output of a binary-data layer."""
+        a = self.accum_type
+        t = self.in_type
+        if self.product not in PRODUCTS or (t.width, t.integer, t.signed) != (1, 1, False):
+            msg = f"layer {self.name!r}: product {self.product!r} of {self.in_type} data (expects ap_uint<1> bits)"
+            raise FixedPointError(msg)
+        if self.product == "both_binary":  # weights are the ±1 the bits stand for: a == w
+            if not np.isin(w, (-1, 1)).all():
+                msg = f"layer {self.name!r}: both_binary weights must be ±1"
+                raise FixedPointError(msg)
+            one = a.quantize(1)
+            return np.where(w > 0, one, -one), np.count_nonzero(w < 0, axis=0) * one
+        q_pos, _ = fixed_cast(w, self.weight_type.fractional, a)
+        q_neg, _ = fixed_cast(-w, self.weight_type.fractional, a)
+        return q_pos - q_neg, q_neg.sum(axis=0)
+
+    def _binary_order(self, acc_ovf: bool) -> None:
+        """A binary-data sum is computed out of order: only a wrapping (or, for ``a == w``,
+        a saturating) accumulator makes that exact."""
+        ovf = self.accum_type.overflow
+        if acc_ovf and ovf is not Overflow.WRAP and (self.product == "data_binary" or ovf is Overflow.SAT_ZERO):
+            msg = f"layer {self.name!r}: {self.product} products into a {self.accum_type} accumulator that can overflow"
+            raise FixedPointError(msg)
+
     @property
     def accepts_float(self) -> bool:  # type: ignore[override]
         return self.plan == "blas"
@@ -113,6 +161,10 @@ class Dense(Op):
 
     def _result(self, acc: np.ndarray, run: Run, *, float_out: type | None = None) -> np.ndarray:
         frac = self.accum_type.fractional
+        if self.xnor_n:  # ap_int<ceillog2(n_in) + 2>(acc * 2 - n_in), then res_T
+            twice = 2 * np.asarray(acc, np.int64) - (self.xnor_n << frac)
+            as_int, _ = fixed_cast(twice, frac, int_type(ceillog2(self.xnor_n) + 2))
+            return self._cast(as_int, 0, self.out_type, run, "result", float_out=float_out)
         if acc.dtype == np.float64 and frac == self.out_type.fractional and not self._res_check:
             if run.tally is not None:
                 run.tally.add(self.name, "result", self.out_type.overflow.value, values=acc.size, overflowed=0)
@@ -183,6 +235,15 @@ class Dense(Op):
             f"w {self.weight_type}, b {self.bias_type}, acc {self.accum_type}, out {self.out_type}, "
             f"RF {self.reuse_factor}"
         )
+
+
+def depthwise_weights(w: np.ndarray) -> np.ndarray:
+    """A depthwise kernel ``(kh·kw, C)`` as the convolution it is: ``(kh·kw·C, C)``, block diagonal
+    (``nnet::depthwise_conv_*_latency_cl`` adds channel ``c``'s products in window order)."""
+    k, c = w.shape
+    full = np.zeros((k, c, c), np.int64)
+    full[:, np.arange(c), np.arange(c)] = w
+    return full.reshape(k * c, c)
 
 
 def conv_index(

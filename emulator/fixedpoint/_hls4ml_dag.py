@@ -10,8 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from emulator.fixedpoint._base import Op
-from emulator.fixedpoint._from_hls4ml import _builders, _convert, _io, _unsupported, check_config, fixed_type
+from emulator.fixedpoint._from_hls4ml import builders, check_config, convert
 from emulator.fixedpoint._graph_parts import GraphInput, HlsDag, Node
+from emulator.fixedpoint._hls4ml_layer import fixed_type, layer_io, unsupported
 from emulator.fixedpoint._merge import MERGE_OPS, Merge
 
 __all__ = ["read_dag"]
@@ -26,13 +27,13 @@ def _second(layer: Any) -> dict[str, Any]:
 def _merge(layer: Any) -> Op:
     op = str(layer.get_attr("op")).lower()
     if op not in MERGE_OPS:
-        raise _unsupported(layer, f"merge operation {op!r} is not supported (supported: {', '.join(MERGE_OPS)})")
-    return Merge(**_io(layer), op=op, **_second(layer))
+        raise unsupported(layer, f"merge operation {op!r} is not supported (supported: {', '.join(MERGE_OPS)})")
+    return Merge(**layer_io(layer), op=op, **_second(layer))
 
 
 def _concatenate(layer: Any) -> Op:
     axis = int(layer.get_attr("axis", -1))
-    return Merge(**_io(layer), op="concatenate", axis=axis - 1 if axis > 0 else axis, **_second(layer))
+    return Merge(**layer_io(layer), op="concatenate", axis=axis - 1 if axis > 0 else axis, **_second(layer))
 
 
 def _dag_builders() -> list[tuple[tuple[type, ...], Callable[[Any], Op] | str]]:
@@ -42,7 +43,7 @@ def _dag_builders() -> list[tuple[tuple[type, ...], Callable[[Any], Op] | str]]:
         ((hl.Concatenate,), _concatenate),
         ((hl.Dot, hl.MatMul), "dot products and matrix products of two tensors"),
         ((hl.Merge,), _merge),
-        *_builders(),
+        *builders(),
     ]
 
 
@@ -52,12 +53,12 @@ def read_dag(hls_model: Any) -> HlsDag:
     from hls4ml.model.layers import Merge as HlsMerge
 
     source = check_config(hls_model)
-    builders = _dag_builders()
+    table = _dag_builders()
     inputs: dict[str, GraphInput] = {}
     nodes: list[Node] = []
     for layer in hls_model.get_layers():
         if len(layer.outputs) != 1:
-            raise _unsupported(layer, f"{len(layer.outputs)} outputs (one per layer supported)")
+            raise unsupported(layer, f"{len(layer.outputs)} outputs (one per layer supported)")
         if isinstance(layer, Input):
             var = layer.get_output_variable()
             t = fixed_type(var.type.precision, where=f"input {layer.name!r}")
@@ -65,8 +66,8 @@ def read_dag(hls_model: Any) -> HlsDag:
             continue
         n_in = 2 if isinstance(layer, HlsMerge) else 1
         if len(layer.inputs) != n_in:
-            raise _unsupported(layer, f"reads {list(layer.inputs)}, the engine's op takes {n_in} input(s)")
-        nodes.append(Node(_convert(layer, builders), tuple(layer.inputs), layer.outputs[0]))
+            raise unsupported(layer, f"reads {list(layer.inputs)}, the engine's op takes {n_in} input(s)")
+        nodes.append(Node(convert(layer, table), tuple(layer.inputs), layer.outputs[0]))
     order = [str(name) for name in hls_model.inputs]
     if sorted(order) != sorted(inputs):
         msg = f"hls4ml model: inputs {order} do not match its input layers {sorted(inputs)}"

@@ -153,7 +153,8 @@ class Pool(Op):
 @register_op
 @dataclass(frozen=True, eq=False)
 class Pad(Op):
-    """ZeroPadding1D/2D: copy into a larger image, zeros around (same type)."""
+    """ZeroPadding1D/2D: copy into a larger image, zeros around; each value cast when the
+    types differ (hls4ml may give the padding layer another result type)."""
 
     kind = "pad"
     pads: tuple[int, int, int, int]  # top, bottom, left, right
@@ -167,7 +168,7 @@ class Pad(Op):
         row, col = r - top, cc - left
         inside = (row >= 0) & (row < h) & (col >= 0) & (col < w)
         idx = np.where(inside, (row * w + col) * c + ch, self.n_in).reshape(-1)
-        if idx.size != self.n_out or self.in_type != self.out_type:
+        if idx.size != self.n_out:
             msg = f"layer {self.name!r}: padding {self.pads} of {self.in_shape} does not give {self.out_shape}"
             raise FixedPointError(msg)
         object.__setattr__(self, "_idx", idx.astype(np.int64))
@@ -178,4 +179,7 @@ class Pad(Op):
         padded[:, :n_in] = x
         padded[:, n_in] = 0
         out = run.buf(self, "result", (n_ev, self._idx.size))
-        return np.take(padded, self._idx, axis=1, out=out)
+        np.take(padded, self._idx, axis=1, out=out)
+        if self.in_type == self.out_type:
+            return out
+        return self._cast(out, self.in_type.fractional, self.out_type, run, "cast")

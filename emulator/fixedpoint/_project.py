@@ -15,137 +15,31 @@ import math
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 
 from emulator.fixedpoint import _tables
 from emulator.fixedpoint._base import Op
-from emulator.fixedpoint._dense import Conv, Dense
+from emulator.fixedpoint._binary import binary_tanh, normalize_tanh, ternary_tanh
 from emulator.fixedpoint._elementwise import Activation, BatchNorm
 from emulator.fixedpoint._graph_parts import GraphInput, HlsDag, Node
 from emulator.fixedpoint._lut import Lut, Softmax
 from emulator.fixedpoint._merge import Merge
-from emulator.fixedpoint._po2 import po2_mantissas
 from emulator.fixedpoint._pool import Pad, Pool
-from emulator.fixedpoint._project_parse import Call, Config, Project, parse_project, read_weight_text
+from emulator.fixedpoint._project_layer import ProjectLayer, conv, dense
+from emulator.fixedpoint._project_parse import Call, Project, parse_project
 from emulator.fixedpoint._quantize import Quantize
+from emulator.fixedpoint._softmax_legacy import ACTIV_TABLE_T, SoftmaxLegacy
 from emulator.fixedpoint.errors import FixedPointError, UnsupportedLayerError
-from emulator.fixedpoint.types import FixedType, Overflow, Rounding
+from emulator.fixedpoint.types import FixedType, Overflow, Rounding, int_type
 
 __all__ = ["read_project"]
 
 _MERGES = {"add", "subtract", "multiply", "average", "maximum", "minimum"}
-_INT = re.compile(r"^ap_(u?)int<\s*(\d+)\s*>$")
 
 
-class _Layer:
-    """One call with its config, resolving types and weights and naming itself in errors."""
-
-    def __init__(self, project: Project, call: Call) -> None:
-        self.project, self.call = project, call
-        self.config: Config = project.configs.get(call.template[-1]) or self.fail(f"config {call.template[-1]} missing")
-
-    def fail(self, why: str) -> NoReturn:
-        msg = f"{self.project.root}: layer {self.call.layer!r} (nnet::{self.call.function}): {why}"
-        raise UnsupportedLayerError(msg)
-
-    def type(self, name: str) -> FixedType:
-        text = self.project.resolve(name, self.config)
-        m = _INT.match(text)
-        try:
-            if m:
-                return FixedType(int(m.group(2)), int(m.group(2)), signed=not m.group(1))
-            return FixedType.parse(text)
-        except FixedPointError as exc:
-            msg = f"{self.project.root}: layer {self.call.layer!r}: type {name} = {text}: {exc}"
-            raise UnsupportedLayerError(msg) from exc
-
-    def get(self, key: str, default: int | None = None) -> int:
-        value = self.config.ints.get(key, default)
-        if value is None:
-            self.fail(f"{self.config.name}::{key} is missing or not a number")
-        return int(value)
-
-    def value(self, key: str, default: str = "") -> str:
-        return self.config.values.get(key, default).split("::")[-1].strip()
-
-    def io(self, in_shape: tuple[int, ...], out_shape: tuple[int, ...], n_in: int = 1) -> dict[str, Any]:
-        t = self.call.template
-        return {"name": self.call.layer, "in_type": self.type(t[0]), "out_type": self.type(t[n_in]),
-                "in_shape": in_shape, "out_shape": out_shape}  # fmt: skip
-
-    def weights(self, arg: int, type_name: str, x_type: FixedType) -> tuple[np.ndarray, FixedType]:
-        array = self.call.args[arg]
-        texts = read_weight_text(self.project, array)
-        resolved = self.project.resolve(type_name, self.config)
-        if resolved in self.project.structs:  # {sign, exponent} weights
-            fields = self.project.structs[resolved]
-            width = next((int(m.group(1)) for f in fields if (m := re.search(r"ap_int<\s*(\d+)\s*>\s*weight", f))), 0)
-            pairs = np.array([[float(v) for v in t.split(",")] for t in texts])
-            where = f"layer {self.call.layer!r} weights {array}"
-            return po2_mantissas(pairs[:, 0] > 0, pairs[:, 1].astype(np.int64), width, x_type, where=where)
-        if type_name == "weight_t" and self.product() == "weight_binary":  # bit 0 is -1, bit 1 is +1
-            return 2 * np.array([int(float(v)) for v in texts], dtype=np.int64) - 1, FixedType(2, 2)
-        t = self.type(type_name)
-        return np.array([t.quantize(float(v)) for v in texts], dtype=np.int64), t
-
-    def product(self) -> str:
-        config = self.project.configs.get(self.config.types.get("mult_config", ""), self.config)
-        product = config.usings.get("product", "mult")
-        if product not in ("mult", "weight_ternary", "weight_exponential", "weight_binary"):
-            self.fail(f"product {product!r} (binary data) is not supported")
-        return product
-
-
-def _dense_like(layer: _Layer, x_type: FixedType, n_out: int) -> dict[str, Any]:
-    cfg = layer.config
-    strategy = layer.value("strategy", "latency").lower()
-    if strategy not in ("latency", "resource"):
-        layer.fail(f"strategy {strategy!r} is not supported")
-    layer.product()
-    w, wt = layer.weights(2, "weight_t", x_type)
-    b, bt = layer.weights(3, "bias_t", x_type)
-    if strategy == "resource":  # written transposed: (n_out, n_in), a convolution's (n_filt, kh, kw, n_chan)
-        if cfg.base not in ("dense_config", "conv1d_config", "conv2d_config"):
-            layer.fail(f"Resource strategy for a {cfg.base} is not supported")
-        w = w.reshape(n_out, -1).T
-    return {"weight": w.reshape(-1, n_out), "bias": b, "weight_type": wt, "bias_type": bt,
-            "accum_type": layer.type("accum_t"), "reuse_factor": layer.get("reuse_factor", 1)}  # fmt: skip
-
-
-def _resource_order(layer: _Layer, op: Dense) -> Dense:
-    """Resource kernels add the products in another order: only a saturating sum can tell."""
-    if layer.value("strategy").lower() == "resource" and op.plan == "sat":
-        layer.fail("Resource strategy with a saturating accumulator that can overflow")
-    return op
-
-
-def _dense(layer: _Layer) -> Op:
-    n_in, n_out = layer.get("n_in"), layer.get("n_out")
-    io = layer.io((n_in,), (n_out,))
-    return _resource_order(layer, Dense(**io, **_dense_like(layer, io["in_type"], n_out)))
-
-
-def _conv(layer: _Layer) -> Op:
-    g = layer.get
-    if g("dilation", 1) != 1 or g("dilation_height", 1) != 1 or g("dilation_width", 1) != 1:
-        layer.fail("dilated convolutions are not supported")
-    n_filt = g("n_filt")
-    shapes: tuple[tuple[int, ...], tuple[int, ...]]
-    if "2d" in layer.call.function:
-        kernel, stride = (g("filt_height"), g("filt_width")), (g("stride_height"), g("stride_width"))
-        pads = (g("pad_top"), g("pad_bottom"), g("pad_left"), g("pad_right"))
-        shapes = (g("in_height"), g("in_width"), g("n_chan")), (g("out_height"), g("out_width"), n_filt)
-    else:
-        kernel, stride, pads = (1, g("filt_width")), (1, g("stride_width")), (0, 0, g("pad_left"), g("pad_right"))
-        shapes = (g("in_width"), g("n_chan")), (g("out_width"), n_filt)
-    io = layer.io(*shapes)
-    conv = Conv(**io, **_dense_like(layer, io["in_type"], n_filt), kernel=kernel, stride=stride, pads=pads)
-    return _resource_order(layer, conv)
-
-
-def _pool(layer: _Layer) -> Op:
+def _pool(layer: ProjectLayer) -> Op:
     g, f = layer.get, layer.call.function
     op = layer.value("pool_op").lower()
     stream = layer.project.io_type == "io_stream"
@@ -171,7 +65,7 @@ def _pool(layer: _Layer) -> Op:
                 pads=(0, 0, g("pad_left"), g("pad_right")), count_pad=count)  # fmt: skip
 
 
-def _pad(layer: _Layer) -> Op:
+def _pad(layer: ProjectLayer) -> Op:
     g = layer.get
     if layer.call.function.startswith("zeropad2d"):
         io = layer.io((g("in_height"), g("in_width"), g("n_chan")), (g("out_height"), g("out_width"), g("n_chan")))
@@ -180,9 +74,15 @@ def _pad(layer: _Layer) -> Op:
     return Pad(**io, pads=(0, 0, g("pad_left"), g("pad_right")))
 
 
-def _activation(layer: _Layer) -> Op:
+def _activation(layer: ProjectLayer) -> Op:
     f, n = layer.call.function, layer.get("n_in")
     io = layer.io((n,), (n,))
+    if f == "binary_tanh":
+        uint1 = layer.is_uint1(layer.call.template[1])
+        return binary_tanh(io["name"], io["in_type"], io["out_type"], (n,), uint1=uint1)
+    if f == "ternary_tanh":  # the io_stream kernel compares x itself with ±1, not 2x
+        stream = layer.project.io_type == "io_stream"
+        return ternary_tanh(io["name"], io["in_type"], io["out_type"], (n,), double=not stream)
     if f in ("linear", "relu"):
         return Activation(**io, function=f)
     if f in ("relu6", "relu1"):
@@ -192,10 +92,12 @@ def _activation(layer: _Layer) -> Op:
     return Lut(**io, function=f, table=make(size, table_t), table_type=table_t)
 
 
-def _softmax(layer: _Layer) -> Op:
+def _softmax(layer: ProjectLayer) -> Op:
     n = layer.get("n_in")
     io = layer.io((n,), (n,))
     impl = layer.value("implementation", "stable").lower()
+    if impl == "legacy":
+        return _softmax_legacy(layer, io)
     if impl not in ("latency", "stable", "argmax"):
         layer.fail(f"softmax implementation {impl!r} is not supported")
     if layer.project.io_type == "io_stream" and layer.get("axis", -1) != -1:
@@ -228,7 +130,7 @@ def _softmax(layer: _Layer) -> Op:
     )
 
 
-def _softmax_v0(layer: _Layer, io: dict[str, Any], impl: str) -> Op:
+def _softmax_v0(layer: ProjectLayer, io: dict[str, Any], impl: str) -> Op:
     """hls4ml 0.8's softmax: one ``table_size``, ``exp_table_t`` sums and addresses the inverse
     table; ``stable`` normalises ``x − max`` in the input's format (``AP_RND, AP_SAT``)."""
     size, in_t = layer.get("table_size"), io["in_type"]
@@ -242,16 +144,53 @@ def _softmax_v0(layer: _Layer, io: dict[str, Any], impl: str) -> Op:
                    accum_type=exp_t, inv_inp_type=exp_t, inp_norm_type=norm, n_outer=n_outer)  # fmt: skip
 
 
-def _batchnorm(layer: _Layer) -> Op:
+def _softmax_legacy(layer: ProjectLayer, io: dict[str, Any]) -> Op:
+    """``softmax_legacy``: ``activ_config``'s ``table_t`` unless the config names one; io_stream
+    uses ``table_size`` for both tables and one softmax per pack."""
+    table_t = layer.type("table_t") if "table_t" in layer.config.types else ACTIV_TABLE_T
+    size = layer.get("table_size", 1024)
+    n_outer = 1
+    if layer.project.io_type == "io_stream":
+        n_outer = io["in_shape"][0] // layer.project.pack(layer.call.template[0], layer.config)
+        exp_size = inv_size = size
+    else:
+        exp_size, inv_size = layer.get("exp_table_size", size), layer.get("inv_table_size", size)
+        if layer.get("n_inner", 1) != 1:
+            layer.fail("a legacy softmax over an axis other than the last")
+        n_outer = layer.get("n_outer", 1)
+    return SoftmaxLegacy(**io, exp_table=_tables.legacy_exp_table(exp_size, table_t),
+                         inv_table=_tables.legacy_inv_table(inv_size, table_t), table_type=table_t,
+                         n_outer=n_outer)  # fmt: skip
+
+
+def _batchnorm_sign(layer: ProjectLayer) -> Op:
+    """``normalize_binary_tanh<data_T, config>(x, res, t)`` / ``normalize_ternary_tanh(x, res, hi, lo)``:
+    thresholds of the input type, per feature (``n_filt == -1``) or per channel."""
+    n, n_filt = layer.get("n_in"), layer.get("n_filt", -1)
+    in_type = layer.type(layer.call.template[0])
+    per = n if n_filt in (-1, 2**32 - 1) else n_filt
+    if layer.project.io_type == "io_stream" and layer.project.pack(layer.call.template[0]) != per:
+        pack = layer.project.pack(layer.call.template[0])
+        layer.fail(f"io_stream packs of {pack} values, {per} thresholds: hls4ml's kernel writes packs of {per}")
+    ternary = layer.call.function == "normalize_ternary_tanh"
+    thresholds = [layer.weights(2 + k, layer.call.template[0], in_type)[0] for k in range(1 + ternary)]
+    if any(t.size != per for t in thresholds):
+        layer.fail(f"{thresholds[0].size} thresholds for {per} values")
+    lo = thresholds[1] if ternary else None
+    return normalize_tanh(layer.call.layer, in_type, (n,), thresholds[0], lo)
+
+
+def _batchnorm(layer: ProjectLayer) -> Op:
     n = layer.get("n_in")
     io = layer.io((n,), (n,))
-    layer.product()
+    if layer.product() in ("data_binary", "both_binary"):
+        layer.fail("batch normalisation of binary (ap_uint<1>) data is not supported")
     s, st = layer.weights(2, "scale_t", io["in_type"])
     b, bt = layer.weights(3, "bias_t", io["in_type"])
     return BatchNorm(**io, scale=s, bias=b, scale_type=st, bias_type=bt)
 
 
-def _merge(layer: _Layer) -> Op:
+def _merge(layer: ProjectLayer) -> Op:
     f, g = layer.call.function, layer.get
     if f in _MERGES:
         io = layer.io((g("n_elem1"),), (g("n_elem"),), n_in=2)
@@ -267,12 +206,14 @@ def _merge(layer: _Layer) -> Op:
     return Merge(**io, op="concatenate", axis=axis, in_type2=layer.type(layer.call.template[1]), in_shape2=s2)
 
 
-_BUILDERS: tuple[tuple[tuple[str, ...], Callable[[_Layer], Op]], ...] = (
-    (("dense",), _dense),
-    (("conv_1d_cl", "conv_2d_cl", "pointwise_conv_1d_cl", "pointwise_conv_2d_cl"), _conv),
+_BUILDERS: tuple[tuple[tuple[str, ...], Callable[[ProjectLayer], Op]], ...] = (
+    (("dense",), dense),
+    (("conv_1d_cl", "conv_2d_cl", "pointwise_conv_1d_cl", "pointwise_conv_2d_cl"), conv),
+    (("depthwise_conv_1d_cl", "depthwise_conv_2d_cl"), conv),
     (("pooling1d_cl", "pooling2d_cl", "global_pooling1d_cl", "global_pooling2d_cl"), _pool),
     (("zeropad1d_cl", "zeropad2d_cl"), _pad),
-    (("linear", "relu", "relu6", "relu1", "sigmoid", "tanh"), _activation),
+    (("linear", "relu", "relu6", "relu1", "sigmoid", "tanh", "binary_tanh", "ternary_tanh"), _activation),
+    (("normalize_binary_tanh", "normalize_ternary_tanh"), _batchnorm_sign),
     (("softmax", "softmax_multidim"), _softmax),
     (("normalize",), _batchnorm),
     ((*sorted(_MERGES), "concatenate1d", "concatenate2d", "concatenate3d"), _merge),
@@ -303,7 +244,7 @@ def read_project(root: str | Path) -> HlsDag:
             msg = f"{project.root}: layer {call.layer!r}: kernel nnet::{call.function} is not supported"
             raise UnsupportedLayerError(msg)
         else:
-            op = build(_Layer(project, call))
+            op = build(ProjectLayer(project, call))
         n_in = 2 if isinstance(op, Merge) else 1
         reads = tuple(tensor.get(a, a) for a in (project.source(a) for a in call.args[:n_in]))
         tensor[project.source(call.args[n_in])] = op.name
@@ -314,7 +255,11 @@ def read_project(root: str | Path) -> HlsDag:
             outputs.append(tensor[p.name])
         else:
             shape = _shape(p.size) if p.size else _read_shape(project, p.name, nodes)
-            inputs.append(GraphInput(p.name, _input_type(project, p.type), shape))
+            t = _input_type(project, p.type)
+            if t == int_type(t.width, signed=t.signed):
+                msg = f"{project.root}: input {p.name} of integer type {t} (an ap_int cast from double)"
+                raise UnsupportedLayerError(msg)
+            inputs.append(GraphInput(p.name, t, shape))
     source = {"hls4ml_project": str(project.root), "top": project.name, "io_type": project.io_type}
     return HlsDag(tuple(inputs), tuple(nodes), tuple(outputs), name=project.name, source=source)
 

@@ -18,7 +18,16 @@ from emulator.fixedpoint.cast import to_float
 from emulator.fixedpoint.errors import FixedPointError
 from emulator.fixedpoint.types import FixedType
 
-__all__ = ["ceillog2", "exp_table", "index_value", "inv_table", "sigmoid_table", "tanh_table"]
+__all__ = [
+    "ceillog2",
+    "exp_table",
+    "index_value",
+    "inv_table",
+    "legacy_exp_table",
+    "legacy_inv_table",
+    "sigmoid_table",
+    "tanh_table",
+]
 
 
 def ceillog2(x: int) -> int:
@@ -89,3 +98,14 @@ def inv_table(size: int, addr_t: FixedType, table_t: FixedType) -> np.ndarray:
         x = index_value(i, size, addr_t)
         vals.append(float(np.float32(1.0) / np.float32(x)) if x != 0 else float("inf"))
     return _quantize_floats(vals, table_t)
+
+
+def legacy_exp_table(size: int, table_t: FixedType) -> np.ndarray:
+    """``init_exp_table_legacy``: ``expf(x)`` on x in [-8, 8) (x computed in double, stored as float)."""
+    expf = _libm("expf")
+    return _quantize_floats([expf(_f32(2 * 8.0 * (i - size / 2.0) / size)) for i in range(size)], table_t)
+
+
+def legacy_inv_table(size: int, table_t: FixedType) -> np.ndarray:
+    """``init_invert_table_legacy``: ``1.0 / x`` in double for x = float(64 i / size) > 0, else 0."""
+    return _quantize_floats([1.0 / x if (x := _f32(64.0 * i / size)) > 0 else 0.0 for i in range(size)], table_t)

@@ -9,8 +9,8 @@ cast (used for constants); the vectorised casts live in :mod:`emulator.fixedpoin
 >>> t = FixedType.parse("ap_ufixed<8,3,AP_RND_CONV,AP_SAT>")
 >>> t.quantize(2.5 / 32), t.quantize(1.5 / 32), t.quantize(100.0), t.quantize(-1.0)
 (2, 2, 255, 0)
->>> str(FixedType(16, 6))
-'ap_fixed<16,6>'
+>>> str(FixedType(16, 6)), FixedType.parse("ap_uint<1>").rounding.value
+('ap_fixed<16,6>', 'TRN_ZERO')
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from fractions import Fraction
 
 from emulator.fixedpoint.errors import FixedPointError
 
-__all__ = ["MAX_WIDTH", "FixedType", "Overflow", "Rounding"]
+__all__ = ["MAX_WIDTH", "FixedType", "Overflow", "Rounding", "int_type"]
 
 MAX_WIDTH = 62  # every mantissa, product and sum must fit int64 with headroom
 
@@ -59,6 +59,7 @@ class Overflow(StrEnum):
 
 _ROUNDING_CODES = {m: i for i, m in enumerate(Rounding)}
 _OVERFLOW_CODES = {m: i for i, m in enumerate(Overflow)}
+_INT_RE = re.compile(r"^\s*(?:ap_)?(u?)int\s*<\s*(\d+)\s*>\s*$", re.IGNORECASE)
 _TYPE_RE = re.compile(r"^\s*(?:ap_)?(u?)fixed\s*<([^>]*)>\s*$", re.IGNORECASE)
 
 
@@ -107,6 +108,8 @@ class FixedType:
 
     # -- text form ----------------------------------------------------------
     def __str__(self) -> str:
+        if self.integer == self.width and (self.rounding, self.overflow) == (Rounding.TRN_ZERO, Overflow.WRAP):
+            return f"ap_{'' if self.signed else 'u'}int<{self.width}>"
         name = "ap_fixed" if self.signed else "ap_ufixed"
         args = [str(self.width), str(self.integer)]
         if self.rounding is not Rounding.TRN or self.overflow is not Overflow.WRAP:
@@ -117,7 +120,9 @@ class FixedType:
 
     @classmethod
     def parse(cls, text: str) -> FixedType:
-        """Parse ``ap_fixed<16,6,AP_RND,AP_SAT>``, ``ufixed<8,3,RND_CONV,SAT>`` and the like."""
+        """Parse ``ap_fixed<16,6,AP_RND,AP_SAT>``, ``ufixed<8,3,RND_CONV,SAT>``, ``ap_int<2>`` and the like."""
+        if m_int := _INT_RE.match(text):
+            return int_type(int(m_int.group(2)), signed=not m_int.group(1))
         m = _TYPE_RE.match(text)
         if m is None:
             msg = f"cannot parse fixed-point type {text!r} (expected ap_fixed<W,I[,Q[,O[,N]]]>)"
@@ -168,6 +173,12 @@ class FixedType:
 
     def to_float(self, mantissa: int) -> float:
         return math.ldexp(float(mantissa), -self.fractional)
+
+
+def int_type(width: int, *, signed: bool = True) -> FixedType:
+    """``ap_int<W>`` / ``ap_uint<W>``: a value cast to it from ``ap_fixed`` is truncated toward
+    zero (``to_ap_int_base`` follows C), then wrapped to W bits."""
+    return FixedType(width, width, signed=signed, rounding=Rounding.TRN_ZERO)
 
 
 def round_fraction(x: Fraction, mode: Rounding) -> int:

@@ -26,7 +26,7 @@ __all__ = ["ADD_LEVEL_NS", "MULT_NS", "adder_tree_cycles", "graph_latency_cycles
 
 MULT_NS = 2.5
 ADD_LEVEL_NS = 0.6
-_ONE_CYCLE = frozenset({"activation", "lut", "softmax", "batchnorm", "pool"})
+_ONE_CYCLE = frozenset({"activation", "lut", "softmax", "batchnorm", "pool", "step"})
 
 
 def _cycles(ns: float, clock_mhz: float) -> int:
