@@ -53,6 +53,7 @@ def test_sharded_generation_is_deterministic(tmp_path: Path, monkeypatch: pytest
     cache = ["--cache-dir", str(tmp_path / "cache")]
     # the serial run makes the pools (a fake generator here) into the cache the workers read
     monkeypatch.setattr(pool_mod, "run_pythia", lambda lines, n, **_: fake_generated(n))
+    monkeypatch.setenv("L1EMU_POOL_JOBS", "1")  # the fake lives in this process
     assert main(["generate", *SAMPLE, *cache, "--out", str(tmp_path / "serial.h5")]) == 0
     runs: dict[str, Any] = {}
     for name, where in (("two", address), ("one", "local:1")):

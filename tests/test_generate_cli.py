@@ -23,6 +23,7 @@ def _generate(tmp_path: Path, *extra: str) -> HDF5Source:
 def test_generate_minbias_with_fake_generator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(pool_mod, "run_pythia", lambda lines, n, **_: fake_generated(n, lines=lines))
+    monkeypatch.setenv("L1EMU_POOL_JOBS", "1")  # the fake lives in this process
     src = _generate(tmp_path, "--process", "minbias", "--pileup", "30", "--events", "300",
                     "--pool-events", "200", "--seed", "4", "--batch-size", "128", "--plain")
     assert len(src) == 300
@@ -38,6 +39,7 @@ def test_generate_minbias_with_fake_generator(tmp_path: Path, monkeypatch: pytes
 
 def test_generate_stitched_zero_bias_with_fake_generator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pool_mod, "run_pythia", lambda lines, n, **_: fake_generated(n, lines=lines))
+    monkeypatch.setenv("L1EMU_POOL_JOBS", "1")  # the fake lives in this process
     src = _generate(tmp_path, "--process", "minbias", "--pileup", "40,80", "--events", "4096",
                     "--pool-events", "300", "--hard-events", "400")
     b = next(src.batches(4096))

@@ -61,6 +61,8 @@ def fake_pythia(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return fake_generated(n, seed=len(calls), lines=lines)
 
     monkeypatch.setattr(pool_mod, "run_pythia", run)
+
+    monkeypatch.setenv("L1EMU_POOL_JOBS", "1")  # the fake lives in this process
     return calls
 
 

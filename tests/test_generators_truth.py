@@ -190,6 +190,8 @@ def fake_pythia(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(pool_mod, "run_pythia", run)
 
+    monkeypatch.setenv("L1EMU_POOL_JOBS", "1")  # the fake lives in this process
+
 
 @pytest.mark.usefixtures("fake_pythia")
 def test_minbias_samples_have_no_gen_columns(tmp_path: Path) -> None:

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from streams.errors import ConfigError
 from streams.generators.pool import PoolSettings, load_pool
-from streams.generators.pool_jobs import missing_pools, prefetch_pools
+from streams.generators.pool_jobs import available_cpus, default_jobs, missing_pools, prefetch_pools
 
 pytestmark = pytest.mark.pythia
 
@@ -36,3 +37,13 @@ def test_one_job_leaves_generation_to_the_caller(tmp_path: Path) -> None:
     assert prefetch_pools([PoolSettings(events=30, seed=5), PoolSettings(events=30, seed=6)],
                           cache_dir=tmp_path, jobs=1) == []
     assert not list(tmp_path.iterdir())
+
+
+def test_the_variable_sets_the_jobs_and_a_bad_value_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("L1EMU_POOL_JOBS", "3")
+    assert default_jobs() == 3
+    monkeypatch.setenv("L1EMU_POOL_JOBS", "0")
+    with pytest.raises(ConfigError, match=r"L1EMU_POOL_JOBS='0'"):
+        default_jobs()
+    monkeypatch.delenv("L1EMU_POOL_JOBS")
+    assert default_jobs() == available_cpus()

@@ -20,9 +20,10 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from streams.errors import ConfigError
 from streams.generators.pool import PoolSettings, default_cache_dir, load_pool
 
-__all__ = ["available_cpus", "missing_pools", "prefetch_pools"]
+__all__ = ["available_cpus", "default_jobs", "missing_pools", "prefetch_pools"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,17 @@ def available_cpus() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def default_jobs() -> int:
+    """``$L1EMU_POOL_JOBS`` if set (1: generate in this process), else :func:`available_cpus`."""
+    text = os.environ.get("L1EMU_POOL_JOBS", "").strip()
+    if not text:
+        return available_cpus()
+    if not text.isdigit() or int(text) < 1:
+        msg = f"L1EMU_POOL_JOBS={text!r}: expected a number of processes >= 1"
+        raise ConfigError(msg)
+    return int(text)
 
 
 def missing_pools(settings: Sequence[PoolSettings], cache_dir: Path | None) -> list[PoolSettings]:
@@ -49,11 +61,11 @@ def _make(settings: PoolSettings, cache_dir: str) -> str:
 
 def prefetch_pools(settings: Sequence[PoolSettings], *, cache_dir: Path | None,
                    jobs: int | None = None) -> list[PoolSettings]:
-    """Generate the missing pools of ``settings`` in up to ``jobs`` processes (default: the CPUs);
+    """Generate the missing pools of ``settings`` in up to ``jobs`` processes (default: :func:`default_jobs`);
     the ones generated here. With one job or one missing pool nothing is done here (the sample's
     own :func:`load_pool` calls generate it, with their progress bars)."""
     todo = missing_pools(settings, cache_dir)
-    n = min(len(todo), jobs if jobs is not None else available_cpus())
+    n = min(len(todo), jobs if jobs is not None else default_jobs())
     if n <= 1:
         return []
     root = cache_dir or default_cache_dir()
