@@ -20,7 +20,8 @@ from typing import Any
 
 from streams.errors import SourceError
 from streams.generators import SampleSpec, build_source
-from streams.generators.pool import PoolSettings, load_pool
+from streams.generators.pool import PoolSettings
+from streams.generators.pool_jobs import make_pool
 from streams.generators.premix import PremixSource
 from streams.hdf5 import HDF5Writer
 from streams.run.dask import DaskSession, Failure, ordered_map
@@ -54,11 +55,6 @@ def pool_settings(spec: SampleSpec) -> list[PoolSettings]:
     found = [spec.pileup_pool_settings(), *spec.hard_pool_settings(), *(s for _, s in spec.stitch_pool_settings())]
     return list({s.filename(): s for s in found}.values())
 
-
-def make_pool(task: tuple[PoolSettings, str | None]) -> int:
-    """Generate one pool into the cache (or find it there); its number of events."""
-    settings, cache_dir = task
-    return len(load_pool(settings, cache_dir=Path(cache_dir) if cache_dir else None, progress=False))
 
 
 _lock = threading.Lock()

@@ -29,7 +29,7 @@ from streams.errors import ConfigError, SourceError
 from streams.generators._pythia import GeneratedParticles, pythia_version, run_pythia
 from streams.generators.processes import COMMON_SETTINGS, get_process
 
-__all__ = ["POOL_FORMAT", "ParticlePool", "PoolSettings", "default_cache_dir", "load_pool"]
+__all__ = ["POOL_FORMAT", "ParticlePool", "PoolSettings", "default_cache_dir", "load_pool", "pool_path"]
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +174,11 @@ class ParticlePool:
                    **arrays)
 
 
+def pool_path(settings: PoolSettings, cache_dir: Path | None = None) -> Path:
+    """Where the pool of ``settings`` is cached (``cache_dir=None``: :func:`default_cache_dir`)."""
+    return (cache_dir or default_cache_dir()) / settings.filename()
+
+
 def load_pool(
     settings: PoolSettings, *, cache_dir: Path | None = None, progress: bool = True,
     regenerate: bool = False,
@@ -182,7 +187,7 @@ def load_pool(
 
     ``cache_dir=None`` uses :func:`default_cache_dir`.
     """
-    path = (cache_dir or default_cache_dir()) / settings.filename()
+    path = pool_path(settings, cache_dir)
     if path.exists() and not regenerate:
         try:
             pool = ParticlePool.read(path, settings)

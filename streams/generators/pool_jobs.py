@@ -21,9 +21,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from streams.errors import ConfigError
-from streams.generators.pool import PoolSettings, default_cache_dir, load_pool
+from streams.generators.pool import PoolSettings, load_pool, pool_path
 
-__all__ = ["available_cpus", "default_jobs", "missing_pools", "prefetch_pools"]
+__all__ = ["available_cpus", "default_jobs", "make_pool", "missing_pools", "prefetch_pools"]
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +49,15 @@ def default_jobs() -> int:
 
 def missing_pools(settings: Sequence[PoolSettings], cache_dir: Path | None) -> list[PoolSettings]:
     """The distinct settings whose pool file is not in the cache, largest first."""
-    root = cache_dir or default_cache_dir()
-    todo = {s: None for s in settings if not (root / s.filename()).exists()}
+    todo = {s: None for s in settings if not pool_path(s, cache_dir).exists()}
     return sorted(todo, key=lambda s: -s.events)
 
 
-def _make(settings: PoolSettings, cache_dir: str) -> str:
-    load_pool(settings, cache_dir=Path(cache_dir), progress=False)
-    return settings.filename()
+def make_pool(task: tuple[PoolSettings, str | None]) -> int:
+    """Generate one pool into the cache (or find it there); its number of events. A task of a
+    process pool here and of a Dask cluster (``streams.sharded``): arguments that pickle small."""
+    settings, cache_dir = task
+    return len(load_pool(settings, cache_dir=Path(cache_dir) if cache_dir else None, progress=False))
 
 
 def prefetch_pools(settings: Sequence[PoolSettings], *, cache_dir: Path | None,
@@ -68,10 +69,10 @@ def prefetch_pools(settings: Sequence[PoolSettings], *, cache_dir: Path | None,
     n = min(len(todo), jobs if jobs is not None else default_jobs())
     if n <= 1:
         return []
-    root = cache_dir or default_cache_dir()
     log.info("generating %d pools in %d processes (%s)", len(todo), n, ", ".join(s.filename() for s in todo))
     ctx = multiprocessing.get_context("spawn")  # no inherited threads or numba state
     with ProcessPoolExecutor(n, mp_context=ctx) as pool:
-        for name in pool.map(_make, todo, [str(root)] * len(todo)):
-            log.info("pool %s written", name)
+        cache = str(cache_dir) if cache_dir else None
+        for s, events in zip(todo, pool.map(make_pool, [(s, cache) for s in todo]), strict=True):
+            log.info("pool %s: %d events written", s.filename(), events)
     return todo

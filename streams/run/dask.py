@@ -171,28 +171,28 @@ def ordered_map(
             futures[submitted] = client.submit(fn, tasks[submitted], key=key, pure=False)
             submitted += 1
 
-    def announce() -> None:
-        for i, fut in futures.items():
-            if i not in seen and fut.done():
-                seen.add(i)
-                if on_done is not None:
-                    on_done(tasks[i])
+    def announce(i: int) -> None:
+        if i not in seen:
+            seen.add(i)
+            if on_done is not None:
+                on_done(tasks[i])
+
+    def announce_done() -> None:
+        for i in [i for i, fut in futures.items() if fut.done()]:
+            announce(i)
 
     try:
         fill()
         while handed < len(tasks):
             head = futures[handed]
-            announce()
+            announce_done()
             while not head.done():
                 waiting = [f for i, f in futures.items() if i == handed or i not in seen]
                 with client.as_current():  # wait() uses the current client's loop: these futures' own
                     dist.wait(waiting, return_when="FIRST_COMPLETED")
-                announce()
+                announce_done()
             result = _outcome(head, tasks[handed], name, handed)
-            if handed not in seen:  # done, lost and recomputed between two looks
-                seen.add(handed)
-                if on_done is not None:
-                    on_done(tasks[handed])
+            announce(handed)  # if it was lost and recomputed between two looks
             del futures[handed]  # the cluster may forget the result now
             seen.discard(handed)
             handed += 1
