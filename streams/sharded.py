@@ -20,14 +20,13 @@ from typing import Any
 
 from streams.errors import SourceError
 from streams.generators import SampleSpec, build_source
-from streams.generators.pool import PoolSettings
 from streams.generators.pool_jobs import make_pool
 from streams.generators.premix import PremixSource
 from streams.hdf5 import HDF5Writer
 from streams.run.dask import DaskSession, Failure, ordered_map
 from streams.shards import Manifest, Shard, shard_name, write_manifest
 
-__all__ = ["ShardJob", "generate_sharded", "make_pool", "pool_settings", "shard_dir", "write_shard"]
+__all__ = ["ShardJob", "generate_sharded", "make_pool", "shard_dir", "write_shard"]
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +47,6 @@ class ShardJob:
 def shard_dir(manifest: Path) -> Path:
     """Where the shards of ``manifest`` go: ``zb.h5`` → ``zb.shards/``."""
     return manifest.with_name(manifest.stem + ".shards")
-
-
-def pool_settings(spec: SampleSpec) -> list[PoolSettings]:
-    """Every pool ``spec`` draws from (pileup, hard scatter, stitched hard pools), each once."""
-    found = [spec.pileup_pool_settings(), *spec.hard_pool_settings(), *(s for _, s in spec.stitch_pool_settings())]
-    return list({s.filename(): s for s in found}.values())
-
 
 
 _lock = threading.Lock()
@@ -92,7 +84,7 @@ def generate_sharded(
         raise SourceError(msg)
     cache = str(cache_dir) if cache_dir else None
     window = 3 * max(session.n_workers(), 1) + 2
-    for settings, made in ordered_map(session.client, make_pool, [(s, cache) for s in pool_settings(spec)],
+    for settings, made in ordered_map(session.client, make_pool, [(s, cache) for s in spec.pool_settings()],
                                       window=window, name="l1emu-pool"):
         if isinstance(made, Failure):
             msg = f"pool {settings[0].filename()} failed on the cluster: {type(made.error).__name__}: {made.error}"

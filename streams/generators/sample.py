@@ -88,6 +88,12 @@ class SampleSpec:
             out.append((c, PoolSettings(c.process, n, self.pool_seed, self.ecm_gev, pthat=pthat)))
         return out
 
+    def pool_settings(self) -> list[PoolSettings]:
+        """Every pool this sample draws from (pileup, hard scatter, stitched hard pools), each once."""
+        stitch = [s for _, s in self.stitch_pool_settings()] if self.stitched else []
+        found = [self.pileup_pool_settings(), *self.hard_pool_settings(), *stitch]
+        return list({s.filename(): s for s in found}.values())
+
     def pileup_pool_settings(self) -> PoolSettings:
         return PoolSettings("minbias", self.pool_events, self.pool_seed, self.ecm_gev)
 
@@ -137,9 +143,7 @@ def build_source(
     the CPUs this process may use; 1: one after the other, here).
     """
     l1 = l1 or L1SimConfig()
-    wanted = [spec.pileup_pool_settings(), *spec.hard_pool_settings()]
-    prefetch_pools([*wanted, *(s for _, s in spec.stitch_pool_settings())] if spec.stitched else wanted,
-                   cache_dir=cache_dir, jobs=pool_jobs)
+    prefetch_pools(spec.pool_settings(), cache_dir=cache_dir, jobs=pool_jobs)
     mb = load_pool(spec.pileup_pool_settings(), cache_dir=cache_dir, progress=progress)
     pileup = pool_towers(mb, l1, seed=spec.pool_seed)
     hard_pools = [load_pool(s, cache_dir=cache_dir, progress=progress) for s in spec.hard_pool_settings()]
